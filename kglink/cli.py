@@ -1,0 +1,165 @@
+"""The kglink command line. Each command parses, calls one library function, prints."""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, Optional
+
+import typer
+from rich.table import Table
+
+from kglink.loaders.extract import ExtractError
+from kglink.ui import console, err_console, progress_bars
+from kglink.workspace import Workspace, WorkspaceError, open_workspace
+
+app = typer.Typer(
+    help=(
+        "kglink: link agency extracts about children and families, build a POLE graph, "
+        "and find hidden risks.\n\n"
+        "Typical day: kglink load EXTRACT... ; kglink link ; kglink risks ; "
+        "kglink profile police:P123 --reason 'strategy meeting'."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class Context:
+    workspace: Optional[Path]
+    neo4j: Optional[str]
+    user: str
+    quiet: bool
+
+    def open(self, create: bool = True) -> Workspace:
+        try:
+            return open_workspace(self.workspace, create=create)
+        except WorkspaceError as e:
+            fail(str(e))
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print `Error: what happened. What to do.` and exit; no traceback for user errors."""
+    err_console.print(f"Error: {message.rstrip('.')}.", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    workspace: Optional[Path] = typer.Option(
+        None, "--workspace", "-w", envvar="KGLINK_WORKSPACE",
+        help="Workspace folder (default ./kglink-workspace).", show_default=False),
+    neo4j: Optional[str] = typer.Option(
+        None, "--neo4j", envvar="NEO4J_URI",
+        help="Use a Neo4j server, e.g. bolt://127.0.0.1:7687 (user/password from "
+             "NEO4J_USER / NEO4J_PASSWORD). Default: the embedded store."),
+    user: Optional[str] = typer.Option(
+        None, "--user", help="Who is asking, for the audit log (default: the OS user)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    ctx.obj = Context(workspace, neo4j, user or _os_user(), quiet)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER", "unknown")
+
+
+@app.command()
+def load(
+    ctx: typer.Context,
+    extracts: list[Path] = typer.Argument(..., help="Extract folders, each with manifest.json."),
+) -> None:
+    """Load agency extracts into the workspace, validating every row.
+
+    Bad rows are set aside with file, row, column and reason (see `kglink rejects`);
+    the rest loads. All the extracts named land together or not at all.
+
+    Example: kglink load extracts/police extracts/education
+    """
+    from kglink.loaders.load import load_extracts
+
+    c: Context = ctx.obj
+    ws = c.open()
+    try:
+        with progress_bars(not c.quiet) as bars:
+            reports = load_extracts(ws, extracts, progress=bars)
+    except ExtractError as e:
+        fail(f"{e}. Nothing was loaded")
+    finally:
+        ws.close()
+    for rep in reports:
+        head = f"{rep.agency} ({rep.path})"
+        if rep.skipped_reason:
+            console.print(f"{head}: {rep.skipped_reason}", markup=False, soft_wrap=True)
+            continue
+        console.print(f"{head}: load {rep.load_id}: {rep.added} added, {rep.changed} changed, "
+                      f"{rep.withdrawn} withdrawn, {rep.unchanged} unchanged", markup=False, soft_wrap=True)
+        for f in rep.files:
+            console.print(f"  {f.name}: {f.read} read = {f.loaded} loaded + "
+                          f"{len(f.rejects)} rejected", markup=False, soft_wrap=True)
+    total_rejects = sum(len(f.rejects) for rep in reports for f in rep.files)
+    if total_rejects:
+        console.print(f"{total_rejects} rows set aside: see `kglink rejects`", markup=False, soft_wrap=True)
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Records per agency and kind, the load history and the reject count."""
+    from kglink.workspace.status import load_history, record_counts
+
+    ws = ctx.obj.open(create=False)
+    counts = record_counts(ws)
+    history = load_history(ws)
+    table = Table(title=f"Workspace {ws.path}")
+    for col in ("agency", "kind", "active", "withdrawn"):
+        table.add_column(col, justify="right" if col in ("active", "withdrawn") else "left")
+    for agency, kind, active, withdrawn in counts:
+        table.add_row(agency, kind, str(active), str(withdrawn))
+    console.print(table)
+    loads = Table(title="Load history")
+    for col in ("load", "agency", "system", "extracted_at", "loaded_at", "added", "changed",
+                "withdrawn", "rejected"):
+        loads.add_column(col)
+    for h in history:
+        loads.add_row(*(str(h[k]) for k in ("load_id", "agency", "system", "extracted_at",
+                                             "loaded_at", "added", "changed", "withdrawn",
+                                             "rejected")))
+    console.print(loads)
+    console.print(f"rows set aside in all loads: {sum(h['rejected'] for h in history)}")
+    ws.close()
+
+
+@app.command()
+def rejects(
+    ctx: typer.Context,
+    agency: Optional[str] = typer.Option(None, help="Only this agency."),
+    load_id: Optional[int] = typer.Option(None, "--load", help="Only this load number."),
+    all_loads: bool = typer.Option(False, "--all", help="Every load, not only each agency's latest."),
+) -> None:
+    """List the rows set aside: file, row (the header is row 1), column and reason.
+
+    Values are never shown: they may be personal data. Open the file at that row.
+    """
+    from kglink.workspace.status import rejects as list_rejects
+
+    ws = ctx.obj.open(create=False)
+    rows = list_rejects(ws, agency=agency, load_id=load_id,
+                        latest_only=not all_loads and load_id is None)
+    ws.close()
+    table = Table(title=f"{len(rows)} rows set aside")
+    for col in ("load", "agency", "file", "row", "column", "reason"):
+        table.add_column(col)
+    for rj in rows:
+        table.add_row(str(rj.load_id), rj.agency, rj.file, str(rj.row), rj.column, rj.reason)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,130 @@
+"""Apply validated extracts to the workspace, in one transaction for the whole command.
+
+A newer extract of an agency updates changed records, adds new ones and marks the ones
+it no longer holds as withdrawn. The same extract loaded again changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kglink.loaders.extract import Extract, ExtractError, FileResult, read_extract, read_manifest
+from kglink.workspace import Workspace
+
+
+@dataclass
+class ExtractReport:
+    agency: str
+    path: Path
+    load_id: int | None          # None when skipped as already loaded
+    files: list[FileResult] = field(default_factory=list)
+    added: int = 0
+    changed: int = 0
+    withdrawn: int = 0
+    unchanged: int = 0
+    skipped_reason: str | None = None
+
+
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+def count_rows(path: Path) -> int:
+    """Rough total of data lines, for a progress bar."""
+    total = 0
+    for f in path.glob("*.csv"):
+        with f.open("rb") as fh:
+            total += max(sum(1 for _ in fh) - 1, 0)
+    return total
+
+
+def load_extracts(ws: Workspace, paths: Sequence[Path], *,
+                  progress: ProgressFactory | None = None,
+                  _after_extract: Callable[[int], None] | None = None) -> list[ExtractReport]:
+    """Validate and load extracts. All manifests are checked before anything is written,
+    and all extracts land in one transaction: on any error the workspace is unchanged."""
+    manifests = [(p, read_manifest(p)) for p in paths]
+    order = sorted(range(len(paths)), key=lambda i: (manifests[i][1].extracted_at, str(paths[i])))
+    reports: list[ExtractReport] = []
+    with ws.transaction() as conn:
+        for n, i in enumerate(order):
+            path, manifest = manifests[i]
+            tick = progress(f"{manifest.agency} ({path.name})", count_rows(path)) if progress else None
+            extract = read_extract(path, tick)
+            reports.append(_apply(conn, extract))
+            if _after_extract is not None:
+                _after_extract(n)
+    return reports
+
+
+def _latest_load(conn: sqlite3.Connection, agency: str) -> tuple[int, str, str] | None:
+    return conn.execute(
+        "SELECT load_id, extracted_at, fingerprint FROM loads WHERE agency = ? "
+        "ORDER BY extracted_at DESC, load_id DESC LIMIT 1", (agency,)).fetchone()
+
+
+def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
+    agency = extract.agency
+    report = ExtractReport(agency, extract.path, None, extract.files)
+    extracted_at = extract.manifest.extracted_at.isoformat()
+    same = conn.execute("SELECT load_id FROM loads WHERE agency = ? AND fingerprint = ?",
+                        (agency, extract.fingerprint)).fetchone()
+    if same:
+        report.skipped_reason = f"already loaded as load {same[0]}; nothing changed"
+        return report
+    latest = _latest_load(conn, agency)
+    if latest and extracted_at < latest[1]:
+        raise ExtractError(
+            f"{extract.path}: this {agency} extract ({extracted_at}) is older than the one "
+            f"already loaded ({latest[1]}). Load extracts of an agency in date order")
+    cur = conn.execute(
+        "INSERT INTO loads (agency, system, extracted_at, source, fingerprint, loaded_at, files,"
+        " added, changed, withdrawn, unchanged) VALUES (?,?,?,?,?,?,?,0,0,0,0)",
+        (agency, extract.manifest.system, extracted_at, str(extract.path.resolve()),
+         extract.fingerprint, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+         json.dumps({f.name: {"read": f.read, "loaded": f.loaded, "rejected": len(f.rejects)}
+                     for f in extract.files})))
+    load_id = int(cur.lastrowid or 0)
+    report.load_id = load_id
+    existing: dict[tuple[str, str], tuple[str, str]] = {
+        (kind, key): (h, status) for kind, key, h, status in conn.execute(
+            "SELECT kind, key, content_hash, status FROM records WHERE agency = ?", (agency,))}
+    inserts, updates, touches = [], [], []
+    seen: set[tuple[str, str]] = set()
+    for f in extract.files:
+        for row in f.rows:
+            k = (row.kind, row.key)
+            seen.add(k)
+            old = existing.get(k)
+            values = (row.content_hash, row.file, row.row, json.dumps(row.data, ensure_ascii=False),
+                      json.dumps(row.raw, ensure_ascii=False, sort_keys=True))
+            if old is None:
+                inserts.append((row.kind, agency, row.key, load_id, load_id, load_id) + values)
+            elif old[0] != row.content_hash or old[1] != "active":
+                updates.append((load_id, load_id) + values + (row.kind, agency, row.key))
+            else:
+                touches.append((load_id, row.kind, agency, row.key))
+    conn.executemany(
+        "INSERT INTO records (kind, agency, key, first_load, last_load, changed_load, status,"
+        " content_hash, source_file, source_row, data, raw) VALUES (?,?,?,?,?,?,'active',?,?,?,?,?)",
+        inserts)
+    conn.executemany(
+        "UPDATE records SET last_load=?, changed_load=?, status='active', content_hash=?,"
+        " source_file=?, source_row=?, data=?, raw=? WHERE kind=? AND agency=? AND key=?", updates)
+    conn.executemany("UPDATE records SET last_load=? WHERE kind=? AND agency=? AND key=?", touches)
+    gone = [(load_id, kind, agency, key) for (kind, key), (_, status) in existing.items()
+            if status == "active" and (kind, key) not in seen]
+    conn.executemany("UPDATE records SET status='withdrawn', changed_load=? "
+                     "WHERE kind=? AND agency=? AND key=?", gone)
+    conn.executemany(
+        "INSERT INTO rejects (load_id, agency, file, row, column, reason) VALUES (?,?,?,?,?,?)",
+        [(load_id, agency, rj.file, rj.row, rj.column, rj.reason)
+         for f in extract.files for rj in f.rejects])
+    report.added, report.changed, report.withdrawn, report.unchanged = (
+        len(inserts), len(updates), len(gone), len(touches))
+    conn.execute("UPDATE loads SET added=?, changed=?, withdrawn=?, unchanged=? WHERE load_id=?",
+                 (report.added, report.changed, report.withdrawn, report.unchanged, load_id))
+    return report

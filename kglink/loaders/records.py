@@ -1,0 +1,272 @@
+"""Typed records of extract format v1 (pydantic v2).
+
+Each model is built from one CSV row (a dict of strings). Cleaning happens in the
+validators, so a record that exists is a clean record; the loader keeps the row's
+original text beside it. Validation messages never contain the value they reject.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from kglink import vocab
+from kglink.linkage.fields.contact import canonical_email, canonical_phone
+from kglink.linkage.fields.dates import parse_date, parse_datetime
+from kglink.linkage.fields.identifiers import canonical_nhs, canonical_pnc, canonical_upn
+from kglink.linkage.fields.name import Name, clean_name, split_aliases, split_person_name
+from kglink.linkage.fields.postcode import canonical_postcode
+
+
+def _blank_to_none(v: Any) -> Any:
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+def _required_text(v: Any) -> str:
+    v = _blank_to_none(v)
+    if v is None:
+        raise ValueError("required value missing")
+    return str(v)
+
+
+def _one_of(choices: tuple[str, ...], what: str) -> Any:
+    allowed = frozenset(choices)
+
+    def check(v: Any) -> str:
+        s = _required_text(v).lower()
+        if s not in allowed:
+            raise ValueError(f"unknown {what}; expected one of {', '.join(choices)}")
+        return s
+
+    return BeforeValidator(check)
+
+
+def _date_or_none(v: Any) -> date | None:
+    return v if isinstance(v, date) else parse_date(_blank_to_none(v))
+
+
+def _datetime_or_none(v: Any) -> datetime | None:
+    return v if isinstance(v, datetime) else parse_datetime(_blank_to_none(v))
+
+
+def _required_datetime(v: Any) -> datetime:
+    dt = _datetime_or_none(_required_text(v))
+    assert dt is not None
+    return dt
+
+
+def _required_name(v: Any) -> str:
+    if not v:
+        raise ValueError("required value missing (no letters in the name)")
+    return str(v)
+
+
+RecordId = Annotated[str, BeforeValidator(_required_text)]
+OptText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+OptDate = Annotated[date | None, BeforeValidator(_date_or_none)]
+OptDateTime = Annotated[datetime | None, BeforeValidator(_datetime_or_none)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Manifest(Record):
+    model_config = ConfigDict(frozen=True, extra="allow")
+    format: Literal["kglink-extract"]
+    version: int
+    agency: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    system: str = ""
+    extracted_at: Annotated[datetime, BeforeValidator(_required_datetime)]
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, v: int) -> int:
+        if v not in vocab.FORMAT_VERSIONS:
+            raise ValueError(f"unknown format version; this kglink reads {sorted(vocab.FORMAT_VERSIONS)}")
+        return v
+
+
+class PersonName(Record):
+    forenames: str
+    surname: str
+
+
+def _sex(v: Any) -> str | None:
+    s = _blank_to_none(v)
+    if s is None:
+        return None
+    s = str(s).strip().lower()
+    if s in ("m", "male", "man", "boy"):
+        return "M"
+    if s in ("f", "female", "woman", "girl"):
+        return "F"
+    return "U"
+
+
+class PersonRecord(Record):
+    record_id: RecordId
+    forenames: str = ""
+    surname: Annotated[str, BeforeValidator(_required_name)]
+    dob: OptDate = None
+    sex: Annotated[str | None, BeforeValidator(_sex)] = None
+    aliases: list[PersonName] = []
+    nhs_number: str | None = None
+    nhs_number_valid: bool = False
+    pnc_id: str | None = None
+    upn: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    occupation: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> "PersonRecord":
+        """Clean a persons.csv row; raises pydantic.ValidationError naming the column."""
+        name = split_person_name(row.get("forenames"), row.get("surname"))
+        nhs = canonical_nhs(row.get("nhs_number"))
+        occupation = _blank_to_none(row.get("occupation"))
+        return cls.model_validate({
+            "record_id": row.get("record_id"),
+            "forenames": name.forenames,
+            "surname": name.surname,
+            "dob": row.get("dob"),
+            "sex": row.get("sex"),
+            "aliases": [a._asdict() for a in split_aliases(row.get("aliases"))],
+            "nhs_number": nhs,
+            "nhs_number_valid": nhs is not None,
+            "pnc_id": canonical_pnc(row.get("pnc_id")),
+            "upn": canonical_upn(row.get("upn")),
+            "phone": canonical_phone(row.get("phone")),
+            "email": canonical_email(row.get("email")),
+            "occupation": " ".join(occupation.lower().split()) if occupation else None,
+        })
+
+    def names(self) -> list[Name]:
+        """The recorded name first, then every alias."""
+        return [Name(self.forenames, self.surname)] + [Name(a.forenames, a.surname) for a in self.aliases]
+
+
+class AddressRecord(Record):
+    record_id: RecordId
+    line1: Annotated[str, BeforeValidator(_required_text)]
+    line2: OptText = None
+    town: OptText = None
+    postcode: str | None = None
+    postcode_valid: bool = False
+    uprn: OptText = None
+    kind: Annotated[str, BeforeValidator(lambda v: (_blank_to_none(v) or "residential"))] = "residential"
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        s = v.strip().lower().replace(" ", "_")
+        if s not in vocab.ADDRESS_KINDS:
+            raise ValueError(f"unknown kind; expected one of {', '.join(vocab.ADDRESS_KINDS)}")
+        return s
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> "AddressRecord":
+        pc = canonical_postcode(row.get("postcode"))
+        uprn = _blank_to_none(row.get("uprn"))
+        return cls.model_validate({
+            "record_id": row.get("record_id"),
+            "line1": _squash(row.get("line1")),
+            "line2": _squash(row.get("line2")),
+            "town": _squash(row.get("town")),
+            "postcode": pc,
+            "postcode_valid": pc is not None,
+            "uprn": uprn if uprn and uprn.isdigit() else None,
+            "kind": row.get("kind"),
+        })
+
+
+def _squash(v: str | None) -> str | None:
+    return " ".join(v.split()) if v else None
+
+
+class Occupancy(Record):
+    person_id: RecordId
+    address_id: RecordId
+    relation: Annotated[str, _one_of(vocab.OCCUPANCY_RELATIONS, "relation")]
+    from_date: OptDate = None
+    to_date: OptDate = None
+
+
+class Relationship(Record):
+    person_id: RecordId
+    other_person_id: RecordId
+    relation: Annotated[str, _one_of(vocab.PERSON_RELATIONS, "relation")]
+    from_date: OptDate = None
+    to_date: OptDate = None
+
+
+_DATETIME_ATTRIBUTES = frozenset({
+    "detained_at", "appropriate_adult_requested_at", "appropriate_adult_arrived_at",
+    "transferred_to_local_authority_at", "started_at", "ended_at", "reported_at", "found_at_time",
+})
+_BOOL_ATTRIBUTES = frozenset({"charged", "bail_refused"})
+
+
+def _attributes(v: Any) -> dict[str, Any]:
+    """The attributes JSON object, with known time and flag fields parsed."""
+    v = _blank_to_none(v)
+    if v is None:
+        return {}
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            raise ValueError("not a JSON object") from None
+    if not isinstance(v, dict):
+        raise ValueError("not a JSON object")
+    out: dict[str, Any] = {}
+    for key, value in v.items():
+        if key in _DATETIME_ATTRIBUTES and value not in (None, ""):
+            try:
+                out[key] = _datetime_or_none(str(value)).isoformat()  # type: ignore[union-attr]
+            except ValueError as e:
+                raise ValueError(f"attribute {key}: {e}") from None
+        elif key in _BOOL_ATTRIBUTES and isinstance(value, str):
+            if value.strip().lower() not in ("true", "false", "yes", "no", "1", "0", "y", "n"):
+                raise ValueError(f"attribute {key}: not true or false")
+            out[key] = value.strip().lower() in ("true", "yes", "1", "y")
+        else:
+            out[key] = value
+    return out
+
+
+class Event(Record):
+    record_id: RecordId
+    type: Annotated[str, _one_of(vocab.EVENT_TYPES, "event type")]
+    occurred_at: Annotated[datetime, BeforeValidator(_required_datetime)]
+    ended_at: OptDateTime = None
+    risk: Annotated[str | None, BeforeValidator(lambda v: (_blank_to_none(v) or "").lower() or None)] = None
+    status: Annotated[str | None, BeforeValidator(lambda v: (_blank_to_none(v) or "").lower() or None)] = None
+    reference: OptText = None
+    description: OptText = None
+    attributes: Annotated[dict[str, Any], BeforeValidator(_attributes)] = {}
+
+
+class EventPerson(Record):
+    event_id: RecordId
+    person_id: RecordId
+    role: Annotated[str, _one_of(vocab.EVENT_PERSON_ROLES, "role")]
+
+
+class EventAddress(Record):
+    event_id: RecordId
+    address_id: RecordId
+    role: Annotated[str, _one_of(vocab.EVENT_ADDRESS_ROLES, "role")]
+
+
+class Flag(Record):
+    person_id: RecordId
+    flag: Annotated[str, _one_of(vocab.FLAGS, "flag")]
+    from_date: OptDate = None
+    to_date: OptDate = None
+    detail: OptText = None

@@ -1,0 +1,53 @@
+"""What the workspace holds: records per agency and kind, load history, rejects."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kglink.workspace.store import Workspace
+
+
+@dataclass(frozen=True)
+class RejectRow:
+    load_id: int
+    agency: str
+    file: str
+    row: int
+    column: str
+    reason: str
+
+
+def record_counts(ws: Workspace) -> list[tuple[str, str, int, int]]:
+    """(agency, kind, active, withdrawn) per agency and kind."""
+    return ws.conn.execute(
+        "SELECT agency, kind, SUM(status='active'), SUM(status='withdrawn') FROM records "
+        "GROUP BY agency, kind ORDER BY agency, kind").fetchall()
+
+
+def load_history(ws: Workspace) -> list[dict[str, Any]]:
+    cols = ("load_id", "agency", "system", "extracted_at", "loaded_at", "files",
+            "added", "changed", "withdrawn", "unchanged")
+    out = []
+    for row in ws.conn.execute(f"SELECT {', '.join(cols)} FROM loads ORDER BY load_id"):
+        item = dict(zip(cols, row))
+        item["files"] = json.loads(item["files"])
+        item["rejected"] = sum(f["rejected"] for f in item["files"].values())
+        out.append(item)
+    return out
+
+
+def rejects(ws: Workspace, *, agency: str | None = None, load_id: int | None = None,
+            latest_only: bool = False) -> list[RejectRow]:
+    sql = "SELECT load_id, agency, file, row, column, reason FROM rejects WHERE 1=1"
+    params: list[Any] = []
+    if agency:
+        sql += " AND agency = ?"
+        params.append(agency)
+    if load_id is not None:
+        sql += " AND load_id = ?"
+        params.append(load_id)
+    if latest_only:
+        sql += " AND load_id IN (SELECT MAX(load_id) FROM loads GROUP BY agency)"
+    sql += " ORDER BY load_id, file, row, column"
+    return [RejectRow(*r) for r in ws.conn.execute(sql, params)]

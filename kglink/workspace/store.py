@@ -1,0 +1,142 @@
+"""SQLite-backed workspace. Every write is one transaction: all of it lands, or none."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+DB_NAME = "kglink.sqlite"
+DEFAULT_WORKSPACE = "kglink-workspace"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY,
+    agency TEXT NOT NULL, system TEXT NOT NULL, extracted_at TEXT NOT NULL,
+    source TEXT NOT NULL, fingerprint TEXT NOT NULL, loaded_at TEXT NOT NULL,
+    files TEXT NOT NULL,            -- JSON: {file: {read, loaded, rejected}}
+    added INTEGER NOT NULL, changed INTEGER NOT NULL,
+    withdrawn INTEGER NOT NULL, unchanged INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,             -- person, address, occupancy, relationship, event,
+                                    -- event_person, event_address, flag
+    agency TEXT NOT NULL,
+    key TEXT NOT NULL,              -- record_id, or the defining fields of a link row
+    status TEXT NOT NULL,           -- active | withdrawn
+    content_hash TEXT NOT NULL,
+    first_load INTEGER NOT NULL, last_load INTEGER NOT NULL, changed_load INTEGER NOT NULL,
+    source_file TEXT NOT NULL, source_row INTEGER NOT NULL,
+    data TEXT NOT NULL,             -- JSON: the cleaned record, plus "extra" columns
+    raw TEXT NOT NULL,              -- JSON: the row exactly as read
+    PRIMARY KEY (kind, agency, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_changed ON records (changed_load);
+CREATE TABLE IF NOT EXISTS rejects (
+    load_id INTEGER NOT NULL, agency TEXT NOT NULL, file TEXT NOT NULL,
+    row INTEGER NOT NULL, column TEXT NOT NULL, reason TEXT NOT NULL
+);
+"""
+
+
+class WorkspaceError(Exception):
+    """A workspace that cannot be used; the message says what to do."""
+
+
+@dataclass
+class Workspace:
+    path: Path
+    conn: sqlite3.Connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; any exception (or a killed process) rolls back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def records(self, kind: str, *, active_only: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(agency, key, data) of every record of a kind, in a stable order."""
+        sql = "SELECT agency, key, data FROM records WHERE kind = ?"
+        if active_only:
+            sql += " AND status = 'active'"
+        for agency, key, data in self.conn.execute(sql + " ORDER BY agency, key", (kind,)):
+            yield agency, key, json.loads(data)
+
+    def state_token(self) -> str:
+        """Changes whenever anything the graph is built from changes."""
+        row = self.conn.execute("SELECT COALESCE(MAX(load_id), 0) FROM loads").fetchone()
+        return f"loads={row[0]};linkage={self.get_meta('linkage_run') or 0}"
+
+
+def resolve_workspace_path(path: str | os.PathLike[str] | None) -> Path:
+    if path is None:
+        path = os.environ.get("KGLINK_WORKSPACE") or DEFAULT_WORKSPACE
+    return Path(path)
+
+
+def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Workspace:
+    """Open (and with `create`, initialise) the workspace directory."""
+    root = resolve_workspace_path(path)
+    db = root / DB_NAME
+    if not db.exists():
+        if not create:
+            raise WorkspaceError(
+                f"no kglink workspace at {root}. Load an extract first (kglink load DIR) "
+                "or pass --workspace"
+            )
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"cannot create the workspace folder {root} ({e.strerror}). "
+                                 "Choose another with --workspace") from None
+    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    ws = Workspace(root, conn)
+    version = _format_version(conn)
+    if version is None:
+        with ws.transaction() as c:
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    c.execute(stmt)
+            ws.set_meta(c, "format_version", str(FORMAT_VERSION))
+    elif version != FORMAT_VERSION:
+        conn.close()
+        raise WorkspaceError(
+            f"the workspace at {root} has format version {version}; this kglink reads "
+            f"version {FORMAT_VERSION}. Use a matching kglink or a new workspace"
+        )
+    return ws
+
+
+def _format_version(conn: sqlite3.Connection) -> int | None:
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+    ).fetchone()
+    if not has_meta:
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key='format_version'").fetchone()
+    return int(row[0]) if row else None

@@ -1,0 +1,65 @@
+"""The load, status and rejects commands, with their exact output and error text."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kglink.cli import app
+
+runner = CliRunner()
+
+
+def kg(ws: Path, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--workspace", str(ws), "--quiet", *args])
+
+
+def test_load_prints_per_file_accounting(sample_dir: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    res = kg(ws, "load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care"))
+    assert res.exit_code == 0, res.output
+    assert "  persons.csv: 5 read = 5 loaded + 0 rejected" in res.output
+    assert "  persons.csv: 3 read = 3 loaded + 0 rejected" in res.output
+    again = kg(ws, "load", str(sample_dir / "police"))
+    assert "already loaded as load 2; nothing changed" in again.output
+    status = kg(ws, "status")
+    assert status.exit_code == 0 and "police" in status.output and "Load history" in status.output
+
+
+def test_rejects_command_lists_file_row_column_reason(bad_dir: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    res = kg(ws, "load", str(bad_dir / "police"))
+    assert res.exit_code == 0
+    assert "  persons.csv: 7 read = 1 loaded + 6 rejected" in res.output
+    assert "18 rows set aside: see `kglink rejects`" in res.output
+    out = runner.invoke(app, ["--workspace", str(ws), "rejects"], env={"COLUMNS": "200"}).output
+    assert "18 rows set aside" in out
+    assert "impossible date (no such day)" in out
+
+
+def test_missing_manifest_is_a_one_line_error_exit_2(sample_dir: Path, tmp_path: Path) -> None:
+    (sample_dir / "police" / "manifest.json").unlink()
+    res = kg(tmp_path / "ws", "load", str(sample_dir / "police"))
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"Error: {sample_dir / 'police' / 'manifest.json'} is missing. Every extract needs a "
+        "manifest.json (see the extract format). Nothing was loaded.")
+    assert "Traceback" not in res.output
+
+
+def test_unknown_format_version(sample_dir: Path, tmp_path: Path) -> None:
+    mf = sample_dir / "police" / "manifest.json"
+    m = json.loads(mf.read_text())
+    m["version"] = 9
+    mf.write_text(json.dumps(m))
+    res = kg(tmp_path / "ws", "load", str(sample_dir / "police"))
+    assert res.exit_code == 2
+    assert "version: unknown format version; this kglink reads [1]. Fix the manifest" in res.output
+
+
+def test_status_without_workspace_says_what_to_do(tmp_path: Path) -> None:
+    res = kg(tmp_path / "nowhere", "status")
+    assert res.exit_code == 2
+    assert res.output.strip() == (f"Error: no kglink workspace at {tmp_path / 'nowhere'}. Load an "
+                                  "extract first (kglink load DIR) or pass --workspace.")

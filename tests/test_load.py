@@ -1,0 +1,193 @@
+"""Loading extracts: accounting, rejects, idempotence, updates, withdrawals, atomicity."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kglink.loaders.extract import ExtractError, read_extract
+from kglink.loaders.load import load_extracts
+from kglink.workspace import open_workspace
+from kglink.workspace.status import load_history, record_counts, rejects
+
+
+def _snapshot(ws_path: Path) -> list[tuple]:
+    conn = sqlite3.connect(ws_path / "kglink.sqlite")
+    rows = []
+    for table in ("loads", "records", "rejects", "meta"):
+        rows += sorted((table,) + tuple(map(str, r)) for r in conn.execute(f"SELECT * FROM {table}"))
+    conn.close()
+    return rows
+
+
+def test_every_column_is_cleaned_and_raw_kept(sample_dir: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [sample_dir / "police"])
+    rec = dict((k, d) for _, k, d in ws.records("person"))
+    p1 = rec["P1"]
+    assert (p1["forenames"], p1["surname"], p1["dob"]) == ("JON", "SMITH", "1985-04-03")
+    assert p1["aliases"] == [{"forenames": "JOHNNY", "surname": "SMYTH"}, {"forenames": "J", "surname": "SMITH"}]
+    assert p1["pnc_id"] == "2019/0123456A" and p1["phone"] == "07700900123"
+    assert p1["extra"] == {"ethnicity": "W1"}            # unknown column kept
+    p2 = rec["P2"]
+    assert p2["nhs_number"] == "9434765919" and p2["nhs_number_valid"] and p2["sex"] == "F"
+    assert p2["email"] == "amy@example.com"
+    p4 = rec["P4"]
+    assert p4["nhs_number"] is None and not p4["nhs_number_valid"]   # bad check digit
+    assert p4["occupation"] == "teacher"
+    raw = json.loads(ws.conn.execute(
+        "SELECT raw FROM records WHERE kind='person' AND key='P4'").fetchone()[0])
+    assert raw["nhs_number"] == "943 476 5918"              # the original kept beside it
+    addr = dict((k, d) for _, k, d in ws.records("address"))
+    assert addr["A1"]["postcode"] == "BH15 1AA" and addr["A1"]["postcode_valid"]
+    assert addr["A3"]["postcode"] is None and not addr["A3"]["postcode_valid"]
+    assert addr["A2"]["kind"] == "care_home" and addr["A3"]["kind"] == "residential"
+    ev = dict((k, d) for _, k, d in ws.records("event"))
+    assert ev["E2"]["occurred_at"] == "2026-10-12T03:00:00"
+    assert ev["E2"]["attributes"] == {"detained_at": "2026-10-12T03:00:00",
+                                      "appropriate_adult_arrived_at": "2026-10-12T23:00:00",
+                                      "charged": True}
+    assert ev["E1"]["risk"] == "high"
+
+
+BAD_EXPECTED = {
+    ("persons.csv", 3, "surname"), ("persons.csv", 4, "dob"), ("persons.csv", 5, "dob"),
+    ("persons.csv", 6, "record_id"), ("persons.csv", 7, "record_id"), ("persons.csv", 8, "*"),
+    ("addresses.csv", 3, "line1"),
+    ("occupancies.csv", 3, "relation"), ("occupancies.csv", 4, "person_id"),
+    ("occupancies.csv", 5, "person_id"), ("occupancies.csv", 6, "address_id"),
+    ("events.csv", 3, "type"), ("events.csv", 4, "occurred_at"), ("events.csv", 5, "attributes"),
+    ("events.csv", 6, "attributes"),
+    ("event_people.csv", 3, "role"), ("event_people.csv", 4, "event_id"),
+    ("flags.csv", 3, "flag"),
+}
+
+
+def test_bad_rows_are_set_aside_and_the_rest_loads(bad_dir: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    [report] = load_extracts(ws, [bad_dir / "police"])
+    for f in report.files:
+        assert f.read == f.loaded + len(f.rejects)
+    got = {(r.file, r.row, r.column) for r in rejects(ws)}
+    assert got == BAD_EXPECTED
+    reasons = {(r.file, r.row): r.reason for r in rejects(ws)}
+    assert reasons[("persons.csv", 4)] == "impossible date (no such day)"
+    assert reasons[("persons.csv", 7)] == "duplicate of row 2"
+    assert reasons[("occupancies.csv", 5)] == "refers to persons.csv row 3, which was rejected"
+    assert reasons[("occupancies.csv", 4)] == "refers to no record in persons.csv"
+    # Never the personal value itself.
+    persons = (bad_dir / "police" / "persons.csv").read_text()
+    for r in rejects(ws):
+        for value in ("31/02/1990", "sometime", "Licate", "Worse", "yesterday"):
+            assert value not in r.reason
+    assert "Good" in persons
+
+
+def test_reload_of_the_same_extract_changes_nothing(sample_dir: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    extracts = [sample_dir / "police", sample_dir / "childrens_social_care"]
+    load_extracts(ws, extracts)
+    before = _snapshot(ws.path)
+    reports = load_extracts(ws, extracts)
+    assert all(r.skipped_reason and r.load_id is None for r in reports)
+    assert _snapshot(ws.path) == before
+
+
+def test_newer_extract_updates_adds_and_withdraws(sample_dir: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    police = sample_dir / "police"
+    load_extracts(ws, [police])
+    newer = tmp_path / "police-newer"
+    shutil.copytree(police, newer)
+    m = json.loads((newer / "manifest.json").read_text())
+    m["extracted_at"] = "2026-11-27T02:00:00Z"
+    (newer / "manifest.json").write_text(json.dumps(m))
+    lines = (newer / "persons.csv").read_text().splitlines()
+    lines = [ln for ln in lines if not ln.startswith("P5,")]            # P5 gone
+    lines = [ln.replace("Mark,JONES", "Marc,JONES") for ln in lines]   # P4 changed
+    lines.append("P6,New,Person,2001-01-01,,,,,,,,,")                   # P6 added
+    (newer / "persons.csv").write_text("\n".join(lines) + "\n")
+    for name in ("occupancies.csv", "event_people.csv", "flags.csv"):
+        f = newer / name
+        f.write_text("\n".join(ln for ln in f.read_text().splitlines() if "P5" not in ln) + "\n")
+    [rep] = load_extracts(ws, [newer])
+    assert rep.added == 1 and rep.changed == 1
+    status = {k: s for k, s in ws.conn.execute(
+        "SELECT key, status FROM records WHERE kind='person'")}
+    assert status == {"P1": "active", "P2": "active", "P3": "active", "P4": "active",
+                      "P5": "withdrawn", "P6": "active"}
+    assert dict((k, d) for _, k, d in ws.records("person"))["P4"]["forenames"] == "MARC"
+    # P5's links are withdrawn too; nothing is deleted.
+    assert ws.conn.execute("SELECT COUNT(*) FROM records WHERE status='withdrawn'").fetchone()[0] == 1 + 1 + 2 + 1
+    assert [h["agency"] for h in load_history(ws)] == ["police", "police"]
+    # An older extract after a newer one is refused.
+    with pytest.raises(ExtractError, match="older than the one already loaded"):
+        m["extracted_at"] = "2026-11-20T00:00:00Z"
+        (police / "manifest.json").write_text(json.dumps(m))
+        load_extracts(ws, [police])
+
+
+def test_injected_failure_mid_load_leaves_workspace_unchanged(sample_dir: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [sample_dir / "childrens_social_care"])
+    before = _snapshot(ws.path)
+
+    def boom(n: int) -> None:
+        raise RuntimeError("injected failure after the first extract")
+
+    with pytest.raises(RuntimeError):
+        load_extracts(ws, [sample_dir / "police"],
+                      _after_extract=boom)
+    assert _snapshot(ws.path) == before
+
+
+def test_killed_process_mid_load_leaves_workspace_unchanged(sample_dir: Path, tmp_path: Path) -> None:
+    """A process that dies (no cleanup at all) half-way through a load."""
+    ws_path = tmp_path / "ws"
+    ws = open_workspace(ws_path)
+    load_extracts(ws, [sample_dir / "childrens_social_care"])
+    ws.close()
+    before = _snapshot(ws_path)
+    script = f"""
+import os
+from pathlib import Path
+from kglink.loaders.load import load_extracts
+from kglink.workspace import open_workspace
+ws = open_workspace({str(ws_path)!r})
+load_extracts(ws, [Path({str(sample_dir / 'police')!r})], _after_extract=lambda n: os._exit(9))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == 9
+    assert _snapshot(ws_path) == before
+    assert record_counts(open_workspace(ws_path)) == record_counts(open_workspace(ws_path))
+
+
+@pytest.mark.parametrize("breakage,message", [
+    (lambda d: (d / "manifest.json").unlink(), "manifest.json is missing"),
+    (lambda d: (d / "manifest.json").write_text("{not json"), "cannot be read"),
+    (lambda d: (d / "manifest.json").write_text(json.dumps(
+        {"format": "kglink-extract", "version": 2, "agency": "police", "extracted_at": "2026-01-01"})),
+     "unknown format version"),
+    (lambda d: (d / "persons.csv").write_bytes(b"record_id,surname\nP1,\xff\xfe\n"), "is not UTF-8"),
+    (lambda d: (d / "persons.csv").write_text("record_id,forenames\nP1,Jon\n"), "has no column surname"),
+    (lambda d: (d / "persons.csv").unlink(), "persons.csv is missing"),
+])
+def test_unreadable_extract_stops_everything(sample_dir: Path, tmp_path: Path, breakage, message) -> None:  # type: ignore[no-untyped-def]
+    ws = open_workspace(tmp_path / "ws")
+    before = _snapshot(ws.path)
+    breakage(sample_dir / "police")
+    with pytest.raises(ExtractError, match=message):
+        load_extracts(ws, [sample_dir / "childrens_social_care", sample_dir / "police"])
+    assert _snapshot(ws.path) == before
+
+
+def test_read_extract_accounts_for_every_row(sample_dir: Path) -> None:
+    ex = read_extract(sample_dir / "police")
+    assert {f.name: (f.read, f.loaded) for f in ex.files}["persons.csv"] == (5, 5)
+    assert os.path.basename(ex.path) == "police"
