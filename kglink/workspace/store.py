@@ -38,6 +38,42 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, agency, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_changed ON records (changed_load);
+-- Linkage (written by `kglink link`, read by the graph builders).
+CREATE TABLE IF NOT EXISTS entity_members (
+    kind TEXT NOT NULL,             -- person | address
+    agency TEXT NOT NULL, record_id TEXT NOT NULL,
+    entity_id TEXT NOT NULL,        -- stable: kept across reruns while its members stay
+    probability REAL NOT NULL,      -- confidence of this record's membership (1.0 alone)
+    PRIMARY KEY (kind, agency, record_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entity_members_entity ON entity_members (entity_id);
+CREATE TABLE IF NOT EXISTS links (
+    kind TEXT NOT NULL,
+    a TEXT NOT NULL, b TEXT NOT NULL,   -- "agency:record_id", a < b
+    match_weight REAL NOT NULL, probability REAL NOT NULL,
+    status TEXT NOT NULL,           -- link | review | rejected_by_rule | same | different | unsure
+    reason TEXT NOT NULL,           -- model | rule:<name> | human
+    explanation TEXT NOT NULL,      -- JSON: the comparison levels that fired, with weights
+    PRIMARY KEY (kind, a, b)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS decisions (
+    kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,
+    decision TEXT NOT NULL,         -- same | different | unsure
+    decided_by TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT,
+    PRIMARY KEY (kind, a, b)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS models (
+    kind TEXT PRIMARY KEY, trained_at TEXT NOT NULL,
+    settings TEXT NOT NULL, parameters TEXT NOT NULL    -- JSON
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL,
+    command TEXT NOT NULL, request TEXT NOT NULL, result TEXT NOT NULL, reason TEXT
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS rejects (
     load_id INTEGER NOT NULL, agency TEXT NOT NULL, file TEXT NOT NULL,
     row INTEGER NOT NULL, column TEXT NOT NULL, reason TEXT NOT NULL
@@ -118,10 +154,9 @@ def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool =
     ws = Workspace(root, conn)
     version = _format_version(conn)
     if version is None:
+        # CREATE ... IF NOT EXISTS throughout, so a run interrupted here is simply redone.
+        conn.executescript(_SCHEMA)
         with ws.transaction() as c:
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    c.execute(stmt)
             ws.set_meta(c, "format_version", str(FORMAT_VERSION))
     elif version != FORMAT_VERSION:
         conn.close()
