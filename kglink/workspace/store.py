@@ -51,8 +51,9 @@ CREATE TABLE IF NOT EXISTS links (
     kind TEXT NOT NULL,
     a TEXT NOT NULL, b TEXT NOT NULL,   -- "agency:record_id", a < b
     match_weight REAL NOT NULL, probability REAL NOT NULL,
-    status TEXT NOT NULL,           -- link | review | rejected_by_rule | same | different | unsure
-    reason TEXT NOT NULL,           -- model | rule:<name> | human
+    model_status TEXT NOT NULL,     -- link | review: the model and the evidence rules alone
+    status TEXT NOT NULL,           -- link | review | conflict | same | different | unsure
+    reason TEXT NOT NULL,           -- model | rule:<name> | conflict | human
     explanation TEXT NOT NULL,      -- JSON: the comparison levels that fired, with weights
     PRIMARY KEY (kind, a, b)
 ) WITHOUT ROWID;
@@ -61,6 +62,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision TEXT NOT NULL,         -- same | different | unsure
     decided_by TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT,
     PRIMARY KEY (kind, a, b)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS link_features (
+    kind TEXT NOT NULL, key TEXT NOT NULL,   -- source key
+    hash TEXT NOT NULL,             -- of every prepared feature: changed -> relinked
+    PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS models (
     kind TEXT PRIMARY KEY, trained_at TEXT NOT NULL,

@@ -79,3 +79,42 @@ def split_aliases(text: str | None) -> list[Name]:
         if alias is not None and alias not in out:
             out.append(alias)
     return out
+
+
+# --- linkage half: keys and equivalences -------------------------------------------
+
+_nicknamer = None
+
+
+def _namer():  # type: ignore[no-untyped-def]
+    global _nicknamer
+    if _nicknamer is None:
+        from nicknames import NickNamer  # a maintained, hand-curated English nickname list
+
+        _nicknamer = NickNamer()
+    return _nicknamer
+
+
+def nickname_keys(forename: str) -> frozenset[str]:
+    """The name itself and every formal name it is a nickname of: JON -> {JON, JONATHAN, JOHN, ...}.
+
+    Two forenames are nickname-equivalent when their key sets meet.
+    """
+    if not forename:
+        return frozenset()
+    low = forename.lower()
+    namer = _namer()
+    keys = {low} | namer.canonicals_of(low)
+    if namer.nicknames_of(low):        # a formal name is its own canonical
+        keys.add(low)
+    return frozenset(k.upper() for k in keys)
+
+
+def phonetic(text: str) -> str:
+    """Double-metaphone-like key (jellyfish metaphone) of the first word; "" for none."""
+    if not text:
+        return ""
+    import jellyfish
+
+    word = text.split(" ")[0].replace("-", "")
+    return jellyfish.metaphone(word) if word else ""

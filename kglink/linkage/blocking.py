@@ -1,0 +1,161 @@
+"""Blocking rules as values: count the pairs a rule makes before making them.
+
+A candidate pair is two records sharing every key of at least one rule. A rule whose
+pairs would exceed `max_pairs_per_rule` is refused, and blocks larger than
+`max_block_size` (a key too common to tell anyone apart) are left out and counted.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kglink.linkage.fields.name import phonetic
+from kglink.linkage.prepare import Table
+from kglink.linkage.settings import BlockingRule, LinkageSettings
+
+Values = list[list[str]]
+IntArr = NDArray[np.int64]
+
+
+def _single(col: str) -> Callable[[Table], Values]:
+    return lambda t: [[v] if v else [] for v in t.cols[col]]
+
+
+def _variant_part(part: int, fn: Callable[[str], str]) -> Callable[[Table], Values]:
+    cached = lru_cache(maxsize=None)(fn)
+
+    def keys(t: Table) -> Values:
+        out = []
+        for names in t.multi["names"]:
+            vals = {cached(v.split("\x1f")[part]) for v in names}
+            vals.discard("")
+            out.append(sorted(vals))
+        return out
+    return keys
+
+
+def _first_word(s: str) -> str:
+    return s.split(" ")[0] if s else ""
+
+
+KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
+    "nhs_number": _single("nhs_number"),
+    "pnc_id": _single("pnc_id"),
+    "upn": _single("upn"),
+    "contact": lambda t: [[v for v in (p, e) if v] for p, e in zip(t.cols["phone"], t.cols["email"])],
+    "dob": _single("dob"),
+    "yob": lambda t: [[v[:4]] if v else [] for v in t.cols["dob"]],
+    "surname_initial": _variant_part(1, lambda s: s[:1]),
+    "forename_initial": _variant_part(0, lambda s: s[:1]),
+    "surname_phonetic": _variant_part(1, phonetic),
+    "forename_phonetic": _variant_part(0, lambda s: phonetic(_first_word(s))),
+    "postcode": lambda t: t.multi["postcode"] if "postcode" in t.multi else _single("postcode")(t),
+    "address_entity": lambda t: t.multi["address_entity"],
+}
+for _col in ("uprn", "street", "number", "town", "house_name", "district", "street_phonetic"):
+    KEY_FUNCTIONS.setdefault(_col, _single(_col))
+
+
+class BlockingRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    rule: str
+    pairs: int
+    blocks: int
+    oversized_blocks: int
+    records_in_oversized: int
+    refused: bool
+
+
+@dataclass
+class _Blocks:
+    rec: IntArr          # record index per (record, key) entry, sorted by key
+    starts: IntArr       # start offset of each kept block in `rec`
+    sizes: IntArr
+
+
+def _blocks(table: Table, rule: BlockingRule, max_block: int) -> tuple[_Blocks, int, int]:
+    per_key = [KEY_FUNCTIONS[k](table) for k in rule.keys]
+    codes: dict[str, int] = {}
+    recs: list[int] = []
+    keyc: list[int] = []
+    for i in range(table.n):
+        vals = [per_key[k][i] for k in range(len(per_key))]
+        if any(not v for v in vals):
+            continue
+        for combo in itertools.product(*vals) if len(vals) > 1 else ((v,) for v in vals[0]):
+            s = "\x1d".join(combo)
+            keyc.append(codes.setdefault(s, len(codes)))
+            recs.append(i)
+    rec = np.asarray(recs, dtype=np.int64)
+    key = np.asarray(keyc, dtype=np.int64)
+    order = np.lexsort((rec, key))
+    rec, key = rec[order], key[order]
+    if len(key) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Blocks(rec, empty, empty), 0, 0
+    boundaries = np.flatnonzero(np.diff(key)) + 1
+    starts = np.concatenate(([0], boundaries))
+    sizes = np.diff(np.concatenate((starts, [len(key)])))
+    big = sizes > max_block
+    keep = (sizes > 1) & ~big
+    return _Blocks(rec, starts[keep], sizes[keep]), int(big.sum()), int(sizes[big].sum())
+
+
+def count_rule(table: Table, rule: BlockingRule, settings: LinkageSettings) -> tuple[RuleCount, _Blocks]:
+    b, n_big, in_big = _blocks(table, rule, settings.max_block_size)
+    pairs = int((b.sizes * (b.sizes - 1) // 2).sum())
+    refused = pairs > settings.max_pairs_per_rule
+    return RuleCount(rule.name, pairs, len(b.sizes), n_big, in_big, refused), b
+
+
+def _pairs_in_blocks(b: _Blocks) -> tuple[IntArr, IntArr]:
+    """Every i<j pair inside each block, vectorised (no Python loop per block)."""
+    if len(b.sizes) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    # For each position p in a block of start s and size n, pair it with p+1 .. s+n-1.
+    pos = np.arange(int(b.sizes.sum())) + np.repeat(b.starts - (np.cumsum(b.sizes) - b.sizes), b.sizes)
+    end = np.repeat(b.starts + b.sizes, b.sizes)
+    count = end - pos - 1
+    left_pos = np.repeat(pos, count)
+    offsets = np.arange(len(left_pos)) - np.repeat(np.cumsum(count) - count, count)
+    right_pos = left_pos + offsets + 1
+    left, right = b.rec[left_pos], b.rec[right_pos]
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    keep = lo != hi
+    return lo[keep], hi[keep]
+
+
+def candidate_pairs(table: Table, settings: LinkageSettings,
+                    only: NDArray[np.bool_] | None = None) -> tuple[IntArr, IntArr, list[RuleCount]]:
+    """Unique (i, j), i < j, from every rule that is not refused.
+
+    `only`: a mask of records at least one side of each pair must be in (incremental runs).
+    """
+    counts: list[RuleCount] = []
+    codes: list[IntArr] = []
+    n = np.int64(table.n)
+    for rule in settings.blocking_rules:
+        rc, b = count_rule(table, rule, settings)
+        counts.append(rc)
+        if rc.refused:
+            continue
+        lo, hi = _pairs_in_blocks(b)
+        if only is not None:
+            m = only[lo] | only[hi]
+            lo, hi = lo[m], hi[m]
+        codes.append(lo * n + hi)
+    if not codes:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, counts
+    allc = np.unique(np.concatenate(codes))
+    return allc // n, allc % n, counts

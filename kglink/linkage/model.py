@@ -1,0 +1,182 @@
+"""Fellegi–Sunter: u from random pairs, m by expectation maximisation, weights in bits.
+
+Unsupervised: no labelled pairs are needed. The fitted parameters are saved in the
+workspace with the settings that produced them and reused until `--retrain`.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kglink.linkage.comparisons import Comparison
+from kglink.linkage.prepare import Table
+from kglink.linkage.registry import comparison_vectors
+from kglink.linkage.settings import LinkageSettings
+
+SMOOTH = 1e-4
+
+
+@dataclass
+class Model:
+    settings: LinkageSettings
+    m: list[list[float]]                 # per comparison, per level
+    u: list[list[float]]
+    prior: float                         # probability two random records match
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)  # column -> value -> frequency
+    em_iterations: int = 0
+    candidate_match_share: float = 0.0
+
+    def weights(self) -> list[list[float]]:
+        return [[math.log2(mi / ui) for mi, ui in zip(mc, uc)] for mc, uc in zip(self.m, self.u)]
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1 - self.prior))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"m": self.m, "u": self.u, "prior": self.prior, "tf": self.tf,
+                "em_iterations": self.em_iterations,
+                "candidate_match_share": self.candidate_match_share}
+
+    @classmethod
+    def from_json(cls, settings: LinkageSettings, d: dict[str, Any]) -> "Model":
+        return cls(settings, d["m"], d["u"], d["prior"], d.get("tf", {}), d.get("em_iterations", 0),
+                   d.get("candidate_match_share", 0.0))
+
+
+def _level_freqs(gamma: NDArray[np.int8], comps: list[Comparison]) -> list[list[float]]:
+    out = []
+    for c, comp in enumerate(comps):
+        col = gamma[:, c]
+        col = col[col >= 0]
+        counts = np.bincount(col.astype(np.int64), minlength=comp.n_levels)[:comp.n_levels]
+        total = counts.sum()
+        out.append([float((k + SMOOTH * max(total, 1)) / (total + SMOOTH * max(total, 1) * comp.n_levels))
+                    for k in counts])
+    return out
+
+
+def estimate_u(table: Table, comps: list[Comparison], settings: LinkageSettings) -> list[list[float]]:
+    """u: how often each level occurs between two records picked at random."""
+    rng = np.random.default_rng(settings.seed)
+    n = table.n
+    k = min(settings.u_sample_pairs, n * (n - 1) // 2)
+    left = rng.integers(0, n, size=k)
+    right = rng.integers(0, n, size=k)
+    keep = left != right
+    gamma = comparison_vectors(table, comps, left[keep], right[keep])
+    return _level_freqs(gamma, comps)
+
+
+def term_frequencies(table: Table, columns: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for col in columns:
+        values = table.cols.get("forenames_all" if col == "forename" else col)
+        if values is None:
+            continue
+        if col == "forename":
+            values = np.array([v.split(" ")[0] for v in values], dtype=object)
+        counts = Counter(v for v in values if v)
+        total = sum(counts.values()) or 1
+        out[col] = {v: c / total for v, c in counts.items()}
+    return out
+
+
+def _pattern_codes(gamma: NDArray[np.int8]) -> NDArray[np.int64]:
+    code = np.zeros(len(gamma), dtype=np.int64)
+    for c in range(gamma.shape[1]):
+        code = code * 16 + (gamma[:, c].astype(np.int64) + 1)
+    return code
+
+
+def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u_random: list[list[float]],
+           settings: LinkageSettings) -> tuple[list[list[float]], float, int]:
+    """EM over distinct comparison patterns (with counts) of the candidate pairs.
+
+    Returns m per level, the share of candidate pairs that match, iterations used.
+    """
+    codes = _pattern_codes(gamma)
+    uniq, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    pats = gamma[first]                                  # (patterns x comparisons)
+    w = counts.astype(np.float64)
+    # Start: a match agrees at the top levels; non-matches look like random pairs.
+    m = [[0.9 / 1] + [0.1 / max(comp.n_levels - 1, 1)] * (comp.n_levels - 1) for comp in comps]
+    u = [list(x) for x in u_random]
+    lam = 0.3
+    it = 0
+    for it in range(1, settings.em_max_iterations + 1):
+        lm = np.full(len(pats), math.log(lam))
+        lu = np.full(len(pats), math.log(1 - lam))
+        for c in range(len(comps)):
+            lv = pats[:, c]
+            has = lv >= 0
+            mc, uc = np.log(np.asarray(m[c])), np.log(np.asarray(u[c]))
+            lm[has] += mc[lv[has]]
+            lu[has] += uc[lv[has]]
+        p = 1 / (1 + np.exp(np.clip(lu - lm, -700, 700)))
+        new_lam = float((p * w).sum() / w.sum())
+        new_m, new_u = [], []
+        for c, comp in enumerate(comps):
+            lv = pats[:, c]
+            has = lv >= 0
+            pm = np.bincount(lv[has], weights=(p * w)[has], minlength=comp.n_levels)[:comp.n_levels]
+            pu = np.bincount(lv[has], weights=((1 - p) * w)[has], minlength=comp.n_levels)[:comp.n_levels]
+            new_m.append(list((pm + SMOOTH) / (pm.sum() + SMOOTH * comp.n_levels)))
+            new_u.append(list((pu + SMOOTH) / (pu.sum() + SMOOTH * comp.n_levels)))
+        delta = max(abs(a - b) for mc, nc in zip(m, new_m) for a, b in zip(mc, nc))
+        m, u, lam = new_m, new_u, min(max(new_lam, 1e-9), 1 - 1e-9)
+        if delta < settings.em_tolerance:
+            break
+    return m, lam, it
+
+
+def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
+          settings: LinkageSettings) -> Model:
+    u = estimate_u(table, comps, settings)
+    m, lam, iterations = fit_em(gamma, comps, u, settings)
+    total_pairs = table.n * (table.n - 1) / 2 or 1
+    # The expected matches among candidates, spread over all pairs: the prior for any pair.
+    prior = min(max(lam * len(gamma) / total_pairs, 1e-12), 0.5)
+    return Model(settings, m, u, prior, term_frequencies(table, settings.tf_adjust), iterations, lam)
+
+
+TF_COLUMN = {"forename": "forenames_all", "surname": "surname", "street": "street"}
+
+
+def tf_adjustments(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
+                   left: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Extra bits for an exact agreement on a rare value (fewer for a common one)."""
+    adj = np.zeros(len(gamma))
+    for c, comp in enumerate(comps):
+        freqs = model.tf.get(comp.name)
+        if not freqs:
+            continue
+        values = table.cols[TF_COLUMN[comp.name]][left]
+        exact = gamma[:, c] == 0
+        u_exact = model.u[c][0]
+        for k in np.flatnonzero(exact):
+            v = values[k].split(" ")[0] if comp.name == "forename" else values[k]
+            f = freqs.get(v)
+            if f:
+                adj[k] += max(min(math.log2(u_exact / max(f, 1e-9)), 8.0), -8.0)
+    return adj
+
+
+def score(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
+          left: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Match weight (bits) and probability per pair."""
+    weights = model.weights()
+    total = np.full(len(gamma), model.prior_weight)
+    for c in range(len(comps)):
+        wc = np.asarray(weights[c])
+        lv = gamma[:, c]
+        has = lv >= 0
+        total[has] += wc[lv[has]]
+    total += tf_adjustments(model, table, comps, gamma, left)
+    prob = 1 / (1 + np.power(2.0, -np.clip(total, -1000, 1000)))
+    return total, prob

@@ -1,0 +1,131 @@
+"""Columnar tables of standardised records, ready for blocking and comparison.
+
+One row per active source record, ordered by source key, so that results never depend
+on the order records were loaded in.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kglink import vocab
+from kglink.linkage.entities import Membership, source_key
+from kglink.linkage.fields.address import parse_address
+from kglink.linkage.fields.dob import dob_key
+from kglink.linkage.fields.name import phonetic
+from kglink.linkage.fields.postcode import parse_postcode
+from kglink.workspace import Workspace
+
+Obj = NDArray[np.object_]
+
+
+def _obj(values: list[object]) -> Obj:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+@dataclass
+class Table:
+    """Single-valued columns in `cols`, multi-valued ones (lists per record) in `multi`."""
+
+    kind: str
+    keys: list[str]
+    cols: dict[str, Obj] = field(default_factory=dict)
+    multi: dict[str, list[list[str]]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.keys)
+
+    def fingerprints(self) -> list[str]:
+        """A hash per record of every prepared feature: if it changes, relink the record."""
+        out = []
+        names = sorted(self.cols)
+        mnames = sorted(self.multi)
+        for i in range(self.n):
+            h = hashlib.blake2b(digest_size=12)
+            for c in names:
+                h.update(str(self.cols[c][i]).encode() + b"\x1f")
+            for c in mnames:
+                h.update("\x1e".join(self.multi[c][i]).encode() + b"\x1f")
+            out.append(h.hexdigest())
+        return out
+
+
+def person_table(ws: Workspace, address_entities: dict[str, Membership],
+                 crowded_threshold: int) -> Table:
+    persons = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")), key=lambda t: t[0])
+    addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
+    homes: dict[str, list[str]] = defaultdict(list)      # person key -> address keys
+    for agency, _, occ in ws.records("occupancy"):
+        if occ["relation"] in vocab.HOME_RELATIONS or occ["relation"] == "frequents":
+            homes[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
+    # A place many unrelated records live at (care home, hostel) says little about identity.
+    occupants: dict[str, set[str]] = defaultdict(set)
+    for pkey, akeys in homes.items():
+        for ak in akeys:
+            if ak in address_entities:
+                occupants[address_entities[ak].entity_id].add(pkey)
+    shared_kinds = {"care_home", "supported_accommodation", "hotel", "school", "business"}
+    crowded = {e for e, ps in occupants.items() if len(ps) > crowded_threshold}
+    for ak, m in address_entities.items():
+        if addresses.get(ak, {}).get("kind") in shared_kinds:
+            crowded.add(m.entity_id)
+
+    t = Table("person", [k for k, _ in persons])
+    fore, fore_all, sur, dob, sex, nhs, pnc, upn, phone, email = ([] for _ in range(10))
+    variants: list[list[str]] = []
+    ents: list[list[str]] = []
+    crowd: list[list[str]] = []
+    units: list[list[str]] = []
+    for key, d in persons:
+        names = [(d["forenames"], d["surname"])] + [(a["forenames"], a["surname"]) for a in d["aliases"]]
+        fore.append(d["forenames"].split(" ")[0] if d["forenames"] else "")
+        fore_all.append(d["forenames"])
+        sur.append(d["surname"])
+        variants.append([f"{f}\x1f{s}" for f, s in names])
+        dob.append(dob_key(d["dob"]))
+        sex.append(d["sex"] if d["sex"] in ("M", "F") else "")
+        nhs.append(d["nhs_number"] or "")
+        pnc.append(d["pnc_id"] or "")
+        upn.append(d["upn"] or "")
+        phone.append(d["phone"] or "")
+        email.append(d["email"] or "")
+        e_ids = sorted({address_entities[a].entity_id for a in homes.get(key, []) if a in address_entities})
+        ents.append([e for e in e_ids if e not in crowded])
+        crowd.append([e for e in e_ids if e in crowded])
+        units.append(sorted({addresses[a]["postcode"] for a in homes.get(key, [])
+                             if a in addresses and addresses[a]["postcode"]}))
+    t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
+                  dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
+                  upn=_obj(upn), phone=_obj(phone), email=_obj(email))
+    t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, postcode=units)
+    return t
+
+
+def address_table(ws: Workspace) -> Table:
+    rows = sorted(((source_key(a, k), d) for a, k, d in ws.records("address")), key=lambda t: t[0])
+    t = Table("address", [k for k, _ in rows])
+    cols: dict[str, list[object]] = defaultdict(list)
+    for _, d in rows:
+        p = parse_address(d["line1"], d.get("line2"), d.get("town"))
+        pc = parse_postcode(d["postcode"]) if d["postcode"] else None
+        cols["uprn"].append(d.get("uprn") or "")
+        cols["postcode"].append(pc.unit if pc else "")
+        cols["sector"].append(pc.sector if pc else "")
+        cols["district"].append(pc.district if pc else "")
+        cols["flat"].append(p.flat)
+        cols["number"].append(p.number)
+        cols["house_name"].append(p.house_name)
+        cols["street"].append(p.street)
+        cols["street_phonetic"].append(phonetic(p.street.replace(" ", "")) if p.street else "")
+        cols["town"].append(p.town)
+        cols["kind"].append(d.get("kind") or "residential")
+    for name, values in cols.items():
+        t.cols[name] = _obj(values)
+    return t

@@ -1,0 +1,143 @@
+"""The comparisons for each kind of record, by name, as the settings refer to them."""
+from __future__ import annotations
+
+import numpy as np
+
+from kglink.linkage.comparisons import (
+    Comparison, IntArr, Levels, codes_of, column, dob_levels, exact_levels, flat_levels,
+    forename_levels, number_levels, on_distinct, postcode_levels, similarity_levels,
+    surname_levels,
+)
+from kglink.linkage.prepare import Table
+
+
+def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
+    """Forename and surname levels of the best-matching pair of names, aliases included."""
+    key = (left.__array_interface__["data"][0], right.__array_interface__["data"][0], len(left))
+    cache = t.__dict__.setdefault("_names_cache", {})
+    if key in cache:
+        return cache[key]
+    fu, fc = codes_of(t, "forenames_all")
+    su, sc = codes_of(t, "surname")
+    fore = on_distinct(fu, fc[left], fc[right], forename_levels)
+    sur = on_distinct(su, sc[left], sc[right], surname_levels)
+    variants = t.multi["names"]
+    multi = np.fromiter((len(v) > 1 for v in variants), dtype=bool, count=t.n)
+    idx = np.flatnonzero(multi[left] | multi[right])
+    if len(idx):
+        pair_i, fa, fb, sa, sb = [], [], [], [], []
+        for k in idx:
+            for va in variants[left[k]]:
+                for vb in variants[right[k]]:
+                    f1, s1 = va.split("\x1f")
+                    f2, s2 = vb.split("\x1f")
+                    pair_i.append(k)
+                    fa.append(f1), fb.append(f2), sa.append(s1), sb.append(s2)
+        fl = forename_levels(np.array(fa, dtype=object), np.array(fb, dtype=object))
+        sl = surname_levels(np.array(sa, dtype=object), np.array(sb, dtype=object))
+        # Rank a combination by its worse field first; a missing value ranks as middling.
+        score = np.where(fl < 0, 2.5, fl) + np.where(sl < 0, 2.5, sl)
+        best: dict[int, tuple[float, int, int]] = {}
+        for k, s, f, g in zip(pair_i, score, fl, sl):
+            if k not in best or s < best[k][0]:
+                best[k] = (float(s), int(f), int(g))
+        for k, (_, f, g) in best.items():
+            fore[k], sur[k] = f, g
+    cache.clear()
+    cache[key] = (fore, sur)
+    return fore, sur
+
+
+def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
+    """0 same home (an address entity few people share), 1 same shared address
+    (care home, hostel), 2 same postcode, 3 same sector, 4 same district, 5 else."""
+    ents, crowd, pcs = t.multi["address_entity"], t.multi["crowded_entity"], t.multi["postcode"]
+    out = np.full(len(left), 5, dtype=np.int8)
+    for k in range(len(left)):
+        i, j = left[k], right[k]
+        if not pcs[i] and not ents[i] and not crowd[i] or not pcs[j] and not ents[j] and not crowd[j]:
+            out[k] = -1
+        elif set(ents[i]) & set(ents[j]):
+            out[k] = 0
+        elif set(crowd[i]) & set(crowd[j]):
+            out[k] = 1
+        else:
+            a, b = set(pcs[i]), set(pcs[j])
+            if a & b:
+                out[k] = 2
+            elif {p[:-2] for p in a} & {p[:-2] for p in b}:
+                out[k] = 3
+            elif {p.split(" ")[0] for p in a} & {p.split(" ")[0] for p in b}:
+                out[k] = 4
+    return out
+
+
+def _contact(t: Table, left: IntArr, right: IntArr) -> Levels:
+    ph, em = t.cols["phone"], t.cols["email"]
+    pl, pr, el, er = ph[left], ph[right], em[left], em[right]
+    same = ((pl == pr) & (pl != "")) | ((el == er) & (el != ""))
+    some = ((pl != "") | (el != "")) & ((pr != "") | (er != ""))
+    out = np.where(same, 0, 1).astype(np.int8)
+    out[~some] = -1
+    return out
+
+
+def _sex(t: Table, left: IntArr, right: IntArr) -> Levels:
+    return exact_levels(t.cols["sex"][left], t.cols["sex"][right])
+
+
+def _ident(col: str) -> Comparison:
+    return Comparison(col, (f"{col} the same (valid)", f"{col} different (both valid)"),
+                      column(col, exact_levels))
+
+
+PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
+    Comparison("forename", ("first names equal", "nickname or middle name used",
+                            "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "initial only agrees",
+                            "different"), lambda t, l, r: _names(t, l, r)[0]),
+    Comparison("surname", ("surnames equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
+                           "one part of a double-barrelled name shared", "different"),
+               lambda t, l, r: _names(t, l, r)[1]),
+    Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit apart",
+                       "same year only", "different"), column("dob", dob_levels)),
+    Comparison("sex", ("sex the same", "sex different"), _sex),
+    Comparison("location", ("same home address", "same shared address (care home, hostel...)",
+                            "same postcode", "same postcode sector", "same postcode district",
+                            "no address in common"), _location),
+    _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
+    Comparison("contact", ("same phone or email", "different phone and email"), _contact),
+)}
+
+ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
+    Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", exact_levels)),
+    Comparison("postcode", ("same postcode", "same sector", "same district", "different"),
+               column("postcode", postcode_levels)),
+    Comparison("flat", ("same flat", "neither a flat", "flat on one side only", "different flats"),
+               column("flat", flat_levels)),
+    Comparison("number", ("same house number", "same number, other letter", "different number"),
+               column("number", number_levels)),
+    Comparison("house_name", ("same house name", "Jaro-Winkler >= 0.90", "different"),
+               column("house_name", similarity_levels((0.90,)))),
+    Comparison("street", ("same street", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "different"),
+               column("street", similarity_levels((0.92, 0.80)))),
+    Comparison("town", ("same town", "different town"), column("town", exact_levels)),
+)}
+
+
+def comparisons_for(kind: str, names: tuple[str, ...]) -> list[Comparison]:
+    reg = PERSON_COMPARISONS if kind == "person" else ADDRESS_COMPARISONS
+    unknown = [n for n in names if n not in reg]
+    if unknown:
+        raise ValueError(f"unknown comparison {', '.join(unknown)}; known: {', '.join(reg)}")
+    return [reg[n] for n in names]
+
+
+def comparison_vectors(t: Table, comps: list[Comparison], left: IntArr, right: IntArr,
+                       chunk: int = 2_000_000) -> np.ndarray:
+    """(pairs x comparisons) int8 levels, computed in chunks to bound memory."""
+    out = np.empty((len(left), len(comps)), dtype=np.int8)
+    for s in range(0, len(left), chunk):
+        lo, hi = left[s:s + chunk], right[s:s + chunk]
+        for c, comp in enumerate(comps):
+            out[s:s + chunk, c] = comp.compute(t, lo, hi)
+    return out

@@ -1,0 +1,180 @@
+"""load → standardise → block → score → cluster → store, for addresses then persons.
+
+Addresses are linked first, since a person's home (an address entity) is evidence for
+person matching.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from kglink.linkage import cluster as cl
+from kglink.linkage import rules
+from kglink.linkage.blocking import RuleCount, candidate_pairs
+from kglink.linkage.entities import entity_id_for, entity_map
+from kglink.linkage.model import Model, score, train
+from kglink.linkage.prepare import Table, address_table, person_table
+from kglink.linkage.registry import comparison_vectors, comparisons_for
+from kglink.linkage.settings import LinkageSettings, default_settings
+from kglink.linkage.store import (
+    load_decisions, load_model, previous_entities, previous_features, previous_links,
+    save_kind,
+)
+from kglink.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class KindReport:
+    kind: str
+    records: int
+    changed: int
+    candidate_pairs: int
+    rules: list[RuleCount]
+    links: int
+    review: int
+    conflicts: int
+    entities: int
+    multi_record_entities: int
+    model_trained: bool
+    seconds: float
+
+
+@dataclass
+class LinkReport:
+    kinds: list[KindReport] = field(default_factory=list)
+
+
+def link(ws: Workspace, *, full: bool = False, retrain: bool = False,
+         settings: dict[str, LinkageSettings] | None = None,
+         progress: Progress | None = None) -> LinkReport:
+    settings = settings or {}
+    say = progress or (lambda _msg: None)
+    report = LinkReport()
+    say("addresses: preparing")
+    a_settings = settings.get("address") or default_settings("address")
+    report.kinds.append(_link_kind(ws, address_table(ws), a_settings, full, retrain, say))
+    say("persons: preparing")
+    p_settings = settings.get("person") or default_settings("person")
+    table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people)
+    report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say))
+    return report
+
+
+def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, retrain: bool,
+               say: Progress) -> KindReport:
+    t0 = time.perf_counter()
+    kind = table.kind
+    comps = comparisons_for(kind, st.comparisons)
+    fps = table.fingerprints()
+    old_fps = previous_features(ws, kind)
+    saved = None if retrain else load_model(ws, st)
+    incremental = not full and saved is not None and bool(old_fps)
+    changed = np.array([not incremental or old_fps.get(k) != f for k, f in zip(table.keys, fps)])
+    say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records to (re)link)")
+    left, right, counts = candidate_pairs(table, st, only=changed if incremental else None)
+    say(f"{kind}: comparing {len(left)} candidate pairs")
+    gamma = comparison_vectors(table, comps, left, right)
+    trained = saved is None
+    model: Model = saved if saved is not None else train(table, comps, gamma, st)
+    weight, prob = score(model, table, comps, gamma, left)
+    model_status, reason = rules.apply(kind, comps, gamma, prob, st.thresholds)
+    keep = model_status != ""
+    new_links = [
+        (table.keys[i], table.keys[j], float(w), float(p), ms, rs,
+         json.dumps({"levels": g.tolist()}))
+        for i, j, w, p, ms, rs, g in zip(left[keep], right[keep], weight[keep], prob[keep],
+                                          model_status[keep], reason[keep], gamma[keep])
+    ]
+    index = {k: i for i, k in enumerate(table.keys)}
+    if incremental:
+        unchanged = {k for k, c in zip(table.keys, changed) if not c}
+        new_links += [row for row in previous_links(ws, kind)
+                      if row[0] in unchanged and row[1] in unchanged]
+    decisions = load_decisions(ws, kind)
+    edges, different = [], set()
+    for a, b, w, p, ms, rs, _ in new_links:
+        if ms == "link" and (a, b) not in decisions:
+            edges.append(cl.Edge(index[a], index[b], p))
+    for (a, b), d in decisions.items():
+        if a in index and b in index:
+            i, j = sorted((index[a], index[b]))
+            if d == "same":
+                edges.append(cl.Edge(i, j, 1.0, forced=True))
+            elif d == "different":
+                different.add((i, j))
+    conflict = cl.person_conflict(table) if kind == "person" else cl.address_conflict(table)
+    say(f"{kind}: clustering")
+    roots, refused = cl.cluster(table.n, edges, conflict, different)
+    refused_keys = {(table.keys[e.i], table.keys[e.j]) for e in refused}
+    members: dict[int, list[int]] = {}
+    for i, r in enumerate(roots):
+        members.setdefault(r, []).append(i)
+    best_p = _membership_probability(new_links, roots, index)
+    entity_of = _stable_ids(kind, table, members, previous_entities(ws, kind))
+    rows = []
+    for a, b, w, p, ms, rs, expl in new_links:
+        status = decisions.get((a, b)) or ("conflict" if (a, b) in refused_keys else ms)
+        rs2 = "human" if (a, b) in decisions else ("conflict" if status == "conflict" else rs)
+        rows.append((kind, a, b, w, p, ms, status, rs2, expl))
+    linked_pairs = {(r[1], r[2]) for r in rows}
+    for (a, b), d in decisions.items():
+        if (a, b) not in linked_pairs and a in index and b in index:
+            rows.append((kind, a, b, 0.0, 1.0 if d == "same" else 0.0, "review", d, "human",
+                         json.dumps({"levels": None})))
+    ms_rows = [(kind, *table.keys[i].split(":", 1), entity_of[roots[i]], best_p.get(i, 1.0))
+               for i in range(table.n)]
+    save_kind(ws, kind, st, model if trained else None, rows, ms_rows,
+              list(zip(table.keys, fps)))
+    statuses = [r[6] for r in rows]
+    sizes = [len(m) for m in members.values()]
+    return KindReport(kind, table.n, int(changed.sum()), len(left), counts,
+                      statuses.count("link") + statuses.count("same"),
+                      statuses.count("review") + statuses.count("unsure") + statuses.count("conflict"),
+                      statuses.count("conflict"), len(members), sum(1 for s in sizes if s > 1),
+                      trained, time.perf_counter() - t0)
+
+
+def _membership_probability(links: list[tuple], roots: list[int], index: dict[str, int]) -> dict[int, float]:
+    """Each record's strongest link into its own cluster."""
+    best: dict[int, float] = {}
+    for a, b, _, p, ms, _, _ in links:
+        i, j = index[a], index[b]
+        if roots[i] == roots[j]:
+            best[i] = max(best.get(i, 0.0), p)
+            best[j] = max(best.get(j, 0.0), p)
+    return best
+
+
+def _stable_ids(kind: str, table: Table, members: dict[int, list[int]],
+                previous: dict[str, str]) -> dict[int, str]:
+    """Keep an entity's id while it keeps members: each cluster takes the previous id held by
+    most of its members (biggest clusters choose first); new clusters get a derived id."""
+    out: dict[int, str] = {}
+    taken: set[str] = set()
+    order = sorted(members.items(), key=lambda kv: (-len(kv[1]), min(table.keys[i] for i in kv[1])))
+    for root, idx in order:
+        votes: dict[str, int] = {}
+        for i in idx:
+            pid = previous.get(table.keys[i])
+            if pid and pid not in taken:
+                votes[pid] = votes.get(pid, 0) + 1
+        if votes:
+            eid = min(votes, key=lambda e: (-votes[e], e))
+        else:
+            eid = entity_id_for(kind, (table.keys[i] for i in idx))
+            while eid in taken:
+                eid = entity_id_for(kind, [eid])
+        taken.add(eid)
+        out[root] = eid
+    return out
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

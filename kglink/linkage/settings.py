@@ -1,0 +1,88 @@
+"""Linkage settings: declared, validated, round-tripped through JSON, never mutated.
+
+Settings say *what* to compare and how to decide; the functions in blocking, comparisons,
+model and cluster do it. A trained model stores the settings it was trained with.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Kind = Literal["person", "address"]
+
+
+class BlockingRule(BaseModel):
+    """Candidate pairs are records sharing every one of `keys` (each a named key function)."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    keys: tuple[str, ...]
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    link: float = Field(0.95, gt=0, lt=1, description="match probability at or above which records link")
+    review: float = Field(0.5, gt=0, lt=1, description="between review and link: queued for a person")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Thresholds":
+        if self.review >= self.link:
+            raise ValueError("the review threshold must be below the link threshold")
+        return self
+
+
+class LinkageSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kind: Kind
+    comparisons: tuple[str, ...]
+    blocking_rules: tuple[BlockingRule, ...]
+    thresholds: Thresholds = Thresholds()
+    max_pairs_per_rule: int = Field(20_000_000, description="a rule making more pairs is refused")
+    max_block_size: int = Field(500, description="blocks larger than this are too common to compare all pairs of")
+    u_sample_pairs: int = Field(1_000_000, description="random pairs for estimating u probabilities")
+    em_max_iterations: int = 50
+    em_tolerance: float = 1e-6
+    tf_adjust: tuple[str, ...] = ("surname", "forename")
+    crowded_address_people: int = Field(
+        8, description="an address entity with more distinct records than this is shared "
+                       "(care home, hostel, custody suite) and weighs less for person matching")
+    seed: int = 42
+
+
+def person_settings() -> LinkageSettings:
+    return LinkageSettings(
+        kind="person",
+        comparisons=("forename", "surname", "dob", "sex", "location", "nhs_number", "pnc_id", "upn", "contact"),
+        blocking_rules=(
+            BlockingRule(name="nhs_number", keys=("nhs_number",)),
+            BlockingRule(name="pnc_id", keys=("pnc_id",)),
+            BlockingRule(name="upn", keys=("upn",)),
+            BlockingRule(name="contact", keys=("contact",)),
+            BlockingRule(name="dob+surname_initial", keys=("dob", "surname_initial")),
+            BlockingRule(name="dob+forename_initial", keys=("dob", "forename_initial")),
+            BlockingRule(name="surname_phonetic+yob", keys=("surname_phonetic", "yob")),
+            BlockingRule(name="forename_phonetic+surname_phonetic", keys=("forename_phonetic", "surname_phonetic")),
+            BlockingRule(name="postcode+forename_initial", keys=("postcode", "forename_initial")),
+            BlockingRule(name="address+surname_initial", keys=("address_entity", "surname_initial")),
+        ),
+    )
+
+
+def address_settings() -> LinkageSettings:
+    return LinkageSettings(
+        kind="address",
+        comparisons=("uprn", "postcode", "flat", "number", "house_name", "street", "town"),
+        blocking_rules=(
+            BlockingRule(name="uprn", keys=("uprn",)),
+            BlockingRule(name="postcode", keys=("postcode",)),
+            BlockingRule(name="street+number+town", keys=("street", "number", "town")),
+            BlockingRule(name="house_name+district", keys=("house_name", "district")),
+            BlockingRule(name="street_phonetic+number+district", keys=("street_phonetic", "number", "district")),
+        ),
+        tf_adjust=("street",),
+    )
+
+
+def default_settings(kind: Kind) -> LinkageSettings:
+    return person_settings() if kind == "person" else address_settings()

@@ -1,0 +1,69 @@
+"""Reading and writing linkage results in the workspace (one transaction per kind)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from kglink.linkage.model import Model
+from kglink.linkage.settings import LinkageSettings
+from kglink.workspace import Workspace
+
+
+def previous_features(ws: Workspace, kind: str) -> dict[str, str]:
+    return dict(ws.conn.execute("SELECT key, hash FROM link_features WHERE kind = ?", (kind,)))
+
+
+def previous_entities(ws: Workspace, kind: str) -> dict[str, str]:
+    return {f"{a}:{r}": e for a, r, e in ws.conn.execute(
+        "SELECT agency, record_id, entity_id FROM entity_members WHERE kind = ?", (kind,))}
+
+
+def previous_links(ws: Workspace, kind: str) -> list[tuple]:
+    """Model-scored pairs of an earlier run: (a, b, weight, probability, model_status, reason, explanation)."""
+    return [(a, b, w, p, ms, r if not r.startswith(("human", "conflict")) else "model", e)
+            for a, b, w, p, ms, r, e in ws.conn.execute(
+                "SELECT a, b, match_weight, probability, model_status, reason, explanation FROM links "
+                "WHERE kind = ? AND explanation != '{\"levels\": null}'", (kind,))]
+
+
+def load_decisions(ws: Workspace, kind: str) -> dict[tuple[str, str], str]:
+    return {(a, b): d for a, b, d in ws.conn.execute(
+        "SELECT a, b, decision FROM decisions WHERE kind = ?", (kind,))}
+
+
+def load_model(ws: Workspace, settings: LinkageSettings) -> Model | None:
+    row = ws.conn.execute("SELECT settings, parameters FROM models WHERE kind = ?",
+                          (settings.kind,)).fetchone()
+    if not row:
+        return None
+    saved = LinkageSettings.model_validate_json(row[0])
+    if saved != settings:
+        return None          # the settings changed: the old fit does not apply
+    return Model.from_json(saved, json.loads(row[1]))
+
+
+def saved_model(ws: Workspace, kind: str) -> Model | None:
+    row = ws.conn.execute("SELECT settings, parameters FROM models WHERE kind = ?", (kind,)).fetchone()
+    if not row:
+        return None
+    return Model.from_json(LinkageSettings.model_validate_json(row[0]), json.loads(row[1]))
+
+
+def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model | None,
+              links: list[tuple], members: list[tuple], features: list[tuple[str, str]]) -> None:
+    with ws.transaction() as c:
+        c.execute("DELETE FROM links WHERE kind = ?", (kind,))
+        c.executemany("INSERT INTO links (kind, a, b, match_weight, probability, model_status, status,"
+                      " reason, explanation) VALUES (?,?,?,?,?,?,?,?,?)", links)
+        c.execute("DELETE FROM entity_members WHERE kind = ?", (kind,))
+        c.executemany("INSERT INTO entity_members (kind, agency, record_id, entity_id, probability)"
+                      " VALUES (?,?,?,?,?)", members)
+        c.execute("DELETE FROM link_features WHERE kind = ?", (kind,))
+        c.executemany("INSERT INTO link_features (kind, key, hash) VALUES (?,?,?)",
+                      [(kind, k, h) for k, h in features])
+        if model is not None:
+            c.execute("INSERT OR REPLACE INTO models (kind, trained_at, settings, parameters) VALUES (?,?,?,?)",
+                      (kind, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                       settings.model_dump_json(), json.dumps(model.to_json())))
+        run = int(ws.get_meta("linkage_run") or 0) + 1
+        ws.set_meta(c, "linkage_run", str(run))
