@@ -82,8 +82,20 @@ class _Blocks:
     sizes: IntArr
 
 
+def key_function(name: str) -> Callable[[Table], Values]:
+    """A named key, or `col:NAME` (a column's value) / `phonetic:NAME` (its phonetic key)."""
+    if name in KEY_FUNCTIONS:
+        return KEY_FUNCTIONS[name]
+    how, _, col = name.partition(":")
+    if how == "col" and col:
+        return _single(col)
+    if how == "phonetic" and col:
+        return lambda t: [[phonetic(v)] if v else [] for v in t.cols[col]]
+    raise ValueError(f"unknown blocking key {name}; known: {', '.join(KEY_FUNCTIONS)}, col:NAME, phonetic:NAME")
+
+
 def _blocks(table: Table, rule: BlockingRule, max_block: int) -> tuple[_Blocks, int, int]:
-    per_key = [KEY_FUNCTIONS[k](table) for k in rule.keys]
+    per_key = [key_function(k)(table) for k in rule.keys]
     codes: dict[str, int] = {}
     recs: list[int] = []
     keyc: list[int] = []

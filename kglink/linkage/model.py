@@ -73,10 +73,14 @@ def estimate_u(table: Table, comps: list[Comparison], settings: LinkageSettings)
     return _level_freqs(gamma, comps)
 
 
+def _tf_column(comparison: str) -> str:
+    return TF_COLUMN.get(comparison) or comparison.partition(":")[2] or comparison
+
+
 def term_frequencies(table: Table, columns: tuple[str, ...]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for col in columns:
-        values = table.cols.get("forenames_all" if col == "forename" else col)
+        values = table.cols.get(_tf_column(col))
         if values is None:
             continue
         if col == "forename":
@@ -156,7 +160,7 @@ def tf_adjustments(model: Model, table: Table, comps: list[Comparison], gamma: N
         freqs = model.tf.get(comp.name)
         if not freqs:
             continue
-        values = table.cols[TF_COLUMN[comp.name]][left]
+        values = table.cols[_tf_column(comp.name)][left]
         exact = gamma[:, c] == 0
         u_exact = model.u[c][0]
         for k in np.flatnonzero(exact):

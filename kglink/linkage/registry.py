@@ -124,12 +124,26 @@ ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
 )}
 
 
+def generic_comparison(name: str) -> Comparison | None:
+    """`exact:COL` and `jw:COL` compare any prepared column, for tables of other shapes."""
+    how, _, col = name.partition(":")
+    if how == "exact" and col:
+        return Comparison(name, (f"{col} equal", f"{col} different"), column(col, exact_levels))
+    if how == "jw" and col:
+        return Comparison(name, (f"{col} equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
+                                 f"{col} different"), column(col, similarity_levels((0.92, 0.80))))
+    return None
+
+
 def comparisons_for(kind: str, names: tuple[str, ...]) -> list[Comparison]:
     reg = PERSON_COMPARISONS if kind == "person" else ADDRESS_COMPARISONS
-    unknown = [n for n in names if n not in reg]
-    if unknown:
-        raise ValueError(f"unknown comparison {', '.join(unknown)}; known: {', '.join(reg)}")
-    return [reg[n] for n in names]
+    out = []
+    for n in names:
+        comp = reg.get(n) or generic_comparison(n)
+        if comp is None:
+            raise ValueError(f"unknown comparison {n}; known: {', '.join(reg)}, exact:COL, jw:COL")
+        out.append(comp)
+    return out
 
 
 def comparison_vectors(t: Table, comps: list[Comparison], left: IntArr, right: IntArr,

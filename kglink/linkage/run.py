@@ -71,20 +71,16 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                say: Progress) -> KindReport:
     t0 = time.perf_counter()
     kind = table.kind
-    comps = comparisons_for(kind, st.comparisons)
     fps = table.fingerprints()
     old_fps = previous_features(ws, kind)
     saved = None if retrain else load_model(ws, st)
     incremental = not full and saved is not None and bool(old_fps)
     changed = np.array([not incremental or old_fps.get(k) != f for k, f in zip(table.keys, fps)])
     say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records to (re)link)")
-    left, right, counts = candidate_pairs(table, st, only=changed if incremental else None)
-    say(f"{kind}: comparing {len(left)} candidate pairs")
-    gamma = comparison_vectors(table, comps, left, right)
-    trained = saved is None
-    model: Model = saved if saved is not None else train(table, comps, gamma, st)
-    weight, prob = score(model, table, comps, gamma, left)
-    model_status, reason = rules.apply(kind, comps, gamma, prob, st.thresholds)
+    scored = score_pairs(table, st, saved, only=changed if incremental else None)
+    left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
+    weight, prob, model_status, reason = scored.weight, scored.prob, scored.status, scored.reason
+    trained, model = saved is None, scored.model
     keep = model_status != ""
     new_links = [
         (table.keys[i], table.keys[j], float(w), float(p), ms, rs,
@@ -139,6 +135,42 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                       statuses.count("review") + statuses.count("unsure") + statuses.count("conflict"),
                       statuses.count("conflict"), len(members), sum(1 for s in sizes if s > 1),
                       trained, time.perf_counter() - t0)
+
+
+@dataclass
+class Scored:
+    """Every candidate pair with its levels, weight, probability and model status."""
+    left: np.ndarray
+    right: np.ndarray
+    rule_counts: list[RuleCount]
+    gamma: np.ndarray
+    weight: np.ndarray
+    prob: np.ndarray
+    status: np.ndarray
+    reason: np.ndarray
+    model: Model
+
+
+def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
+                only: np.ndarray | None = None) -> Scored:
+    """block → compare → (train) → score → evidence rules, for any prepared table."""
+    comps = comparisons_for(table.kind, st.comparisons)
+    left, right, counts = candidate_pairs(table, st, only=only)
+    gamma = comparison_vectors(table, comps, left, right)
+    if model is None:
+        model = train(table, comps, gamma, st)
+    weight, prob = score(model, table, comps, gamma, left)
+    status, reason = rules.apply(table.kind, comps, gamma, prob, st.thresholds)
+    return Scored(left, right, counts, gamma, weight, prob, status, reason, model)
+
+
+def cluster_scored(table: Table, s: Scored) -> list[int]:
+    """Cluster root per record from the pairs the model links (no human decisions)."""
+    link = s.status == "link"
+    edges = [cl.Edge(int(i), int(j), float(p)) for i, j, p in zip(s.left[link], s.right[link], s.prob[link])]
+    conflict = cl.person_conflict(table) if table.kind == "person" else cl.address_conflict(table)
+    roots, _ = cl.cluster(table.n, edges, conflict, set())
+    return roots
 
 
 def _membership_probability(links: list[tuple], roots: list[int], index: dict[str, int]) -> dict[int, float]:
