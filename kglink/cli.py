@@ -161,5 +161,10 @@ def rejects(
     console.print(table)
 
 
+from kglink.commands import linking as _linking  # noqa: E402
+
+_linking.register(app, fail)
+_linking.register_export(app, fail)
+
 if __name__ == "__main__":
     app()

@@ -58,8 +58,9 @@ class Table:
 
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
-                 crowded_threshold: int) -> Table:
-    persons = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")), key=lambda t: t[0])
+                 crowded_threshold: int, only: set[str] | None = None) -> Table:
+    persons = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")
+                      if only is None or source_key(a, k) in only), key=lambda t: t[0])
     addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
     homes: dict[str, list[str]] = defaultdict(list)      # person key -> address keys
     for agency, _, occ in ws.records("occupancy"):
@@ -108,8 +109,9 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     return t
 
 
-def address_table(ws: Workspace) -> Table:
-    rows = sorted(((source_key(a, k), d) for a, k, d in ws.records("address")), key=lambda t: t[0])
+def address_table(ws: Workspace, only: set[str] | None = None) -> Table:
+    rows = sorted(((source_key(a, k), d) for a, k, d in ws.records("address")
+                   if only is None or source_key(a, k) in only), key=lambda t: t[0])
     t = Table("address", [k for k, _ in rows])
     cols: dict[str, list[object]] = defaultdict(list)
     for _, d in rows:

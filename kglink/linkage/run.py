@@ -112,7 +112,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     members: dict[int, list[int]] = {}
     for i, r in enumerate(roots):
         members.setdefault(r, []).append(i)
-    best_p = _membership_probability(new_links, roots, index)
+    best_p = _membership_probability(edges, roots)
     entity_of = _stable_ids(kind, table, members, previous_entities(ws, kind))
     rows = []
     for a, b, w, p, ms, rs, expl in new_links:
@@ -173,11 +173,11 @@ def cluster_scored(table: Table, s: Scored) -> list[int]:
     return roots
 
 
-def _membership_probability(links: list[tuple], roots: list[int], index: dict[str, int]) -> dict[int, float]:
-    """Each record's strongest link into its own cluster."""
+def _membership_probability(edges: list[cl.Edge], roots: list[int]) -> dict[int, float]:
+    """Each record's strongest link into its own cluster (1.0 where a person said same)."""
     best: dict[int, float] = {}
-    for a, b, _, p, ms, _, _ in links:
-        i, j = index[a], index[b]
+    for e in edges:
+        i, j, p = e.i, e.j, e.probability
         if roots[i] == roots[j]:
             best[i] = max(best.get(i, 0.0), p)
             best[j] = max(best.get(j, 0.0), p)

@@ -1,0 +1,205 @@
+"""link, explain, entity, review, export: the linkage commands."""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from kglink import audit
+from kglink.ui import console, err_console
+
+
+def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
+    @app.command()
+    def link(
+        ctx: typer.Context,
+        full: bool = typer.Option(False, "--full", help="Rescore every pair, not only records that changed."),
+        retrain: bool = typer.Option(False, "--retrain", help="Fit the model again (implies --full)."),
+    ) -> None:
+        """Link records of the same address, then of the same person, within and across agencies.
+
+        The first run fits an unsupervised Fellegi–Sunter model and saves it in the
+        workspace; later runs reuse it and score only new and changed records. Pairs
+        between the review and link thresholds wait in `kglink review`.
+
+        Example: kglink link
+        """
+        from kglink.linkage.run import link as run_link
+
+        ws = ctx.obj.open(create=False)
+        with console.status("linking") as spinner:
+            report = run_link(ws, full=full or retrain, retrain=retrain,
+                              progress=lambda msg: spinner.update(msg))
+        table = Table(title="Linkage")
+        for col in ("kind", "records", "relinked", "pairs compared", "links", "review queue",
+                    "entities", "multi-record", "model", "seconds"):
+            table.add_column(col, justify="right" if col not in ("kind", "model") else "left")
+        for k in report.kinds:
+            table.add_row(k.kind, str(k.records), str(k.changed), str(k.candidate_pairs), str(k.links),
+                          str(k.review), str(k.entities), str(k.multi_record_entities),
+                          "trained" if k.model_trained else "reused", f"{k.seconds:.1f}")
+        console.print(table)
+        for k in report.kinds:
+            for rc in k.rules:
+                if rc.refused:
+                    err_console.print(f"Warning: blocking rule {rc.rule} would make {rc.pairs} pairs "
+                                      f"and was refused; raise max_pairs_per_rule or tighten the rule.",
+                                      markup=False, soft_wrap=True)
+        audit.record(ws, ctx.obj.user, "link", {"full": full, "retrain": retrain},
+                     {k.kind: {"records": k.records, "links": k.links, "entities": k.entities}
+                      for k in report.kinds})
+
+    @app.command()
+    def explain(ctx: typer.Context,
+                a: str = typer.Argument(..., help="AGENCY:RECORD_ID"),
+                b: str = typer.Argument(..., help="AGENCY:RECORD_ID")) -> None:
+        """Why two records are, or are not, linked: each comparison's level and weight.
+
+        Example: kglink explain police:P1 childrens_social_care:C10
+        """
+        from kglink.linkage.explain import explain as run_explain
+        from kglink.linkage.review import ReviewError
+
+        ws = ctx.obj.open(create=False)
+        try:
+            ex = run_explain(ws, a, b)
+        except ReviewError as e:
+            fail(str(e))
+        table = Table(title=f"{ex.kind} {a} ~ {b}")
+        for col in ("comparison", "level", "m", "u", "weight (bits)", "running total"):
+            table.add_column(col, justify="left" if col in ("comparison", "level") else "right")
+        running = ex.prior_weight
+        table.add_row("prior", "two records picked at random", "", "", f"{ex.prior_weight:+.2f}", f"{running:+.2f}")
+        for s in ex.steps:
+            running += s.weight
+            table.add_row(s.comparison, s.level, "" if s.m is None else f"{s.m:.4f}",
+                          "" if s.u is None else f"{s.u:.4f}", f"{s.weight:+.2f}", f"{running:+.2f}")
+        running += ex.tf_adjustment
+        table.add_row("term frequency", "rare names count for more", "", "", f"{ex.tf_adjustment:+.2f}", f"{running:+.2f}")
+        console.print(table)
+        console.print(f"match weight {ex.total:+.2f} bits, probability {ex.probability:.4f}; "
+                      f"model says: {ex.model_status} ({ex.rule})", markup=False, soft_wrap=True)
+        console.print(f"stored status: {ex.stored_status or 'not a candidate pair'}; human decision: "
+                      f"{ex.decision or 'none'}; same entity now: {'yes' if ex.same_entity else 'no'}",
+                      markup=False, soft_wrap=True)
+        audit.record(ws, ctx.obj.user, "explain", {"a": a, "b": b},
+                     {"probability": round(ex.probability, 4)})
+
+    @app.command()
+    def entity(ctx: typer.Context, record: str = typer.Argument(..., help="AGENCY:RECORD_ID")) -> None:
+        """Every source record in the entity (person or address) that RECORD belongs to.
+
+        Example: kglink entity police:P1
+        """
+        from kglink.linkage.members import entity_records
+
+        ws = ctx.obj.open(create=False)
+        found = entity_records(ws, record)
+        if found is None:
+            fail(f"no person or address record {record}. Use AGENCY:RECORD_ID, e.g. police:P1")
+        kind, eid, rows = found
+        table = Table(title=f"{kind} entity {eid}: {len(rows)} records")
+        for col in ("record", "confidence", "summary"):
+            table.add_column(col)
+        for key, prob, summary in rows:
+            table.add_row(key, f"{prob:.3f}", summary)
+        console.print(table)
+        audit.record(ws, ctx.obj.user, "entity", {"record": record},
+                     {"entity_id": eid, "records": [k for k, _, _ in rows]})
+
+    @app.command()
+    def review(
+        ctx: typer.Context,
+        decide: Optional[tuple[str, str, str]] = typer.Option(
+            None, "--decide", metavar="A B DECISION",
+            help="Non-interactive: two AGENCY:RECORD_IDs and same|different|unsure.", show_default=False),
+        kind: Optional[str] = typer.Option(None, help="person or address only."),
+        limit: int = typer.Option(20, help="Most pairs to go through interactively."),
+        list_only: bool = typer.Option(False, "--list", help="Print the queue and stop."),
+    ) -> None:
+        """Decide uncertain pairs: same, different or unsure. Decisions win over the model.
+
+        Interactive in a terminal; or `kglink review --decide police:P1 health:H9 different`.
+        Two records a person called different are never merged again.
+        """
+        from kglink.linkage import review as rv
+        from kglink.linkage.explain import explain as run_explain
+        from kglink.linkage.run import link as run_link
+
+        c = ctx.obj
+        ws = c.open(create=False)
+        decided = 0
+        if decide:
+            args = list(decide)
+            try:
+                rv.decide(ws, args[0], args[1], args[2], c.user)
+            except rv.ReviewError as e:
+                fail(str(e))
+            decided = 1
+            console.print(f"recorded: {args[0]} {args[1]} {args[2]} (by {c.user})", markup=False)
+        else:
+            items = rv.queue(ws, kind, limit)
+            if list_only or not sys.stdin.isatty():
+                table = Table(title=f"Review queue ({len(items)} shown)")
+                for col in ("kind", "a", "b", "probability", "why queued"):
+                    table.add_column(col)
+                for it in items:
+                    table.add_row(it.kind, it.a, it.b, f"{it.probability:.3f}", f"{it.status}: {it.reason}")
+                console.print(table)
+            else:
+                for it in items:
+                    _show_pair(ws, run_explain(ws, it.a, it.b))
+                    answer = typer.prompt("same / different / unsure / skip / quit", default="skip")
+                    if answer.startswith("q"):
+                        break
+                    if answer in rv.DECISIONS:
+                        rv.decide(ws, it.a, it.b, answer, c.user)
+                        decided += 1
+        if decided:
+            run_link(ws)
+            audit.record(ws, c.user, "review", {"decisions": decided}, {})
+
+
+def _show_pair(ws, ex) -> None:  # type: ignore[no-untyped-def]
+    from kglink.linkage.members import record_summary
+
+    table = Table(title=f"{ex.kind}: probability {ex.probability:.3f} ({ex.model_status}, {ex.rule})")
+    table.add_column("")
+    table.add_column(ex.a)
+    table.add_column(ex.b)
+    table.add_row("record", record_summary(ws, ex.a), record_summary(ws, ex.b))
+    for s in ex.steps:
+        table.add_row(s.comparison, s.level, f"{s.weight:+.2f} bits")
+    console.print(table)
+
+
+def register_export(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
+    export_app = typer.Typer(help="Write what kglink knows to files.", no_args_is_help=True)
+    app.add_typer(export_app, name="export")
+
+    @export_app.command("entities")
+    def export_entities(ctx: typer.Context,
+                        out: Path = typer.Option(..., "--out", help="CSV file to write.")) -> None:
+        """Every loaded person and address record with its entity: entity_id,kind,agency,record_id.
+
+        Example: kglink export entities --out entities.csv
+        """
+        from kglink.linkage.members import all_memberships
+
+        ws = ctx.obj.open(create=False)
+        rows = all_memberships(ws)
+        try:
+            with out.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(["entity_id", "kind", "agency", "record_id"])
+                w.writerows(rows)
+        except OSError as e:
+            fail(f"cannot write {out} ({e.strerror}). Choose another --out")
+        console.print(f"wrote {len(rows)} records in {len({r[0] for r in rows})} entities to {out}",
+                      markup=False, soft_wrap=True)
+        audit.record(ws, ctx.obj.user, "export", {"what": "entities", "out": str(out)},
+                     {"records": len(rows)})

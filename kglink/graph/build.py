@@ -1,0 +1,364 @@
+"""Build the POLE graph from a workspace as one neutral, ordered stream.
+
+Both stores consume the same stream: every node first (by label, then by source), then
+every relationship. Ids are derived from sources, so building twice from the same
+workspace gives the same uids, properties and order.
+
+Person-level links join entities, and each keeps its source row: two agencies that both
+say "lives at" give two LIVES_AT edges with different `source` (a multigraph).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from kglink.graph import schema
+from kglink.linkage.entities import Membership, entity_map, source_key
+from kglink.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    uid: str
+    label: str
+    props: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphRel:
+    uid: str
+    type: str
+    start: str           # uid of the start node
+    end: str             # uid of the end node
+    start_label: str
+    end_label: str
+    props: dict[str, Any]
+
+
+GraphItem = GraphNode | GraphRel
+
+
+@dataclass
+class BuildStats:
+    nodes: Counter[str] = field(default_factory=Counter)
+    relationships: Counter[str] = field(default_factory=Counter)
+    # link rows whose person/address/event is not an active record: counted, not hidden
+    dangling: Counter[str] = field(default_factory=Counter)
+
+
+class _Row(NamedTuple):
+    agency: str
+    key: str
+    data: dict[str, Any]
+    source_file: str
+    source_row: int
+    first_load: int
+    load_id: int
+
+
+def _rows(ws: Workspace, kind: str) -> Iterator[_Row]:
+    sql = ("SELECT agency, key, data, source_file, source_row, first_load, changed_load "
+           "FROM records WHERE kind = ? AND status = 'active' ORDER BY agency, key")
+    for agency, key, data, sfile, srow, first, changed in ws.conn.execute(sql, (kind,)):
+        yield _Row(agency, key, json.loads(data), sfile, srow, first, changed)
+
+
+def _hash(text: str, size: int = 10) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=size).hexdigest()
+
+
+def rel_uid(rel_type: str, source: str, start: str, end: str) -> str:
+    """Stable per source row and endpoints: an edge that moves to another entity is a new edge."""
+    return "r_" + _hash(f"{rel_type}\x1f{source}\x1f{start}\x1f{end}")
+
+
+def record_uid(label: str, sk: str) -> str:
+    return {"PersonRecord": "pr:", "AddressRecord": "ar:", "Event": "ev:"}[label] + sk
+
+
+def link_source(row: _Row) -> str:
+    """Source key of a link row: agency, file and the row's defining fields."""
+    return f"{row.agency}:{row.source_file}:{row.key}"
+
+
+def _clean(props: dict[str, Any]) -> dict[str, Any]:
+    """Drop unknown values: Neo4j does not store nulls, so neither does the embedded store."""
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def _provenance(uid: str, row: _Row, source: str) -> dict[str, Any]:
+    return {"uid": uid, "agency": row.agency, "source": source, "load_id": row.load_id,
+            "first_load": row.first_load}
+
+
+def _record_props(uid: str, row: _Row, fields: tuple[str, ...]) -> dict[str, Any]:
+    sk = source_key(row.agency, row.key)
+    props = _provenance(uid, row, sk) | {
+        "record_id": row.key, "source_file": row.source_file, "source_row": row.source_row}
+    for f in fields:
+        props[f] = row.data.get(f)
+    if props.get("extra"):
+        props["extra"] = json.dumps(props["extra"], sort_keys=True, ensure_ascii=False)
+    return props
+
+
+class _Member(NamedTuple):
+    probability: float
+    key: str
+    agency: str
+    load_id: int
+    data: dict[str, Any]
+
+
+def _by_confidence(members: list[_Member]) -> list[_Member]:
+    return sorted(members, key=lambda m: (-m.probability, m.key))
+
+
+def _most_common(members: list[_Member], field_name: str) -> Any:
+    """The value most members agree on; ties go to the most confident member."""
+    values = [m.data.get(field_name) for m in members if m.data.get(field_name) is not None]
+    if not values:
+        return None
+    counts = Counter(values)
+    best = max(counts.values())
+    return next(v for v in values if counts[v] == best)
+
+
+def _entity_provenance(eid: str, members: list[_Member]) -> dict[str, Any]:
+    keys = sorted(m.key for m in members)
+    return {"uid": eid, "entity_id": eid, "members": keys, "source": keys,
+            "agency": sorted({m.agency for m in members}),
+            "load_id": sorted({m.load_id for m in members})}
+
+
+def _person_entity(eid: str, members: list[_Member]) -> GraphNode:
+    ordered = _by_confidence(members)
+    top = ordered[0].data
+    names: list[str] = []
+    for m in ordered:
+        for n in [{"forenames": m.data.get("forenames", ""), "surname": m.data["surname"]},
+                  *m.data.get("aliases", [])]:
+            text = " ".join(p for p in (n["forenames"], n["surname"]) if p)
+            if text not in names:
+                names.append(text)
+    props = _entity_provenance(eid, members) | {
+        "name": names[0], "names": names, "forenames": top.get("forenames") or None,
+        "surname": top["surname"], "dob": _most_common(ordered, "dob"),
+        "sex": _most_common(ordered, "sex"),
+        "occupations": sorted({m.data["occupation"] for m in ordered if m.data.get("occupation")}),
+    }
+    return GraphNode(eid, "Person", _clean(props))
+
+
+def _address_entity(eid: str, members: list[_Member]) -> GraphNode:
+    ordered = _by_confidence(members)
+    top = ordered[0].data
+    postcode = _most_common(ordered, "postcode")
+    name = ", ".join(p for p in (top.get("line1"), top.get("line2"), top.get("town"), postcode) if p)
+    props = _entity_provenance(eid, members) | {
+        "name": name, "line1": top.get("line1"), "town": _most_common(ordered, "town"),
+        "postcode": postcode, "postcode_district": postcode.split(" ")[0] if postcode else None,
+        "uprn": _most_common(ordered, "uprn"), "kind": top.get("kind"),
+    }
+    return GraphNode(eid, "Address", _clean(props))
+
+
+class _Context:
+    """What the relationship pass needs from the node pass."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.people: dict[str, Membership] = entity_map(ws, "person")
+        self.addresses: dict[str, Membership] = entity_map(ws, "address")
+        self.events: set[str] = set()
+        # (record uid, entity uid, probability, agency, source, load id)
+        self.resolved: list[tuple[str, str, float, str, str, int]] = []
+        self.flags: list[tuple[str, _Row, str]] = []   # (flag uid, row, person source key)
+
+
+def _record_and_entity_nodes(ws: Workspace, ctx: _Context, kind: str) -> Iterator[GraphNode]:
+    label, entity_label, fields, memberships = (
+        ("PersonRecord", "Person", schema.PERSON_RECORD_FIELDS, ctx.people) if kind == "person"
+        else ("AddressRecord", "Address", schema.ADDRESS_RECORD_FIELDS, ctx.addresses))
+    groups: dict[str, list[_Member]] = defaultdict(list)
+    for row in _rows(ws, kind):
+        sk = source_key(row.agency, row.key)
+        uid = record_uid(label, sk)
+        props = _record_props(uid, row, fields)
+        if kind == "person":
+            props["aliases"] = [" ".join(p for p in (a["forenames"], a["surname"]) if p)
+                                for a in row.data.get("aliases", [])]
+        yield GraphNode(uid, label, _clean(props))
+        m = memberships[sk]
+        groups[m.entity_id].append(_Member(m.probability, sk, row.agency, row.load_id, row.data))
+        ctx.resolved.append((uid, m.entity_id, m.probability, row.agency, sk, row.load_id))
+    make = _person_entity if kind == "person" else _address_entity
+    for eid in sorted(groups):
+        yield make(eid, groups[eid])
+
+
+def _event_nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
+    for row in _rows(ws, "event"):
+        sk = source_key(row.agency, row.key)
+        uid = record_uid("Event", sk)
+        ctx.events.add(uid)
+        d = row.data
+        attrs = d.get("attributes") or {}
+        props = _provenance(uid, row, sk) | {
+            "id": sk, "record_id": row.key, "source_file": row.source_file,
+            "source_row": row.source_row, "type": d["type"], "occurred_at": d["occurred_at"],
+            "ended_at": d.get("ended_at"), "risk": d.get("risk"), "status": d.get("status"),
+            "reference": d.get("reference"), "description": d.get("description"),
+            "attributes": json.dumps(attrs, sort_keys=True, ensure_ascii=False) if attrs else None,
+        }
+        for name, prop in schema.EVENT_ATTRIBUTE_PROPERTIES.items():
+            value = attrs.get(name)
+            if isinstance(value, (str, int, float, bool)):
+                props[prop] = value
+        yield GraphNode(uid, "Event", _clean(props))
+
+
+def _flag_nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
+    for row in _rows(ws, "flag"):
+        source = link_source(row)
+        uid = "fl_" + _hash(source)
+        person = source_key(row.agency, row.data["person_id"])
+        ctx.flags.append((uid, row, person))
+        d = row.data
+        props = _provenance(uid, row, source) | {
+            "flag": d["flag"], "from_date": d.get("from_date"), "to_date": d.get("to_date"),
+            "detail": d.get("detail"), "person_record": person,
+            "source_file": row.source_file, "source_row": row.source_row}
+        yield GraphNode(uid, "Flag", _clean(props))
+
+
+def _rel(rel_type: str, start: str, end: str, start_label: str, end_label: str,
+         props: dict[str, Any]) -> GraphRel:
+    uid = rel_uid(rel_type, props["source"], start, end)
+    return GraphRel(uid, rel_type, start, end, start_label, end_label, _clean(props | {"uid": uid}))
+
+
+def _link_props(row: _Row, **extra: Any) -> dict[str, Any]:
+    return {"agency": row.agency, "source": link_source(row), "load_id": row.load_id,
+            "first_load": row.first_load} | extra
+
+
+def _resolved_rels(ctx: _Context) -> Iterator[GraphRel]:
+    for rec_uid, eid, p, agency, sk, load_id in ctx.resolved:
+        start_label, end_label = (("PersonRecord", "Person") if rec_uid.startswith("pr:")
+                                  else ("AddressRecord", "Address"))
+        yield _rel("RESOLVED_AS", rec_uid, eid, start_label, end_label,
+                   {"agency": agency, "source": sk, "load_id": load_id, "probability": p})
+
+
+def _link_rels(ws: Workspace, ctx: _Context, stats: BuildStats) -> Iterator[GraphRel]:
+    """occupancies, relationships, event_people, event_addresses, in that order."""
+    for row in _rows(ws, "occupancy"):
+        d = row.data
+        pk, ak = source_key(row.agency, d["person_id"]), source_key(row.agency, d["address_id"])
+        if pk not in ctx.people or ak not in ctx.addresses:
+            stats.dangling["occupancy"] += 1
+            continue
+        yield _rel(schema.OCCUPANCY_TYPES[d["relation"]], ctx.people[pk].entity_id,
+                   ctx.addresses[ak].entity_id, "Person", "Address",
+                   _link_props(row, from_date=d.get("from_date"), to_date=d.get("to_date"),
+                               start_record=pk, end_record=ak))
+    for row in _rows(ws, "relationship"):
+        d = row.data
+        a, b = source_key(row.agency, d["person_id"]), source_key(row.agency, d["other_person_id"])
+        if a not in ctx.people or b not in ctx.people:
+            stats.dangling["relationship"] += 1
+            continue
+        yield _rel(schema.PERSON_RELATION_TYPES[d["relation"]], ctx.people[a].entity_id,
+                   ctx.people[b].entity_id, "Person", "Person",
+                   _link_props(row, from_date=d.get("from_date"), to_date=d.get("to_date"),
+                               start_record=a, end_record=b))
+    for row in _rows(ws, "event_person"):
+        d = row.data
+        pk, ev = source_key(row.agency, d["person_id"]), record_uid(
+            "Event", source_key(row.agency, d["event_id"]))
+        if pk not in ctx.people or ev not in ctx.events:
+            stats.dangling["event_person"] += 1
+            continue
+        yield _rel("INVOLVED_IN", ctx.people[pk].entity_id, ev, "Person", "Event",
+                   _link_props(row, role=d["role"], start_record=pk))
+    for row in _rows(ws, "event_address"):
+        d = row.data
+        ak, ev = source_key(row.agency, d["address_id"]), record_uid(
+            "Event", source_key(row.agency, d["event_id"]))
+        if ak not in ctx.addresses or ev not in ctx.events:
+            stats.dangling["event_address"] += 1
+            continue
+        yield _rel("OCCURRED_AT", ev, ctx.addresses[ak].entity_id, "Event", "Address",
+                   _link_props(row, role=d["role"], end_record=ak))
+
+
+def _flag_rels(ctx: _Context, stats: BuildStats) -> Iterator[GraphRel]:
+    for uid, row, person in ctx.flags:
+        if person not in ctx.people:
+            stats.dangling["flag"] += 1
+            continue
+        yield _rel("HAS_FLAG", ctx.people[person].entity_id, uid, "Person", "Flag",
+                   {"agency": row.agency, "source": link_source(row), "load_id": row.load_id,
+                    "start_record": person})
+
+
+def iter_graph(ws: Workspace, stats: BuildStats | None = None) -> Iterator[GraphItem]:
+    """Every node, then every relationship, in a stable order."""
+    stats = stats if stats is not None else BuildStats()
+    ctx = _Context(ws)
+    for node in _nodes(ws, ctx):
+        stats.nodes[node.label] += 1
+        yield node
+    for rel in _relationships(ws, ctx, stats):
+        stats.relationships[rel.type] += 1
+        yield rel
+
+
+def _nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
+    yield from _record_and_entity_nodes(ws, ctx, "person")
+    yield from _record_and_entity_nodes(ws, ctx, "address")
+    yield from _event_nodes(ws, ctx)
+    yield from _flag_nodes(ws, ctx)
+
+
+def _relationships(ws: Workspace, ctx: _Context, stats: BuildStats) -> Iterator[GraphRel]:
+    yield from _resolved_rels(ctx)
+    yield from _link_rels(ws, ctx, stats)
+    yield from _flag_rels(ctx, stats)
+
+
+def build_graph(ws: Workspace) -> tuple[list[GraphNode], list[GraphRel]]:
+    """The whole graph in memory (small workspaces and tests)."""
+    nodes: list[GraphNode] = []
+    rels: list[GraphRel] = []
+    for item in iter_graph(ws):
+        (nodes if isinstance(item, GraphNode) else rels).append(item)  # type: ignore[arg-type]
+    return nodes, rels
+
+
+def content_hash(item: GraphItem) -> str:
+    """Changes whenever anything a store holds for this item changes."""
+    if isinstance(item, GraphNode):
+        head: list[Any] = [item.label]
+    else:
+        head = [item.type, item.start, item.end, item.start_label, item.end_label]
+    text = json.dumps([head, item.props], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _hash(text, 12)
+
+
+def validate(item: GraphItem) -> None:
+    """Raise SchemaError if an item uses anything the schema does not declare."""
+    if isinstance(item, GraphNode):
+        allowed = schema.NODES[schema.check_label(item.label)].all_properties
+        what = item.label
+    else:
+        schema.check_type(item.type, item.start_label, item.end_label)
+        allowed = schema.RELATIONSHIPS[item.type].all_properties
+        what = item.type
+    extra = set(item.props) - set(allowed)
+    if extra:
+        raise schema.SchemaError(f"{what} has undeclared properties {sorted(extra)}")

@@ -1,0 +1,173 @@
+"""The embedded graph store (the default): networkx, persisted in the workspace SQLite.
+
+The graph is kept in two tables beside the records it is built from (docs/graph.md):
+`graph_nodes(uid, label, props)` and `graph_edges(uid, type, src, dst, props)`, props as
+JSON text, no pickle. `meta.graph_state` holds the workspace's state token at build time;
+`load_graph` rebuilds only when the token has moved, and otherwise reads the tables.
+`neighbourhood` reads only the k-hop neighbourhood through the src/dst indexes.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
+
+import networkx as nx
+
+from kglink.graph import schema
+from kglink.graph.build import GraphNode, GraphRel, iter_graph
+from kglink.workspace import Workspace
+
+STATE_KEY = "graph_state"
+_BATCH = 5000
+_IN_CHUNK = 500     # SQLite's default limit on host parameters is far above this
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS graph_nodes (
+    uid TEXT PRIMARY KEY, label TEXT NOT NULL, props TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS graph_edges (
+    uid TEXT PRIMARY KEY, type TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
+    props TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges (src);
+CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges (dst);
+CREATE INDEX IF NOT EXISTS graph_nodes_label ON graph_nodes (label);
+"""
+
+# How many times this process has rebuilt a graph: lets tests see that a load was a read.
+build_count = 0
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(_TABLES)
+
+
+def _dumps(props: dict[str, Any]) -> str:
+    return json.dumps(props, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _add_node(g: nx.MultiDiGraph, uid: str, label: str, props: dict[str, Any]) -> None:
+    g.add_node(uid, **{schema.LABEL_ATTR: label}, **props)
+
+
+def _add_edge(g: nx.MultiDiGraph, uid: str, rel_type: str, src: str, dst: str,
+              props: dict[str, Any]) -> None:
+    g.add_edge(src, dst, key=uid, **{schema.TYPE_ATTR: rel_type}, **props)
+
+
+def is_current(ws: Workspace) -> bool:
+    """True when the stored graph was built from the workspace as it is now."""
+    return ws.get_meta(STATE_KEY) == ws.state_token()
+
+
+def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
+    """Rebuild the tables in one transaction (and fill `graph` on the way, if given)."""
+    global build_count
+    _ensure_schema(ws.conn)
+    with ws.transaction() as conn:
+        token = ws.state_token()
+        conn.execute("DELETE FROM graph_edges")
+        conn.execute("DELETE FROM graph_nodes")
+        nodes: list[tuple[str, str, str]] = []
+        edges: list[tuple[str, str, str, str, str]] = []
+        for item in iter_graph(ws):
+            if isinstance(item, GraphNode):
+                nodes.append((item.uid, item.label, _dumps(item.props)))
+                if graph is not None:
+                    _add_node(graph, item.uid, item.label, item.props)
+                if len(nodes) >= _BATCH:
+                    conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?)", nodes)
+                    nodes.clear()
+            else:
+                assert isinstance(item, GraphRel)
+                edges.append((item.uid, item.type, item.start, item.end, _dumps(item.props)))
+                if graph is not None:
+                    _add_edge(graph, item.uid, item.type, item.start, item.end, item.props)
+                if len(edges) >= _BATCH:
+                    conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?)", edges)
+                    edges.clear()
+        conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?)", nodes)
+        conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?)", edges)
+        ws.set_meta(conn, STATE_KEY, token)
+    build_count += 1
+
+
+def ensure_current(ws: Workspace) -> bool:
+    """Rebuild the stored graph if the workspace changed since; True if it did."""
+    if is_current(ws):
+        return False
+    rebuild(ws)
+    return True
+
+
+def load_graph(ws: Workspace) -> nx.MultiDiGraph:
+    """The whole graph: rebuilt only if the workspace changed, else read from the tables.
+
+    Nodes are keyed by uid with attribute `label` and their properties; edges are keyed
+    by uid with attribute `type` and their properties. `graph.graph["state_token"]` is
+    the workspace state it was built from, `graph.graph["rebuilt"]` whether this call built it.
+    """
+    g = nx.MultiDiGraph()
+    if is_current(ws):
+        for uid, label, props in ws.conn.execute("SELECT uid, label, props FROM graph_nodes"):
+            _add_node(g, uid, label, json.loads(props))
+        for uid, rel_type, src, dst, props in ws.conn.execute(
+                "SELECT uid, type, src, dst, props FROM graph_edges"):
+            _add_edge(g, uid, rel_type, src, dst, json.loads(props))
+        rebuilt = False
+    else:
+        rebuild(ws, g)
+        rebuilt = True
+    g.graph.update(state_token=ws.get_meta(STATE_KEY), rebuilt=rebuilt)
+    return g
+
+
+def _chunks(items: Iterable[str], size: int = _IN_CHUNK) -> Iterable[list[str]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def neighbourhood(ws: Workspace, uids: Iterable[str], hops: int = 2) -> nx.MultiDiGraph:
+    """The nodes within `hops` steps of `uids` (either direction) and every edge between them.
+
+    Reads only those rows of the tables, so a one-child profile on a large county does
+    not load the whole graph. The tables are rebuilt first if the workspace changed.
+    """
+    ensure_current(ws)
+    conn = ws.conn
+    seen: set[str] = set(uids)
+    frontier = set(seen)
+    edges: dict[str, tuple[str, str, str, str]] = {}
+    for _ in range(hops):
+        found: set[str] = set()
+        for chunk in _chunks(frontier):
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                    f"SELECT uid, type, src, dst, props FROM graph_edges WHERE src IN ({marks}) "
+                    f"UNION SELECT uid, type, src, dst, props FROM graph_edges WHERE dst IN ({marks})",
+                    chunk + chunk):
+                edges[row[0]] = row[1:]
+                found.update((row[2], row[3]))
+        frontier = found - seen
+        seen |= found
+        if not frontier:
+            break
+    # Edges between two nodes both at the last hop were not read from either side yet.
+    for chunk in _chunks(frontier):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+                f"SELECT uid, type, src, dst, props FROM graph_edges WHERE src IN ({marks})", chunk):
+            if row[3] in seen:
+                edges[row[0]] = row[1:]
+    g = nx.MultiDiGraph()
+    for chunk in _chunks(sorted(seen)):
+        marks = ",".join("?" * len(chunk))
+        for uid, label, props in conn.execute(
+                f"SELECT uid, label, props FROM graph_nodes WHERE uid IN ({marks})", chunk):
+            _add_node(g, uid, label, json.loads(props))
+    for uid, (rel_type, src, dst, props) in edges.items():
+        if src in seen and dst in seen:
+            _add_edge(g, uid, rel_type, src, dst, json.loads(props))
+    return g

@@ -1,0 +1,74 @@
+"""Human review of uncertain pairs: the queue, and decisions that win over the model."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from kglink.workspace import Workspace
+
+DECISIONS = ("same", "different", "unsure")
+
+
+class ReviewError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    kind: str
+    a: str
+    b: str
+    probability: float
+    status: str
+    reason: str
+
+
+def queue(ws: Workspace, kind: str | None = None, limit: int | None = None) -> list[QueueItem]:
+    """Undecided pairs between the thresholds, pairs a rule or a conflict held back, then
+    pairs a person marked unsure; most probable first."""
+    sql = ("SELECT kind, a, b, probability, status, reason FROM links "
+           "WHERE status IN ('review', 'conflict', 'unsure')")
+    params: list[object] = []
+    if kind:
+        sql += " AND kind = ?"
+        params.append(kind)
+    sql += " ORDER BY status = 'unsure', probability DESC, kind, a, b"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [QueueItem(*r) for r in ws.conn.execute(sql, params)]
+
+
+def _kind_of(ws: Workspace, key: str) -> str | None:
+    agency, _, rid = key.partition(":")
+    for kind in ("person", "address"):
+        if ws.conn.execute("SELECT 1 FROM records WHERE kind=? AND agency=? AND key=?",
+                           (kind, agency, rid)).fetchone():
+            return kind
+    return None
+
+
+def decide(ws: Workspace, a: str, b: str, decision: str, user: str, note: str | None = None) -> str:
+    """Record a decision on a pair of source records (`agency:record_id`). Returns the kind."""
+    if decision not in DECISIONS:
+        raise ReviewError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
+    if a == b:
+        raise ReviewError("a record is always the same as itself; name two different records")
+    kinds = {_kind_of(ws, a), _kind_of(ws, b)}
+    if None in kinds:
+        missing = a if _kind_of(ws, a) is None else b
+        raise ReviewError(f"no person or address record {missing}; use AGENCY:RECORD_ID as "
+                          "`kglink entity` or `kglink review` shows it")
+    if len(kinds) != 1:
+        raise ReviewError("one is a person and the other an address; compare like with like")
+    kind = kinds.pop()
+    assert kind is not None
+    lo, hi = sorted((a, b))
+    with ws.transaction() as c:
+        c.execute("INSERT OR REPLACE INTO decisions (kind, a, b, decision, decided_by, decided_at, note)"
+                  " VALUES (?,?,?,?,?,?,?)",
+                  (kind, lo, hi, decision, user, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   note))
+        c.execute("UPDATE links SET status = ?, reason = 'human' WHERE kind = ? AND a = ? AND b = ?",
+                  (decision, kind, lo, hi))
+    return kind
