@@ -16,8 +16,10 @@ def swapped(a: str, b: str) -> bool:
 
 
 def one_digit_apart(a: str, b: str) -> bool:
-    """Exactly one of the eight digits differs: a typo, or a day off by one within a decade."""
-    return sum(x != y for x, y in zip(a, b)) == 1
+    """One digit differs, in the day, the month or the last digit of the year: a typo or an
+    off-by-one. A difference in the century or decade (1960 / 1990) is another person."""
+    diff = [k for k, (x, y) in enumerate(zip(a, b)) if x != y]
+    return len(diff) == 1 and diff[0] >= 3
 
 
 def compatible(a: str, b: str) -> bool:

@@ -1,0 +1,151 @@
+"""Linkage parts on small labelled data: comparisons, blocking, clustering, rules."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kglink.linkage import cluster as cl
+from kglink.linkage.blocking import _pairs_in_blocks, candidate_pairs, count_rule
+from kglink.linkage.comparisons import (
+    flat_levels, forename_levels, number_levels, postcode_levels, surname_levels,
+)
+from kglink.linkage.fields.address import parse_address
+from kglink.linkage.fields.dob import levels as dob_levels
+from kglink.linkage.prepare import Table, _obj
+from kglink.linkage.settings import BlockingRule, LinkageSettings, Thresholds, person_settings
+
+
+def _o(*xs: str) -> np.ndarray:
+    return _obj(list(xs))
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ("JON", "JON", 0), ("AMY LOUISE", "AMY", 0),
+    ("JON", "JONATHAN", 1), ("LIZ", "ELIZABETH", 1), ("BILL", "WILLIAM", 1),
+    ("LOUISE", "AMY LOUISE", 1),                 # middle name used as first name
+    ("DARREN", "DAREN", 2), ("MOHAMMED", "MOHAMMAD", 2), ("KATHERINE", "CATHERINE", 2),
+    ("GRAHAM", "GRAEME", 3), ("LEANNE", "LIANNE", 3),
+    ("J", "JOHN", 4),
+    ("PETER", "JOHN", 5), ("", "JOHN", -1),
+])
+def test_forename_levels(a: str, b: str, level: int) -> None:
+    assert forename_levels(_o(a), _o(b))[0] == level
+    assert forename_levels(_o(b), _o(a))[0] == level
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ("SMITH", "SMITH", 0), ("SMITH", "SMYTH", 2), ("OBRIEN", "OBRIAN", 1),
+    ("SMITH-JONES", "JONES", 3), ("KOWALSKI", "KOWALSKA", 1), ("SMITH", "PATEL", 4), ("", "X", -1),
+])
+def test_surname_levels(a: str, b: str, level: int) -> None:
+    assert surname_levels(_o(a), _o(b))[0] == level
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ("19850403", "19850403", 0), ("19850403", "19850304", 1), ("19850403", "19850404", 2),
+    ("19850403", "19851120", 3), ("19850403", "19900101", 4), ("", "19900101", -1),
+])
+def test_dob_levels(a: str, b: str, level: int) -> None:
+    assert dob_levels(_o(a), _o(b))[0] == level
+
+
+def test_address_levels_on_parsed_variants() -> None:
+    forms = ["Flat 2, 14 High St", "2/14 High Street", "FLAT 2 14 HIGH STREET"]
+    parsed = [parse_address(f, None, "Poole") for f in forms]
+    assert len({(p.flat, p.number, p.street) for p in parsed}) == 1
+    assert flat_levels(_o("2", "", "", "2"), _o("2", "", "3", "3")).tolist() == [0, 1, 2, 3]
+    assert number_levels(_o("14", "14", "14", ""), _o("14", "14A", "15", "1")).tolist() == [0, 1, 2, -1]
+    assert postcode_levels(_o("BH15 1AA", "BH15 1AA", "BH15 1AA", "BH15 1AA"),
+                           _o("BH15 1AA", "BH15 1AB", "BH15 2AA", "SO1 1AA")).tolist() == [0, 1, 2, 3]
+
+
+def _people(rows: list[tuple[str, str, str]]) -> Table:
+    """Minimal person table: (forenames, surname, dob)."""
+    t = Table("person", [f"t:{i:03d}" for i in range(len(rows))])
+    t.cols.update(forenames_all=_obj([r[0] for r in rows]), surname=_obj([r[1] for r in rows]),
+                  dob=_obj([r[2] for r in rows]), nhs_number=_obj([""] * len(rows)),
+                  pnc_id=_obj([""] * len(rows)), upn=_obj([""] * len(rows)),
+                  phone=_obj([""] * len(rows)), email=_obj([""] * len(rows)))
+    t.multi["names"] = [[f"{r[0]}\x1f{r[1]}"] for r in rows]
+    return t
+
+
+def test_blocking_counts_before_it_pairs_and_refuses_an_explosion() -> None:
+    t = _people([("A", "SMITH", "19800101")] * 30 + [("B", "JONES", "19800102")] * 3)
+    rule = BlockingRule(name="dob", keys=("dob",))
+    s = LinkageSettings(kind="person", comparisons=("forename",), blocking_rules=(rule,),
+                        max_pairs_per_rule=100)
+    rc, blocks = count_rule(t, rule, s)
+    assert rc.pairs == 30 * 29 // 2 + 3 and rc.refused
+    lo, hi = _pairs_in_blocks(blocks)
+    assert len(lo) == rc.pairs
+    left, _, counts = candidate_pairs(t, s)
+    assert len(left) == 0 and counts[0].refused
+    small = s.model_copy(update={"max_pairs_per_rule": 10_000, "max_block_size": 10})
+    rc2, _ = count_rule(t, rule, small)
+    assert rc2.oversized_blocks == 1 and rc2.records_in_oversized == 30 and rc2.pairs == 3
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["AMY", "JON", "JO", "J"]),
+                          st.sampled_from(["SMITH", "SMYTH", "JONES"]),
+                          st.sampled_from(["19800101", "19800102", ""])), min_size=2, max_size=25))
+def test_candidate_pairs_are_unique_ordered_and_independent_of_input_order(rows) -> None:  # type: ignore[no-untyped-def]
+    s = person_settings().model_copy(update={"blocking_rules": (
+        BlockingRule(name="dob", keys=("dob",)), BlockingRule(name="sp", keys=("surname_phonetic",)))})
+    t = _people(rows)
+    left, right, _ = candidate_pairs(t, s)
+    assert (left < right).all()
+    assert len(set(zip(left.tolist(), right.tolist()))) == len(left)
+    perm = list(reversed(range(len(rows))))
+    t2 = _people([rows[i] for i in perm])
+    l2, r2, _ = candidate_pairs(t2, s)
+    back = {tuple(sorted((perm[a], perm[b]))) for a, b in zip(l2.tolist(), r2.tolist())}
+    assert back == set(zip(left.tolist(), right.tolist()))
+
+
+def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
+    t = _people([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", "")])
+    conflict = cl.person_conflict(t)
+    edges = [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98), cl.Edge(0, 1, 0.97)]
+    roots, refused = cl.cluster(3, edges, conflict, set())
+    assert roots[0] != roots[1]
+    assert roots[2] == roots[0]          # the strongest edge wins
+    assert len(refused) == 2
+
+
+def test_twins_with_different_forenames_stay_apart() -> None:
+    t = _people([("AMELIA", "KHAN", "20150505"), ("ZARA", "KHAN", "20150505")])
+    roots, refused = cl.cluster(2, [cl.Edge(0, 1, 0.99)], cl.person_conflict(t), set())
+    assert roots[0] != roots[1] and refused
+
+
+def test_a_different_decision_is_never_overridden() -> None:
+    t = _people([("JON", "SMITH", "19850403"), ("JONATHAN", "SMITH", "19850403"), ("J", "SMITH", "19850403")])
+    edges = [cl.Edge(0, 1, 0.999), cl.Edge(1, 2, 0.99), cl.Edge(0, 2, 0.99),
+             cl.Edge(0, 1, 1.0, forced=True)]
+    roots, _ = cl.cluster(3, edges, cl.person_conflict(t), {(0, 1)})
+    assert roots[0] != roots[1]
+    assert roots[2] in (roots[0], roots[1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9), st.floats(0.5, 1.0)), max_size=30),
+       st.permutations(list(range(10))))
+def test_clusters_are_a_partition_and_do_not_depend_on_edge_order(raw, perm) -> None:  # type: ignore[no-untyped-def]
+    t = _people([("A", "B", "")] * 10)
+    edges = [cl.Edge(min(i, j), max(i, j), round(p, 3)) for i, j, p in raw if i != j]
+    r1, _ = cl.cluster(10, edges, cl.person_conflict(t), set())
+    r2, _ = cl.cluster(10, list(reversed(edges)), cl.person_conflict(t), set())
+    part = lambda roots: sorted(sorted(i for i in range(10) if roots[i] == r) for r in set(roots))  # noqa: E731
+    assert part(r1) == part(r2)
+    assert sorted(i for group in part(r1) for i in group) == list(range(10))
+
+
+def test_settings_round_trip_through_json_and_refuse_bad_thresholds() -> None:
+    s = person_settings()
+    assert LinkageSettings.model_validate_json(s.model_dump_json()) == s
+    with pytest.raises(ValueError, match="review threshold must be below"):
+        Thresholds(link=0.5, review=0.9)
