@@ -62,9 +62,9 @@ class Neo4jSettings(BaseModel):
         env = {"uri": os.environ.get("NEO4J_URI"), "user": os.environ.get("NEO4J_USER"),
                "password": os.environ.get("NEO4J_PASSWORD"),
                "database": os.environ.get("NEO4J_DATABASE")}
-        values = {k: v for k, v in env.items() if v}
+        values: dict[str, Any] = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls.model_validate(values)
 
     @property
     def target(self) -> str:
@@ -101,9 +101,16 @@ def driver(settings: Neo4jSettings) -> neo4j.Driver:
     if settings not in _drivers:
         auth = (settings.user, settings.password.get_secret_value()) if settings.password else None
         with translate_errors(settings):
-            _drivers[settings] = neo4j.GraphDatabase.driver(
+            new = neo4j.GraphDatabase.driver(
                 settings.uri, auth=auth, connection_timeout=settings.connection_timeout,
                 max_transaction_retry_time=settings.retry_time)
+            try:
+                # Fail now with a clear message, not after the retries of a first transaction.
+                new.verify_connectivity()
+            except BaseException:
+                new.close()
+                raise
+        _drivers[settings] = new
     return _drivers[settings]
 
 
@@ -134,6 +141,9 @@ def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
         raise Neo4jStoreError(f"cannot use the Neo4j address {settings.uri} ({e}). "
                               "Check NEO4J_URI, e.g. bolt://127.0.0.1:7687") from None
     except nx_errors.ClientError as e:
+        if e.code and e.code.endswith("AccessMode"):
+            raise Neo4jStoreError("the query tries to write, and kglink reads Neo4j in read "
+                                  "transactions only. Ask with MATCH ... RETURN") from None
         if e.code and "DatabaseNotFound" in e.code:
             raise Neo4jStoreError(f"Neo4j at {settings.uri} has no database "
                                   f"{settings.database}. Check NEO4J_DATABASE") from None
@@ -162,7 +172,11 @@ def ensure_schema(settings: Neo4jSettings) -> None:
     """Create the uid constraints and the indexes the schema declares (idempotent)."""
     with _session(settings) as session:
         for statement in schema.constraint_statements() + schema.index_statements():
-            session.execute_write(lambda tx, q=statement: tx.run(q).consume())
+            session.execute_write(_run_ddl, statement)
+
+
+def _run_ddl(tx: neo4j.ManagedTransaction, statement: str) -> None:
+    tx.run(statement).consume()
 
 
 def _node_write(label: str, create: bool) -> str:
@@ -197,7 +211,12 @@ def sync_status(settings: Neo4jSettings | None = None) -> dict[str, Any] | None:
     """The database's KglinkSync state (status, state_token, sync_id, ...), or None."""
     settings = settings or Neo4jSettings.from_env()
     with _session(settings, read=True) as session:
-        return session.execute_read(lambda tx: tx.run(_STATE_READ, id=STATE_ID).single()["s"])
+        return session.execute_read(_read_state)
+
+
+def _read_state(tx: neo4j.ManagedTransaction) -> dict[str, Any] | None:
+    record = tx.run(_STATE_READ, id=STATE_ID).single()
+    return record["s"] if record else None
 
 
 def _set_state(session: neo4j.Session, **props: Any) -> None:
@@ -295,7 +314,7 @@ def sync(ws: Workspace, settings: Neo4jSettings | None = None) -> SyncReport:
     ensure_schema(settings)
     target = settings.target
     with _session(settings) as session:
-        remote = session.execute_read(lambda tx: tx.run(_STATE_READ, id=STATE_ID).single()["s"])
+        remote = session.execute_read(_read_state)
         local = sync_state.target_state(ws, target)
         full = not (remote and local and remote.get("status") == "complete"
                     and remote.get("sync_id") == local.sync_id)
@@ -370,7 +389,7 @@ def read_query(cypher: str, params: dict[str, Any] | None = None,
 
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
         if require_complete:
-            state = tx.run(_STATE_READ, id=STATE_ID).single()["s"]
+            state = _read_state(tx)
             if not state or state.get("status") != "complete":
                 what = "has never been synced" if not state else "is being synced right now"
                 raise GraphIncomplete(

@@ -1,0 +1,153 @@
+"""The graph schema, the neutral build and the embedded store (no server needed).
+
+Every person here is synthetic (tests/data/sample).
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from kglink import vocab
+from kglink.graph import embedded, schema
+from kglink.graph.build import GraphNode, GraphRel, build_graph, content_hash, validate
+from kglink.linkage.review import decide
+from kglink.linkage.run import link
+from kglink.loaders.load import load_extracts
+from kglink.workspace import Workspace, open_workspace
+
+
+def load_sample(root: Path, sample_dir: Path) -> Workspace:
+    ws = open_workspace(root / "ws")
+    load_extracts(ws, sorted(p for p in sample_dir.iterdir() if p.is_dir()))
+    return ws
+
+
+@pytest.fixture
+def ws(tmp_path: Path, sample_dir: Path) -> Workspace:
+    return load_sample(tmp_path, sample_dir)
+
+
+def test_relationship_types_come_from_the_vocabulary() -> None:
+    for relation in vocab.OCCUPANCY_RELATIONS:
+        assert schema.RELATIONSHIPS[relation.upper()].endpoints == (("Person", "Address"),)
+    for relation in vocab.PERSON_RELATIONS:
+        assert schema.RELATIONSHIPS[relation.upper()].endpoints == (("Person", "Person"),)
+    assert schema.HOME_TYPES == {"LIVES_AT", "REGISTERED_AT", "PLACED_AT"}
+
+
+def test_every_label_and_type_gets_a_uid_constraint() -> None:
+    ddl = "\n".join(schema.constraint_statements())
+    for label in schema.LABELS:
+        assert f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE" in ddl
+    for rel_type in schema.TYPES:
+        assert f"FOR ()-[r:{rel_type}]-() REQUIRE r.uid IS UNIQUE" in ddl
+    assert any("ON (n.agency, n.record_id)" in s for s in schema.index_statements())
+
+
+def test_unknown_labels_and_types_are_refused() -> None:
+    with pytest.raises(schema.SchemaError):
+        schema.check_label("Person) DETACH DELETE (m")
+    with pytest.raises(schema.SchemaError):
+        schema.check_type("LIVES_AT", "Event", "Address")
+
+
+def test_build_is_stable_valid_and_carries_provenance(ws: Workspace) -> None:
+    nodes, rels = build_graph(ws)
+    again_nodes, again_rels = build_graph(ws)
+    assert [content_hash(i) for i in nodes + rels] == [content_hash(i) for i in again_nodes + again_rels]
+    uids = [i.uid for i in nodes + rels]
+    assert len(uids) == len(set(uids))
+    for item in nodes + rels:
+        validate(item)
+        assert item.props["uid"] == item.uid
+        for key in ("agency", "source", "load_id"):
+            assert item.props.get(key), (item.uid, key)
+    node_uids = {n.uid for n in nodes}
+    assert all(r.start in node_uids and r.end in node_uids for r in rels)
+    assert Counter(n.label for n in nodes) == {
+        "PersonRecord": 8, "Person": 8, "AddressRecord": 4, "Address": 4, "Event": 4, "Flag": 3}
+    custody = next(n for n in nodes if n.label == "Event" and n.props["type"] == "custody")
+    assert custody.props["detained_at"].startswith("2026-10-12T03:00")
+    assert custody.props["charged"] is True
+    assert json.loads(custody.props["attributes"])["charged"] is True
+
+
+def _entity_of(nodes: list[GraphNode], record_key: str) -> GraphNode:
+    return next(n for n in nodes if n.label in ("Person", "Address") and record_key in n.props["members"])
+
+
+def test_agreeing_agencies_give_parallel_edges_with_their_own_source(ws: Workspace) -> None:
+    link(ws)
+    decide(ws, "police:A1", "childrens_social_care:CA1", "same", user="tester")
+    link(ws)
+    nodes, rels = build_graph(ws)
+    amy = _entity_of(nodes, "police:P2")
+    assert amy.props["members"] == ["childrens_social_care:C11", "police:P2"]
+    assert amy.props["agency"] == ["childrens_social_care", "police"]
+    home = _entity_of(nodes, "police:A1")
+    lives = [r for r in rels if r.type == "LIVES_AT" and r.start == amy.uid and r.end == home.uid]
+    assert sorted(r.props["agency"] for r in lives) == ["childrens_social_care", "police"]
+    assert len({r.props["source"] for r in lives}) == 2
+    assert {r.props["start_record"] for r in lives} == {"police:P2", "childrens_social_care:C11"}
+    resolved = [r for r in rels if r.type == "RESOLVED_AS" and r.end == amy.uid]
+    assert {r.start for r in resolved} == {"pr:police:P2", "pr:childrens_social_care:C11"}
+    assert all(0 < r.props["probability"] <= 1 for r in resolved)
+
+
+def _as_sets(g: nx.MultiDiGraph) -> tuple[set[str], set[str]]:
+    nodes = {json.dumps([uid, attrs], sort_keys=True) for uid, attrs in g.nodes(data=True)}
+    edges = {json.dumps([a, b, k, attrs], sort_keys=True) for a, b, k, attrs in g.edges(keys=True, data=True)}
+    return nodes, edges
+
+
+def test_embedded_graph_is_persisted_and_rebuilt_only_when_the_workspace_changes(ws: Workspace) -> None:
+    before = embedded.build_count
+    first = embedded.load_graph(ws)
+    assert embedded.build_count == before + 1 and first.graph["rebuilt"]
+    second = embedded.load_graph(ws)
+    assert embedded.build_count == before + 1 and not second.graph["rebuilt"]
+    assert _as_sets(first) == _as_sets(second)
+    assert ws.get_meta("graph_state") == ws.state_token()
+    link(ws)
+    third = embedded.load_graph(ws)
+    assert embedded.build_count == before + 2 and third.graph["rebuilt"]
+    assert third.number_of_nodes() < first.number_of_nodes()     # linked people merged
+
+
+def test_embedded_tables_hold_json_and_follow_the_schema(ws: Workspace) -> None:
+    g = embedded.load_graph(ws)
+    rows = ws.conn.execute("SELECT uid, label, props FROM graph_nodes").fetchall()
+    assert len(rows) == g.number_of_nodes()
+    for uid, label, props in rows:
+        assert label in schema.LABELS and json.loads(props)["uid"] == uid
+    for uid, rel_type, src, dst in ws.conn.execute("SELECT uid, type, src, dst FROM graph_edges"):
+        assert rel_type in schema.TYPES and g.has_edge(src, dst, key=uid)
+    indexes = {r[0] for r in ws.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"graph_edges_src", "graph_edges_dst"} <= indexes
+    for uid, attrs in g.nodes(data=True):
+        assert attrs[schema.LABEL_ATTR] in schema.LABELS
+    for _, _, attrs in g.edges(data=True):
+        assert attrs[schema.TYPE_ATTR] in schema.TYPES
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_neighbourhood_reads_the_same_subgraph_as_the_whole_graph(ws: Workspace, hops: int) -> None:
+    link(ws)
+    whole = embedded.load_graph(ws)
+    child = next(uid for uid, a in whole.nodes(data=True)
+                 if a[schema.LABEL_ATTR] == "Person" and "police:P3" in a["members"])
+    near = embedded.neighbourhood(ws, [child], hops)
+    expected = set(nx.ego_graph(whole.to_undirected(as_view=True), child, radius=hops))
+    assert set(near.nodes) == expected
+    assert _as_sets(near) == _as_sets(whole.subgraph(expected))
+
+
+def test_item_kinds_are_nodes_then_relationships(ws: Workspace) -> None:
+    nodes, rels = build_graph(ws)
+    assert all(isinstance(n, GraphNode) for n in nodes) and all(isinstance(r, GraphRel) for r in rels)
+    assert {r.type for r in rels} >= {"RESOLVED_AS", "LIVES_AT", "PLACED_AT", "PARENT_OF",
+                                      "PARTNER_OF", "INVOLVED_IN", "OCCURRED_AT", "HAS_FLAG"}
