@@ -164,6 +164,15 @@ class Comparison:
     name: str
     labels: tuple[str, ...]          # labels[level]
     compute: Callable[[Table, IntArr, IntArr], Levels]
+    # P(level | same person): where EM starts, and what is used when there are too few
+    # pairs to fit (a handful of records). Typical of agency data, not fitted to any set.
+    default_m: tuple[float, ...] = ()
+
+    def start_m(self) -> list[float]:
+        if len(self.default_m) == self.n_levels:
+            total = sum(self.default_m)
+            return [x / total for x in self.default_m]
+        return [0.9] + [0.1 / max(self.n_levels - 1, 1)] * (self.n_levels - 1)
 
     @property
     def n_levels(self) -> int:

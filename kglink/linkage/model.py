@@ -109,7 +109,7 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u_random: list[list
     pats = gamma[first]                                  # (patterns x comparisons)
     w = counts.astype(np.float64)
     # Start: a match agrees at the top levels; non-matches look like random pairs.
-    m = [[0.9 / 1] + [0.1 / max(comp.n_levels - 1, 1)] * (comp.n_levels - 1) for comp in comps]
+    m = [comp.start_m() for comp in comps]
     u = [list(x) for x in u_random]
     lam = 0.3
     it = 0
@@ -142,7 +142,11 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u_random: list[list
 def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
           settings: LinkageSettings) -> Model:
     u = estimate_u(table, comps, settings)
-    m, lam, iterations = fit_em(gamma, comps, u, settings)
+    if len(gamma) >= settings.min_pairs_for_em:
+        m, lam, iterations = fit_em(gamma, comps, u, settings)
+    else:
+        # Too few pairs for EM to say anything: keep the default m, assume half match.
+        m, lam, iterations = [c.start_m() for c in comps], 0.5, 0
     total_pairs = table.n * (table.n - 1) / 2 or 1
     # The expected matches among candidates, spread over all pairs: the prior for any pair.
     prior = min(max(lam * len(gamma) / total_pairs, 1e-12), 0.5)

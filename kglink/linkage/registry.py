@@ -88,39 +88,41 @@ def _sex(t: Table, left: IntArr, right: IntArr) -> Levels:
 
 def _ident(col: str) -> Comparison:
     return Comparison(col, (f"{col} the same (valid)", f"{col} different (both valid)"),
-                      column(col, exact_levels))
+                      column(col, exact_levels), (0.995, 0.005))
 
 
 PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison("forename", ("first names equal", "nickname or middle name used",
                             "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "initial only agrees",
-                            "different"), lambda t, l, r: _names(t, l, r)[0]),
+                            "different"), lambda t, l, r: _names(t, l, r)[0],
+               (0.80, 0.06, 0.05, 0.03, 0.03, 0.03)),
     Comparison("surname", ("surnames equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
                            "one part of a double-barrelled name shared", "different"),
-               lambda t, l, r: _names(t, l, r)[1]),
+               lambda t, l, r: _names(t, l, r)[1], (0.85, 0.05, 0.04, 0.02, 0.04)),
     Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit apart",
-                       "same year only", "different"), column("dob", dob_levels)),
-    Comparison("sex", ("sex the same", "sex different"), _sex),
+                       "same year only", "different"), column("dob", dob_levels),
+               (0.88, 0.03, 0.05, 0.02, 0.02)),
+    Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),
     Comparison("location", ("same home address", "same shared address (care home, hostel...)",
                             "same postcode", "same postcode sector", "same postcode district",
-                            "no address in common"), _location),
+                            "no address in common"), _location, (0.55, 0.05, 0.15, 0.05, 0.05, 0.15)),
     _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
-    Comparison("contact", ("same phone or email", "different phone and email"), _contact),
+    Comparison("contact", ("same phone or email", "different phone and email"), _contact, (0.8, 0.2)),
 )}
 
 ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
-    Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", exact_levels)),
+    Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", exact_levels), (0.995, 0.005)),
     Comparison("postcode", ("same postcode", "same sector", "same district", "different"),
-               column("postcode", postcode_levels)),
+               column("postcode", postcode_levels), (0.9, 0.04, 0.03, 0.03)),
     Comparison("flat", ("same flat", "neither a flat", "flat on one side only", "different flats"),
-               column("flat", flat_levels)),
+               column("flat", flat_levels), (0.3, 0.6, 0.07, 0.03)),
     Comparison("number", ("same house number", "same number, other letter", "different number"),
-               column("number", number_levels)),
+               column("number", number_levels), (0.95, 0.02, 0.03)),
     Comparison("house_name", ("same house name", "Jaro-Winkler >= 0.90", "different"),
-               column("house_name", similarity_levels((0.90,)))),
+               column("house_name", similarity_levels((0.90,))), (0.8, 0.15, 0.05)),
     Comparison("street", ("same street", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "different"),
-               column("street", similarity_levels((0.92, 0.80)))),
-    Comparison("town", ("same town", "different town"), column("town", exact_levels)),
+               column("street", similarity_levels((0.92, 0.80))), (0.85, 0.08, 0.04, 0.03)),
+    Comparison("town", ("same town", "different town"), column("town", exact_levels), (0.9, 0.1)),
 )}
 
 
@@ -128,10 +130,11 @@ def generic_comparison(name: str) -> Comparison | None:
     """`exact:COL` and `jw:COL` compare any prepared column, for tables of other shapes."""
     how, _, col = name.partition(":")
     if how == "exact" and col:
-        return Comparison(name, (f"{col} equal", f"{col} different"), column(col, exact_levels))
+        return Comparison(name, (f"{col} equal", f"{col} different"), column(col, exact_levels), (0.9, 0.1))
     if how == "jw" and col:
         return Comparison(name, (f"{col} equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
-                                 f"{col} different"), column(col, similarity_levels((0.92, 0.80))))
+                                 f"{col} different"), column(col, similarity_levels((0.92, 0.80))),
+                          (0.8, 0.1, 0.05, 0.05))
     return None
 
 

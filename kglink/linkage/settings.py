@@ -42,6 +42,7 @@ class LinkageSettings(BaseModel):
     max_block_size: int = Field(500, description="blocks larger than this are too common to compare all pairs of")
     u_sample_pairs: int = Field(1_000_000, description="random pairs for estimating u probabilities")
     em_max_iterations: int = 50
+    min_pairs_for_em: int = Field(2000, description="fewer candidate pairs: use the default m probabilities")
     em_tolerance: float = 1e-6
     tf_adjust: tuple[str, ...] = ("surname", "forename")
     crowded_address_people: int = Field(

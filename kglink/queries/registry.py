@@ -1,0 +1,35 @@
+"""Every risk query by name. Unknown or duplicate names are refused."""
+from __future__ import annotations
+
+from types import ModuleType
+
+from kglink.queries.base import check_module
+from kglink.queries.risks import wanted_with_child_access
+
+_MODULES: tuple[ModuleType, ...] = (
+    wanted_with_child_access,
+)
+
+
+def _build() -> dict[str, ModuleType]:
+    out: dict[str, ModuleType] = {}
+    for mod in _MODULES:
+        check_module(mod)
+        if mod.NAME in out:
+            raise ValueError(f"two risk queries are named {mod.NAME}")
+        out[mod.NAME] = mod
+    return out
+
+
+QUERIES: dict[str, ModuleType] = _build()
+
+
+class UnknownQuery(KeyError):
+    def __str__(self) -> str:
+        return (f"no risk query named {self.args[0]!r}. Known: {', '.join(sorted(QUERIES))}")
+
+
+def get(name: str) -> ModuleType:
+    if name not in QUERIES:
+        raise UnknownQuery(name)
+    return QUERIES[name]

@@ -1,0 +1,121 @@
+"""Navigation over the embedded graph, in the same terms the Cypher queries use."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import networkx as nx
+
+from kglink.graph import schema
+from kglink.queries.base import QueryContext
+
+HOME = tuple(sorted(schema.HOME_TYPES))          # LIVES_AT, PLACED_AT, REGISTERED_AT
+PARENTING = ("PARENT_OF", "CARER_OF")
+
+
+def current(props: dict[str, Any], ref: str) -> bool:
+    """No end date, or one on or after the reference date (ISO strings compare as dates)."""
+    to = props.get("to_date")
+    return to is None or to >= ref
+
+
+class View:
+    def __init__(self, g: nx.MultiDiGraph, ctx: QueryContext) -> None:
+        self.g = g
+        self.ctx = ctx
+        self.ref = ctx.reference_date.isoformat()
+        self._by_label: dict[str, list[str]] = defaultdict(list)
+        for uid, data in g.nodes(data=True):
+            self._by_label[data.get(schema.LABEL_ATTR, "")].append(uid)
+        for uids in self._by_label.values():
+            uids.sort()
+
+    def nodes(self, label: str) -> list[str]:
+        return self._by_label.get(label, [])
+
+    def props(self, uid: str) -> dict[str, Any]:
+        return self.g.nodes[uid]
+
+    def out(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for _, dst, data in self.g.out_edges(uid, data=True):
+            if data[schema.TYPE_ATTR] in types:
+                yield dst, data
+
+    def into(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for src, _, data in self.g.in_edges(uid, data=True):
+            if data[schema.TYPE_ATTR] in types:
+                yield src, data
+
+    def both(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        yield from self.out(uid, *types)
+        yield from self.into(uid, *types)
+
+    # --- people -------------------------------------------------------------------------
+    def is_child(self, uid: str) -> bool:
+        dob = self.props(uid).get("dob")
+        return dob is not None and dob > self.ctx.child_born_after
+
+    def flags(self, uid: str, flag: str, *, current_only: bool = True) -> list[dict[str, Any]]:
+        out = []
+        for fuid, _ in self.out(uid, "HAS_FLAG"):
+            f = self.props(fuid)
+            if f.get("flag") == flag and (not current_only or current(f, self.ref)):
+                out.append(f)
+        return sorted(out, key=lambda f: f["uid"])
+
+    def homes(self, uid: str) -> list[tuple[str, dict[str, Any]]]:
+        """Current home addresses with the edge that says so."""
+        return sorted(((a, e) for a, e in self.out(uid, *HOME) if current(e, self.ref)),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def occupants(self, address: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(((p, e) for p, e in self.into(address, *HOME) if current(e, self.ref)),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def children_of(self, uid: str) -> list[tuple[str, dict[str, Any]]]:
+        """Children this person is parent or carer of (edge read start -> end)."""
+        return sorted(((c, e) for c, e in self.out(uid, *PARENTING) if self.is_child(c)),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def related(self, uid: str, *types: str) -> list[tuple[str, dict[str, Any]]]:
+        """Either direction, current only."""
+        return sorted(((o, e) for o, e in self.both(uid, *types) if current(e, self.ref) and o != uid),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def events(self, uid: str, *roles: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(((ev, e) for ev, e in self.out(uid, "INVOLVED_IN") if not roles or e.get("role") in roles),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def event_people(self, ev: str, *roles: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(((p, e) for p, e in self.into(ev, "INVOLVED_IN") if not roles or e.get("role") in roles),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def event_addresses(self, ev: str, *roles: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(((a, e) for a, e in self.out(ev, "OCCURRED_AT") if not roles or e.get("role") in roles),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+    def address_events(self, address: str, *roles: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(((ev, e) for ev, e in self.into(address, "OCCURRED_AT") if not roles or e.get("role") in roles),
+                      key=lambda t: (t[0], t[1]["uid"]))
+
+
+def fact(label: str, item: dict[str, Any], record: str | None = None,
+         detail: Any = None) -> list[Any]:
+    """Evidence [label, agency, source record, detail] from an edge's or node's provenance.
+
+    The Cypher twins build the same four values: agency and source record come from
+    `agency` and `start_record` (edges), `person_record` (flags) or `id` (events).
+    """
+    rec = record or item.get("start_record") or item.get("person_record") or item.get("id")
+    return [label, item.get("agency"), rec, detail]
+
+
+def uniq(items: Iterable[Any]) -> list[Any]:
+    seen, out = set(), []
+    for i in items:
+        k = repr(i)
+        if k not in seen:
+            seen.add(k)
+            out.append(i)
+    return out
