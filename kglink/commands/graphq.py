@@ -1,0 +1,196 @@
+"""sync, risks and cypher: the graph and its risk queries."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from kglink import audit
+from kglink.ui import console, err_console
+
+
+def neo4j_settings(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from kglink.graph.neo4j_store import Neo4jSettings
+
+    return Neo4jSettings.from_env(uri=ctx.obj.neo4j)
+
+
+def parse_params(values: list[str] | None, fail) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    out: dict[str, object] = {}
+    for v in values or []:
+        key, sep, raw = v.partition("=")
+        if not sep or not key:
+            fail(f"--param takes NAME=VALUE, got {v!r}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
+    @app.command()
+    def sync(ctx: typer.Context) -> None:
+        """Write the graph to Neo4j (--neo4j or NEO4J_URI): constraints, then only what changed.
+
+        Example: kglink --neo4j bolt://127.0.0.1:7687 sync
+        """
+        from kglink.graph.neo4j_store import Neo4jStoreError
+        from kglink.graph.neo4j_store import sync as run_sync
+
+        if not ctx.obj.neo4j:
+            fail("no Neo4j named. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI "
+                 "(scripts/neo4j-local start runs one on 127.0.0.1:7687)")
+        ws = ctx.obj.open(create=False)
+        try:
+            with console.status("syncing to Neo4j"):
+                rep = run_sync(ws, neo4j_settings(ctx))
+        except Neo4jStoreError as e:
+            fail(str(e))
+        console.print(f"synced to {rep.target}: {rep.nodes} nodes, {rep.relationships} relationships; "
+                      f"written {rep.nodes_written} nodes and {rep.relationships_written} relationships, "
+                      f"deleted {rep.nodes_deleted} and {rep.relationships_deleted} "
+                      f"({'full' if rep.full else 'incremental'}, {rep.seconds:.1f} s)",
+                      markup=False, soft_wrap=True)
+
+    @app.command()
+    def risks(
+        ctx: typer.Context,
+        query: Optional[list[str]] = typer.Option(None, "--query", help="Run only this query (repeatable)."),
+        fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen."),
+        param: Optional[list[str]] = typer.Option(
+            None, "--param", help="QUERY.NAME=VALUE, e.g. custody-appropriate-adult-delay.hours=2"),
+    ) -> None:
+        """Run the risk queries and list what they find, each finding with its sources.
+
+        On the embedded store by default, on Neo4j with --neo4j. `kglink risks --format json`
+        gives the findings as JSON; list the queries with `kglink queries`.
+        """
+        from kglink.queries.registry import UnknownQuery
+        from kglink.queries.service import findings_for
+
+        if fmt not in ("table", "json", "csv"):
+            fail(f"unknown --format {fmt}; use table, json or csv")
+        params: dict[str, dict[str, object]] = {}
+        for k, v in parse_params(param, fail).items():
+            qname, dot, pname = k.rpartition(".")
+            if not dot:
+                fail(f"--param names the query too: QUERY.NAME=VALUE, got {k}")
+            params.setdefault(qname, {})[pname] = v
+        ws = ctx.obj.open(create=False)
+        try:
+            found = findings_for(ws, neo4j=neo4j_settings(ctx) if ctx.obj.neo4j else None,
+                                 names=list(query) if query else None, params=params)
+        except UnknownQuery as e:
+            fail(str(e))
+        except Exception as e:  # store errors and bad params carry their own advice
+            from kglink.graph.neo4j_store import Neo4jStoreError
+            from pydantic import ValidationError
+
+            if isinstance(e, (Neo4jStoreError, ValidationError)):
+                fail(str(e).splitlines()[0])
+            raise
+        write_findings(found, fmt, out)
+        audit.record(ws, ctx.obj.user, "risks", {"queries": query or "all", "params": params,
+                                                 "store": "neo4j" if ctx.obj.neo4j else "embedded"},
+                     {"findings": [f.id for f in found]})
+
+    @app.command()
+    def queries() -> None:
+        """The risk queries kglink knows, with what each looks for."""
+        from kglink.queries.registry import QUERIES
+
+        table = Table(title="Risk queries")
+        table.add_column("name")
+        table.add_column("severity")
+        table.add_column("looks for")
+        table.add_column("parameters (default)")
+        for name, mod in sorted(QUERIES.items()):
+            defaults = ", ".join(f"{k}={f.default}" for k, f in mod.Params.model_fields.items())
+            table.add_row(name, mod.SEVERITY, mod.DESCRIPTION, defaults or "-")
+        console.print(table)
+
+    @app.command()
+    def cypher(
+        ctx: typer.Context,
+        statement: str = typer.Argument(..., help="A read-only Cypher query, e.g. \"MATCH (p:Person) RETURN count(p)\"."),
+        param: Optional[list[str]] = typer.Option(None, "--param", help="NAME=VALUE, used as $NAME."),
+        fmt: str = typer.Option("table", "--format", help="table or json."),
+    ) -> None:
+        """Ask Neo4j anything, read-only: it runs in a read transaction, so writes are refused.
+
+        Example: kglink --neo4j bolt://127.0.0.1:7687 cypher "MATCH (p:Person {entity_id: $id})--(x) RETURN x" --param id=per_0123
+        """
+        from kglink.graph.neo4j_store import Neo4jStoreError, read_query
+
+        if not ctx.obj.neo4j:
+            fail("kglink cypher needs Neo4j. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI")
+        ws = ctx.obj.open(create=False)
+        params = parse_params(param, fail)
+        try:
+            rows = read_query(statement, params, neo4j_settings(ctx), require_complete=False)
+        except Neo4jStoreError as e:
+            fail(str(e))
+        except Exception as e:
+            import neo4j.exceptions as nxe
+
+            if isinstance(e, nxe.Neo4jError):
+                fail(f"Neo4j refused the query: {e.message}. Check the Cypher")
+            raise
+        if fmt == "json":
+            console.print_json(json.dumps(rows, default=str))
+        else:
+            table = Table(title=f"{len(rows)} rows")
+            cols = list(rows[0]) if rows else []
+            for c in cols:
+                table.add_column(c)
+            for r in rows:
+                table.add_row(*(json.dumps(r[c], default=str) if not isinstance(r[c], str) else r[c] for c in cols))
+            console.print(table)
+        audit.record(ws, ctx.obj.user, "cypher", {"statement": statement, "params": sorted(params)},
+                     {"rows": len(rows)})
+
+
+def write_findings(found, fmt: str, out: Path | None) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        text = json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False)
+    elif fmt == "csv":
+        import io
+
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["id", "query", "severity", "rank", "role", "summary", "subject_entity",
+                    "people", "events", "addresses", "sources"])
+        for f in found:
+            w.writerow([f.id, f.query, f.severity, "" if f.rank is None else f.rank, f.role or "",
+                        f.summary, f.subject_entity() or "",
+                        ";".join(p.entity_id for p in f.people),
+                        ";".join(f"{e.agency}:{e.record_id}" for e in f.events),
+                        ";".join(a.entity_id for a in f.addresses),
+                        ";".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))])
+        text = buf.getvalue()
+    else:
+        table = Table(title=f"{len(found)} findings")
+        for col in ("query", "severity", "summary", "sources"):
+            table.add_column(col)
+        for f in found:
+            table.add_row(f.query + (f" #{f.rank}" if f.rank else ""), f.severity, f.summary,
+                          ", ".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))[:200])
+        if out is None:
+            console.print(table)
+            return
+        from rich.console import Console
+
+        with out.open("w", encoding="utf-8") as fh:
+            Console(file=fh, width=200).print(table)
+        return
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {len(found)} findings to {out}", markup=False)
