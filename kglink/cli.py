@@ -164,11 +164,13 @@ def rejects(
 from kglink.commands import linking as _linking  # noqa: E402
 from kglink.commands import graphq as _graphq  # noqa: E402
 from kglink.commands import misc as _misc  # noqa: E402
+from kglink.commands import profile as _profile  # noqa: E402
 
 _linking.register(app, fail)
 _linking.register_export(app, fail)
 _misc.register(app, fail)
 _graphq.register(app, fail)
+_profile.register(app, fail)
 
 if __name__ == "__main__":
     app()

@@ -1,16 +1,40 @@
-"""Findings as the commands want them: confirmed links first, then what review-queue
-pairs would add, marked as resting on an unconfirmed link."""
+"""Findings as the commands want them, with the last full run kept in the workspace so a
+research pack does not rerun every query over the whole county."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kglink.queries.findings import Finding
 from kglink.queries.runner import run_embedded, run_neo4j
 from kglink.workspace import Workspace
 
+_CACHE_KEY = "findings_cache"
+
 
 def findings_for(ws: Workspace, neo4j: Any = None, names: list[str] | None = None,
                  params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
-    if neo4j is not None:
-        return run_neo4j(ws, neo4j, names, params)
-    return run_embedded(ws, names, params)
+    found = run_neo4j(ws, neo4j, names, params) if neo4j is not None else run_embedded(ws, names, params)
+    if names is None and not params:
+        _store(ws, found, neo4j)
+    return found
+
+
+def _tag(ws: Workspace, neo4j: Any) -> str:
+    return f"{ws.state_token()}|{'neo4j:' + neo4j.target if neo4j is not None else 'embedded'}"
+
+
+def _store(ws: Workspace, found: list[Finding], neo4j: Any) -> None:
+    with ws.transaction() as c:
+        ws.set_meta(c, _CACHE_KEY, json.dumps({"tag": _tag(ws, neo4j),
+                                               "findings": [f.model_dump() for f in found]}))
+
+
+def all_findings(ws: Workspace, neo4j: Any = None) -> list[Finding]:
+    """Every finding of every query with default parameters; reused while nothing changed."""
+    raw = ws.get_meta(_CACHE_KEY)
+    if raw:
+        cached = json.loads(raw)
+        if cached.get("tag") == _tag(ws, neo4j):
+            return [Finding.model_validate(f) for f in cached["findings"]]
+    return findings_for(ws, neo4j)

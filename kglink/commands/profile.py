@@ -1,0 +1,83 @@
+"""profile: the research pack on one child and family."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from kglink import audit
+from kglink.ui import console
+
+
+def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
+    @app.command()
+    def profile(
+        ctx: typer.Context,
+        record: Optional[str] = typer.Argument(None, help="AGENCY:RECORD_ID of any record of the child."),
+        name: Optional[str] = typer.Option(None, "--name", help="Find the child by name instead."),
+        dob: Optional[str] = typer.Option(None, "--dob", help="With --name: date of birth."),
+        reason: Optional[str] = typer.Option(None, "--reason", help="Why you are looking (required; audited)."),
+        out: Path = typer.Option(Path("."), "--out", help="Folder for profile.md, profile.html, profile.json."),
+        fmt: str = typer.Option("all", "--format", help="all, markdown, html or json."),
+    ) -> None:
+        """The MASH research pack on a child and family, before a strategy meeting.
+
+        Every linked record with its match confidence and why, the household, flags,
+        a timeline across agencies and the findings touching them, each fact with its
+        source. Writes Markdown, a self-contained HTML page with a picture of the
+        household's network, and JSON.
+
+        Example: kglink profile health:H123 --reason "strategy meeting 28/11" --out packs/
+        """
+        from kglink.queries.service import all_findings
+        from kglink.reports.profile import Ambiguous, ProfileError, build_profile, find_subject
+        from kglink.reports.render import profile_html, profile_markdown
+
+        if not reason or not reason.strip():
+            fail("a research pack needs --reason (it is recorded in the audit log), "
+                 "e.g. --reason \"strategy meeting 28/11\"")
+        if fmt not in ("all", "markdown", "html", "json"):
+            fail(f"unknown --format {fmt}; use all, markdown, html or json")
+        c = ctx.obj
+        ws = c.open(create=False)
+        neo = None
+        if c.neo4j:
+            from kglink.commands.graphq import neo4j_settings
+
+            neo = neo4j_settings(ctx)
+        try:
+            uid = find_subject(ws, record, name, dob)
+        except Ambiguous as e:
+            lines = [f"  {h['entity_id']}  born {h['dob'] or 'unknown'}  records {', '.join(h['records'])}"
+                     for h in e.candidates]
+            console.print("More than one person matches; run again with one of their records:\n"
+                          + "\n".join(lines), markup=False)
+            audit.record(ws, c.user, "profile", {"name_search": True, "dob": bool(dob)},
+                         {"candidates": [h["entity_id"] for h in e.candidates]}, reason)
+            raise typer.Exit(1)
+        except (ProfileError, ValueError) as e:
+            fail(str(e))
+        try:
+            pack = build_profile(ws, uid, reason, all_findings(ws, neo), neo)
+        except ProfileError as e:
+            fail(str(e))
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        stem = f"profile-{uid}"
+        if fmt in ("all", "markdown"):
+            written.append(out / f"{stem}.md")
+            written[-1].write_text(profile_markdown(pack), encoding="utf-8")
+        if fmt in ("all", "html"):
+            written.append(out / f"{stem}.html")
+            written[-1].write_text(profile_html(pack), encoding="utf-8")
+        if fmt in ("all", "json"):
+            written.append(out / f"{stem}.json")
+            written[-1].write_text(json.dumps(pack.model_dump(), indent=2, ensure_ascii=False), encoding="utf-8")
+        for w in written:
+            console.print(f"wrote {w}", markup=False, soft_wrap=True)
+        audit.record(ws, c.user, "profile", {"subject": uid, "record": record, "name_search": bool(name)},
+                     {"subject": uid, "records": [f"{r.agency}:{r.record_id}" for r in pack.records],
+                      "household": [m.entity_id for m in pack.household],
+                      "findings": [f.id for f in pack.findings]}, reason)

@@ -1,0 +1,292 @@
+"""The MASH research pack on one child and family, before a strategy meeting.
+
+Every linked record with its match confidence and why, the household and its
+relationships, flags, a timeline across agencies, and every finding that touches the
+child or the household — each fact with its source agency and record.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel
+
+from kglink.graph import schema
+from kglink.linkage.entities import entity_map, split_source_key
+from kglink.linkage.members import record_summary
+from kglink.queries.base import QueryContext
+from kglink.queries.findings import Finding
+from kglink.queries.runner import reference_date
+from kglink.queries.view import HOME, View, current
+from kglink.workspace import Workspace
+
+HOPS = 3
+_PERSON_LINKS = ("PARENT_OF", "CARER_OF", "PARTNER_OF", "EX_PARTNER_OF", "SIBLING_OF",
+                 "HOUSEHOLD_MEMBER", "ASSOCIATE_OF")
+
+
+class ProfileError(ValueError):
+    pass
+
+
+class Ambiguous(ProfileError):
+    def __init__(self, candidates: list[dict[str, Any]]) -> None:
+        super().__init__("more than one person matches")
+        self.candidates = candidates
+
+
+class LinkedRecord(BaseModel):
+    agency: str
+    record_id: str
+    summary: str
+    confidence: float
+    why: str
+
+
+class Member(BaseModel):
+    entity_id: str
+    name: str
+    dob: str | None
+    age: int | None
+    relation: str                 # how they are connected to the child
+    sources: list[str]            # agency:record_id saying so
+    flags: list[str]
+
+
+class TimelineItem(BaseModel):
+    when: str
+    type: str
+    agency: str
+    record_id: str
+    who: str
+    roles: str
+    risk: str | None
+    status: str | None
+    description: str | None
+
+
+class FlagItem(BaseModel):
+    who: str
+    flag: str
+    detail: str | None
+    from_date: str | None
+    to_date: str | None
+    agency: str
+    record_id: str
+
+
+class Profile(BaseModel):
+    subject: Member
+    reason: str
+    reference_date: str
+    records: list[LinkedRecord]
+    household: list[Member]
+    addresses: list[dict[str, Any]]
+    flags: list[FlagItem]
+    timeline: list[TimelineItem]
+    findings: list[Finding]
+    network: dict[str, Any]       # nodes and edges for the picture
+
+
+def find_subject(ws: Workspace, record: str | None = None, name: str | None = None,
+                 dob: str | None = None) -> str:
+    """The person entity for a record key, or for a name (+ dob) when it is unique."""
+    people = entity_map(ws, "person")
+    if record:
+        if record not in people:
+            raise ProfileError(f"no person record {record}. Use AGENCY:RECORD_ID, e.g. police:P1")
+        return people[record].entity_id
+    if not name:
+        raise ProfileError("name a child: AGENCY:RECORD_ID, or --name (with --dob)")
+    from kglink.linkage.fields.dates import parse_date
+    from kglink.linkage.fields.name import clean_name
+
+    want = clean_name(name).split(" ")
+    want_dob = parse_date(dob).isoformat() if dob else None  # type: ignore[union-attr]
+    hits: dict[str, dict[str, Any]] = {}
+    for agency, rid, d in ws.records("person"):
+        names = [f"{d['forenames']} {d['surname']}"] + [f"{a['forenames']} {a['surname']}" for a in d["aliases"]]
+        if not any(all(w in n.split(" ") for w in want) for n in names):
+            continue
+        if want_dob and d.get("dob") != want_dob:
+            continue
+        eid = people[f"{agency}:{rid}"].entity_id
+        hits.setdefault(eid, {"entity_id": eid, "records": [], "dob": d.get("dob")})["records"].append(f"{agency}:{rid}")
+    if not hits:
+        raise ProfileError("nobody of that name" + (" and date of birth" if dob else "")
+                           + ". Check the spelling, or give AGENCY:RECORD_ID")
+    if len(hits) > 1:
+        raise Ambiguous(sorted(hits.values(), key=lambda h: h["entity_id"]))
+    return next(iter(hits))
+
+
+def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
+    if neo4j is None:
+        from kglink.graph.embedded import neighbourhood
+
+        return neighbourhood(ws, [uid], hops=HOPS)
+    from kglink.graph.neo4j_store import read_query
+
+    types = "|".join(t for t in schema.TYPES if t != "RESOLVED_AS")
+    rows = read_query(
+        f"MATCH (s:Person {{uid: $uid}}) OPTIONAL MATCH p = (s)-[:{types}*1..{HOPS}]-() "
+        "WITH s, [r IN collect(DISTINCT relationships(p)) | r] AS rels "
+        "UNWIND (CASE WHEN size(rels) = 0 THEN [[]] ELSE rels END) AS rs UNWIND "
+        "(CASE WHEN size(rs) = 0 THEN [null] ELSE rs END) AS r "
+        "WITH s, collect(DISTINCT r) AS rs "
+        "RETURN properties(s) AS s, labels(s)[0] AS sl, "
+        "[r IN rs | {t: type(r), p: properties(r), a: properties(startNode(r)), al: labels(startNode(r))[0],"
+        " b: properties(endNode(r)), bl: labels(endNode(r))[0]}] AS rels", {"uid": uid}, neo4j)
+    g = nx.MultiDiGraph()
+    for row in rows:
+        g.add_node(row["s"]["uid"], **({schema.LABEL_ATTR: row["sl"]} | row["s"]))
+        for r in row["rels"]:
+            for side, lab in (("a", "al"), ("b", "bl")):
+                g.add_node(r[side]["uid"], **({schema.LABEL_ATTR: r[lab]} | r[side]))
+            g.add_edge(r["a"]["uid"], r["b"]["uid"], key=r["p"]["uid"], **({schema.TYPE_ATTR: r["t"]} | r["p"]))
+    return g
+
+
+def _age(dob: str | None, ref: date) -> int | None:
+    if not dob:
+        return None
+    y, m, d = (int(x) for x in dob[:10].split("-"))
+    return ref.year - y - ((ref.month, ref.day) < (m, d))
+
+
+def _why(ws: Workspace, key: str, members: set[str]) -> tuple[float, str]:
+    """The strongest link joining this record to the rest of its entity, in words."""
+    from kglink.linkage.registry import comparisons_for
+    from kglink.linkage.store import saved_model
+
+    best = None
+    for a, b, p, status, reason, expl in ws.conn.execute(
+            "SELECT a, b, probability, status, reason, explanation FROM links "
+            "WHERE kind='person' AND (a = ? OR b = ?) AND status IN ('link', 'same') "
+            "ORDER BY probability DESC", (key, key)):
+        other = b if a == key else a
+        if other in members:
+            best = (other, p, status, reason, json.loads(expl).get("levels"))
+            break
+    if best is None:
+        return 1.0, "the only record of this person" if len(members) == 1 else "joined through other records"
+    other, p, status, reason, levels = best
+    if status == "same":
+        return 1.0, f"a person decided it is the same as {other}"
+    model = saved_model(ws, "person")
+    words = []
+    if model is not None and levels:
+        comps = comparisons_for("person", model.settings.comparisons)
+        words = [c.labels[lv] for c, lv in zip(comps, levels) if 0 <= lv < 2 and c.n_levels > 2 or lv == 0]
+    rule = "" if reason == "model" else f"; {reason}"
+    return float(p), f"matches {other} (p={p:.3f}{rule}): " + ", ".join(words)
+
+
+def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
+                  neo4j: Any = None) -> Profile:
+    ctx = QueryContext(reference_date(ws))
+    g = subgraph(ws, uid, neo4j)
+    if uid not in g:
+        raise ProfileError("that person is not in the graph yet. Run `kglink link` first")
+    v = View(g, ctx)
+    s = v.props(uid)
+    ref = ctx.reference_date
+    subject = Member(entity_id=uid, name=s.get("name", uid), dob=s.get("dob"), age=_age(s.get("dob"), ref),
+                     relation="subject", sources=[], flags=[f["flag"] for f in _flags(v, uid)])
+    members = set(s.get("members", []))
+    records = []
+    for key in sorted(members):
+        conf, why = _why(ws, key, members)
+        agency, rid = split_source_key(key)
+        records.append(LinkedRecord(agency=agency, record_id=rid, summary=record_summary(ws, key),
+                                    confidence=conf, why=why))
+    household = _household(v, uid, ref)
+    people = [uid] + [m.entity_id for m in household]
+    carers = [m.entity_id for m in household if "parent" in m.relation or "carer" in m.relation]
+    homes = sorted({a for p in [uid, *carers] for a, _ in v.homes(p)})
+    flags = [FlagItem(who=v.props(p).get("name", p), flag=f["flag"], detail=f.get("detail"),
+                      from_date=f.get("from_date"), to_date=f.get("to_date"), agency=f["agency"],
+                      record_id=split_source_key(f["person_record"])[1])
+             for p in people for f in _flags(v, p)]
+    timeline = _timeline(v, people, homes)
+    touching = set(people) | set(homes)
+    found = [f for f in findings if {p.entity_id for p in f.people} & touching
+             or {a.entity_id for a in f.addresses} & touching]
+    addresses = [{"entity_id": a, "label": v.props(a).get("name", a), "kind": v.props(a).get("kind"),
+                  "records": v.props(a).get("members", [])} for a in homes]
+    return Profile(subject=subject, reason=reason, reference_date=ref.isoformat(), records=records,
+                   household=household, addresses=addresses, flags=flags, timeline=timeline,
+                   findings=found, network=_network(v, uid, people, homes))
+
+
+def _flags(v: View, uid: str) -> list[dict[str, Any]]:
+    out = []
+    for fuid, _ in v.out(uid, "HAS_FLAG"):
+        out.append(v.props(fuid))
+    return sorted(out, key=lambda f: (f.get("from_date") or "", f["uid"]))
+
+
+def _household(v: View, uid: str, ref: date) -> list[Member]:
+    found: dict[str, dict[str, Any]] = {}
+
+    def add(p: str, relation: str, edge: dict[str, Any]) -> None:
+        item = found.setdefault(p, {"relations": [], "sources": []})
+        if relation not in item["relations"]:
+            item["relations"].append(relation)
+        src = edge.get("start_record") or edge.get("source")
+        if src and src not in item["sources"]:
+            item["sources"].append(src)
+
+    for a, _ in v.homes(uid):
+        for p, e in v.occupants(a):
+            if p != uid:
+                add(p, "lives at the same address", e)
+    for p, e in v.into(uid, "PARENT_OF", "CARER_OF"):
+        add(p, e[schema.TYPE_ATTR].lower().replace("_", " ").replace(" of", ""), e)
+    for p, e in v.out(uid, "PARENT_OF", "CARER_OF"):
+        add(p, "child", e)
+    for p, e in v.both(uid, "SIBLING_OF", "HOUSEHOLD_MEMBER", "PARTNER_OF", "ASSOCIATE_OF"):
+        if p != uid and current(e, v.ref):
+            add(p, e[schema.TYPE_ATTR].lower().replace("_", " ").replace(" of", ""), e)
+    carers = [p for p, item in found.items() if {"parent", "carer"} & set(item["relations"])]
+    for c in carers:
+        for p, e in v.both(c, "PARTNER_OF", "HOUSEHOLD_MEMBER"):
+            if p != uid and current(e, v.ref):
+                add(p, "partner of a parent or carer", e)
+    out = []
+    for p, item in sorted(found.items()):
+        props = v.props(p)
+        out.append(Member(entity_id=p, name=props.get("name", p), dob=props.get("dob"),
+                          age=_age(props.get("dob"), ref), relation="; ".join(item["relations"]),
+                          sources=item["sources"], flags=[f["flag"] for f in _flags(v, p)]))
+    return out
+
+
+def _timeline(v: View, people: list[str], homes: list[str]) -> list[TimelineItem]:
+    events: dict[str, list[tuple[str, str]]] = {}
+    for p in people:
+        for ev, e in v.events(p):
+            events.setdefault(ev, []).append((v.props(p).get("name", p), e.get("role", "")))
+    for a in homes:
+        for ev, e in v.address_events(a):
+            events.setdefault(ev, []).append((v.props(a).get("name", a), e.get("role", "")))
+    out = []
+    for ev, who in events.items():
+        e = v.props(ev)
+        out.append(TimelineItem(when=e.get("occurred_at", ""), type=e.get("type", ""), agency=e.get("agency", ""),
+                                record_id=e.get("record_id", ""), who="; ".join(sorted({w for w, _ in who})),
+                                roles="; ".join(sorted({r for _, r in who if r})), risk=e.get("risk"),
+                                status=e.get("status"), description=e.get("description")))
+    return sorted(out, key=lambda t: (t.when, t.agency, t.record_id))
+
+
+def _network(v: View, uid: str, people: list[str], homes: list[str]) -> dict[str, Any]:
+    keep = set(people) | set(homes)
+    nodes = [{"id": n, "label": v.props(n).get("name", n), "kind": "subject" if n == uid else
+              v.props(n).get(schema.LABEL_ATTR, "").lower(), "child": v.is_child(n) if n in people else False}
+             for n in sorted(keep)]
+    edges = sorted({(a, b, d[schema.TYPE_ATTR]) for a, b, d in v.g.edges(data=True)
+                    if a in keep and b in keep and d[schema.TYPE_ATTR] in HOME + _PERSON_LINKS})
+    return {"nodes": nodes, "edges": [{"source": a, "target": b, "type": t} for a, b, t in edges]}
