@@ -171,6 +171,7 @@ _linking.register_export(app, fail)
 _misc.register(app, fail)
 _graphq.register(app, fail)
 _profile.register(app, fail)
+_profile.register_nightly(app, fail)
 
 if __name__ == "__main__":
     app()

@@ -81,3 +81,53 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
                      {"subject": uid, "records": [f"{r.agency}:{r.record_id}" for r in pack.records],
                       "household": [m.entity_id for m in pack.household],
                       "findings": [f.id for f in pack.findings]}, reason)
+
+
+def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
+    @app.command()
+    def nightly(
+        ctx: typer.Context,
+        extracts: Optional[list[Path]] = typer.Argument(None, help="Tonight's extract folders."),
+        out: Path = typer.Option(..., "--out", help="Reports go to OUT/YYYY-MM-DD/."),
+        day: Optional[str] = typer.Option(None, "--date", help="Run date (YYYY-MM-DD); default today."),
+    ) -> None:
+        """The nightly batch: load, link, sync (when Neo4j is set), run every query, report.
+
+        Writes OUT/YYYY-MM-DD/report.html, findings.json, findings.csv and changes.json
+        (new since the previous run, still present, gone). Exit 0 when it ran, findings or
+        not; non-zero when it failed, so a scheduler can run it.
+
+        Example (cron): kglink --workspace /srv/kglink nightly /data/extracts/*/ --out /srv/reports
+        """
+        from datetime import date
+
+        from kglink.loaders.extract import ExtractError
+        from kglink.reports.nightly import run_nightly
+        from kglink.ui import progress_bars
+
+        c = ctx.obj
+        ws = c.open()
+        neo = None
+        if c.neo4j:
+            from kglink.commands.graphq import neo4j_settings
+
+            neo = neo4j_settings(ctx)
+        try:
+            when = date.fromisoformat(day) if day else None
+        except ValueError:
+            fail("--date takes YYYY-MM-DD")
+        try:
+            with progress_bars(not c.quiet) as bars:
+                res = run_nightly(ws, list(extracts or []), out, neo4j=neo, today=when, progress=bars)
+        except ExtractError as e:
+            fail(f"{e}. Nothing was loaded; tonight's report was not written")
+        except Exception as e:
+            from kglink.graph.neo4j_store import Neo4jStoreError
+
+            if isinstance(e, Neo4jStoreError):
+                fail(str(e))
+            raise
+        console.print(f"{len(res.findings)} findings ({len(res.new)} new, {len(res.still)} still present, "
+                      f"{len(res.gone)} gone); report: {res.folder / 'report.html'}", markup=False, soft_wrap=True)
+        audit.record(ws, c.user, "nightly", {"extracts": [str(e) for e in extracts or []], "out": str(out)},
+                     {"findings": [f.id for f in res.findings], "new": res.new, "gone": res.gone})
