@@ -31,6 +31,42 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         console.print(str(summary), markup=False, soft_wrap=True)
         console.print(f"next: kglink load {out_dir}/*/ (skip {out_dir}/truth)", markup=False)
 
+    @app.command()
+    def demo(
+        ctx: typer.Context,
+        out: Path = typer.Option(Path("kglink-demo"), "--out", help="Folder for the county, workspace and reports."),
+        households: int = typer.Option(400, "--households", min=50, help="Size of the synthetic county."),
+    ) -> None:
+        """Run kglink end to end on a synthetic county, no server needed.
+
+        Generates a county of invented people, loads every agency's extract, links people
+        and addresses, runs every risk query, writes the nightly report and the research
+        pack of one child with findings, and prints where they are.
+        """
+        from kglink import audit
+        from kglink.reports.demo import run_demo
+        from kglink.ui import progress_bars
+
+        with progress_bars(not ctx.obj.quiet) as bars:
+            res = run_demo(out, households=households, progress=bars)
+        n = res.nightly
+        console.print(f"synthetic county:   {res.county}", markup=False, soft_wrap=True)
+        console.print(f"workspace:          {res.workspace}  (try: kglink --workspace {res.workspace} status)",
+                      markup=False, soft_wrap=True)
+        for k in n.linkage.kinds if n.linkage else []:
+            console.print(f"linked {k.kind}s:     {k.records} records into {k.entities} entities "
+                          f"({k.review} pairs await review)", markup=False, soft_wrap=True)
+        console.print(f"findings:           {len(n.findings)} from {len({f.query for f in n.findings})} queries",
+                      markup=False, soft_wrap=True)
+        console.print(f"nightly report:     {n.folder / 'report.html'}", markup=False, soft_wrap=True)
+        for p in res.profile:
+            console.print(f"research pack:      {p}", markup=False, soft_wrap=True)
+        from kglink.workspace import open_workspace
+
+        ws = open_workspace(res.workspace)
+        audit.record(ws, ctx.obj.user, "demo", {"households": households},
+                     {"findings": len(n.findings), "profile": res.child})
+
     @app.command("audit")
     def audit_cmd(
         ctx: typer.Context,
