@@ -52,7 +52,7 @@ def network_svg(network: dict[str, Any], width: int = 900, height: int = 520) ->
     ys = [p[1] for p in pos.values()] or [0]
 
     def sx(x: float) -> float:
-        return 60 + (x - min(xs)) / ((max(xs) - min(xs)) or 1) * (width - 160)
+        return 60 + (x - min(xs)) / ((max(xs) - min(xs)) or 1) * (width - 300)
 
     def sy(y: float) -> float:
         return 40 + (y - min(ys)) / ((max(ys) - min(ys)) or 1) * (height - 80)
