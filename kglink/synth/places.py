@@ -169,7 +169,7 @@ class County:
         else:
             name, stype = f"{rng.choice(_STEMS)} {rng.choice(_STEMS)}", rng.choice(_TYPES)
         used.add(f"{name} {stype}")
-        street = Street(name, stype, hood, capacity=rng.randrange(12, 90))
+        street = Street(name, stype, hood, next_no=rng.randrange(1, 30), capacity=rng.randrange(12, 90))
         hood.streets.append(street)
         return street
 
