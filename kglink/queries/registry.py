@@ -5,9 +5,13 @@ from types import ModuleType
 
 from kglink.queries.base import check_module
 from kglink.queries.risks import wanted_with_child_access
+from kglink.queries.risks import online_offender_child_access, reactive_rso_breach  # offenders
+from kglink.queries.risks import sex_offender_child_contact, sex_offenders_by_area  # offenders
 
 _MODULES: tuple[ModuleType, ...] = (
     wanted_with_child_access,
+    online_offender_child_access, reactive_rso_breach,  # offenders
+    sex_offender_child_contact, sex_offenders_by_area,  # offenders
 )
 
 
