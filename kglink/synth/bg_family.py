@@ -37,7 +37,7 @@ def education(s: Scope, hh: Household, referred: bool) -> None:
             rel = "parent_of" if (carer, "parent_of", kid) in _link_set(hh) else "carer_of"
             s.person("education", carer, contact=True, dup=len(schools) > 1 and rng.random() < 0.4)
             s.relate("education", carer, rel, kid)
-    if pupils and rng.random() < 0.25:
+    if pupils and rng.random() < 0.45:
         _emergency_contact(s, hh, pupils)
     if pupils and referred and rng.random() < 0.35:
         kid = rng.choice(pupils)

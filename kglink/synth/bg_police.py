@@ -34,7 +34,7 @@ def police(s: Scope, hh: Household) -> None:
     rng = s.rng
     adults = [p for p in hh.members if age(s, p) >= 18 and p.home is hh.home]
     kids = [p for p in hh.members if age(s, p) < 18]
-    if adults and rng.random() < 0.36:
+    if adults and rng.random() < 0.45:
         crime_victim(s, hh, rng.choice(adults))
     if adults and rng.random() < 0.45:
         incident(s, hh, adults)
@@ -94,7 +94,7 @@ def incident(s: Scope, hh: Household, adults: list[Person]) -> None:
     place = hh.home if at_home else rng.choice(town.places)
     when = s.slot([place], w.past(2200))
     people = [(adults[0], "reporting_person")] + [(a, "witness") for a in adults[1:3]]
-    if rng.random() < 0.4:     # the other party: a neighbour, another driver
+    if rng.random() < 0.55:    # the other party: a neighbour, another driver
         people.append((fresh_adult(s, rng.choice("MF"), 20, 75), rng.choice(("witness", "subject"))))
     s.event("police", "incident", when, people, [(place, "location")], status="closed",
             reference=reference(s, when), description=rng.choice(_INCIDENTS))

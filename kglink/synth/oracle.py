@@ -154,7 +154,7 @@ def _child_homes(c: County) -> set[str]:
 
 def wanted(c: County) -> set[Key]:
     kids_at, parents = _child_homes(c), _parents(c)
-    out = set()
+    out: set[Key] = set()
     for tid in list(c.flags):
         if c.has_flag(tid, "wanted") and (c.homes.get(tid, set()) & kids_at or
                                           _neighbours(c, tid, frozenset({"partner_of", "household_member"})) & parents):
@@ -166,7 +166,7 @@ def rso_contact(c: County) -> set[Key]:
     kids_at, parents = _child_homes(c), _parents(c)
     visited = {a for p in parents for a in c.visits.get(p, ())}
     close = frozenset({"partner_of", "associate_of", "household_member"})
-    out = set()
+    out: set[Key] = set()
     for tid in list(c.flags):
         if not c.has_flag(tid, "registered_sex_offender"):
             continue
@@ -179,7 +179,7 @@ def rso_contact(c: County) -> set[Key]:
 def online(c: County) -> set[Key]:
     kids_at = _child_homes(c)
     subjects = {t for e in c.events.values() if e.type == "nca_referral" for t, r in e.people if r == "subject"}
-    out = set()
+    out: set[Key] = set()
     for tid in subjects:
         trust = c.occupations.get(tid, set()) & TRUST or \
             any(c.kinds.get(a) == "school" for a in c.works.get(tid, ()))
@@ -197,7 +197,8 @@ def _by_place(c: County) -> dict[str, list[tuple[str, str]]]:
 
 
 def domestic_abuse(c: County, days: int = 365) -> set[Key]:
-    index, since, out = _by_place(c), datetime.combine(c.ref, datetime.min.time()) - timedelta(days=days), set()
+    index, since = _by_place(c), datetime.combine(c.ref, datetime.min.time()) - timedelta(days=days)
+    out: set[Key] = set()
     for key, e in c.events.items():
         if e.type != "domestic_abuse" or e.at < since:
             continue
@@ -248,7 +249,7 @@ def repeat_missing(c: County, top: int = 3, minimum: int = 2) -> dict[str, list[
 
 
 def custody_delay(c: County, hours: int = 4) -> set[Key]:
-    out = set()
+    out: set[Key] = set()
     for key, e in c.events.items():
         if e.type != "custody" or not any(r == "detained" and c.child(t) for t, r in e.people):
             continue
@@ -261,7 +262,7 @@ def custody_delay(c: County, hours: int = 4) -> set[Key]:
 
 def protection_lapsed(c: County, hours: int = 72) -> set[Key]:
     ref = datetime.combine(c.ref, datetime.min.time())
-    out = set()
+    out: set[Key] = set()
     for key, e in c.events.items():
         if e.type != "police_protection":
             continue
@@ -274,7 +275,7 @@ def protection_lapsed(c: County, hours: int = 72) -> set[Key]:
 
 def reactive_breach(c: County, days: int = 365) -> set[Key]:
     since = datetime.combine(c.ref, datetime.min.time()) - timedelta(days=days)
-    out = set()
+    out: set[Key] = set()
     for e in c.events.values():
         if e.type != "breach" or e.at < since:
             continue
@@ -291,7 +292,7 @@ def missing_ppn(c: County, days: int = 7) -> set[Key]:
         if e.type in ("ppn", "referral"):
             for t, _ in e.people:
                 notices[t].append(e.at)
-    out = set()
+    out: set[Key] = set()
     for key, e in c.events.items():
         if e.type not in PPN_TYPES:
             continue

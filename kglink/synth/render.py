@@ -91,6 +91,8 @@ def render_name(rng: Random, style: AgencyStyle, p: Person, noise: float) -> tup
         fn, sn = nm.ascii_fold(fn), nm.ascii_fold(sn)
     if style.all_upper:
         return fn.upper(), sn.upper()
+    if rng.random() < style.comma_names:
+        return "", f"{sn.upper()}, {fn}"
     if rng.random() < style.surname_upper:
         sn = sn.upper()
     return fn, sn

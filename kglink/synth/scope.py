@@ -70,6 +70,8 @@ class Scope:
     def _new_person(self, agency: str, p: Person, contact: bool, home: bool, noise: float) -> str:
         w = self.w
         style = w.writers[agency].style
+        if style.nhs_rate and not p.nhs:
+            p.nhs = w.nhs.next()       # given on first need: the 999 test range is finite
         row = render_person(self.rng, style, p, w.ref, contact=contact, extra_noise=noise)
         self._extras(agency, p, row)
         rid = w.writers[agency].person(row, w.person_tid(p))

@@ -23,6 +23,7 @@ class AgencyStyle:
     nhs_rate: float = 0.0             # share of records that carry the NHS number
     dob_missing: float = 0.02
     uprn_rate: float = 0.0
+    comma_names: float = 0.0          # share written "SURNAME, Forenames" in the surname column
     ids: tuple[str, str, str] = ("P", "A", "E")   # record id prefixes: person, address, event
     id_width: int = 7
 
@@ -40,7 +41,7 @@ POLICE = AgencyStyle(
     "police", "Niche RMS", "01:30:00", True,
     ("record_id", "surname", "forenames", "dob", "sex", "aliases", "pnc_id", "phone",
      "occupation", "ethnicity"),
-    event_extra=("officer_id",), surname_upper=0.85, noise=0.12, fold_accents=0.8,
+    event_extra=("officer_id",), surname_upper=0.85, noise=0.12, fold_accents=0.8, comma_names=0.05,
     nhs_rate=0.03, dob_missing=0.04, ids=("NOM", "LOC", "OCC"))
 CSC = AgencyStyle(
     "childrens_social_care", "Liquidlogic LCS", "02:00:00", False,
@@ -67,6 +68,7 @@ MARAC = AgencyStyle(
     "marac", "MARAC minutes (spreadsheet)", "05:00:00", True,
     ("record_id", "forenames", "surname", "dob", "sex", "phone"),
     event_extra=("referring_agency", "idva"), noise=0.1, fold_accents=0.7, dob_missing=0.25,
+    comma_names=0.5,
     ids=("MP", "MA", "MC"), id_width=5)
 NCA = AgencyStyle(
     "nca", "NCA CEOP referral", "02:30:00", False,

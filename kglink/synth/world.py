@@ -78,7 +78,6 @@ class World:
             p.phone = self.phones.next()
         if age >= 18 and rng.random() < 0.5:
             p.email = nm.email_for(rng, p.forenames, p.surname, dob.year)
-        p.nhs = self.nhs.next()
         if alt:
             p.alt_agency = rng.choice(("police", "health", "education", "childrens_social_care"))
         return p

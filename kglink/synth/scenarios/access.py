@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 from kglink.synth import offenders
 from kglink.synth.model import Person
-from kglink.synth.scenarios.common import (days_ago, enrol, finding, infants, lone_adult,
-                                           mother_and_children, move_in, scope, csc_family)
+from kglink.synth.scenarios.common import (csc_family, days_ago, enrol, finding, home_of, infants,
+                                           lone_adult, mother_and_children, move_in, scope)
 from kglink.synth.scope import Scope
 from kglink.synth.world import World
 
@@ -171,12 +171,12 @@ def rso_visited_by_mother(w: World) -> None:
     last = offenders.rso(s, rso, level="medium", shpo=True)
     hh, mother, kids = mother_and_children(w, [6, 9])
     enrol(s, hh, kids, [mother])
-    s.event("police", "intelligence", days_ago(w, 30, 21), [(mother, "subject")], [(rso.home, "location")],
+    s.event("police", "intelligence", days_ago(w, 30, 21), [(mother, "subject")], [(home_of(rso), "location")],
             description="Female seen entering the address late evening", reference="INT-OBS")
     s.person("police", mother)
-    s.occupy("police", mother, rso.home, "visits", start=w.ref - timedelta(days=30))
+    s.occupy("police", mother, home_of(rso), "visits", start=w.ref - timedelta(days=30))
     finding(s, RSO_CONTACT, "finding", "mother-visits-registered-address",
-            people=[(rso, "subject"), *_family(kids, mother)], addresses=[(rso.home, "home")],
+            people=[(rso, "subject"), *_family(kids, mother)], addresses=[(home_of(rso), "home")],
             note="visits occupancy to the RSO's registered address (a breach of his SHPO)")
     offenders.declare_area(s, rso, last, "mother-visits-registered-address")
     s.close()

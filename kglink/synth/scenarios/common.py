@@ -35,6 +35,11 @@ def lone_adult(w: World, sex: str, age: int, *, community: str = "white_british"
     return p
 
 
+def home_of(p: Person) -> Address:
+    assert p.home is not None, "every scenario person has a home"
+    return p.home
+
+
 def mother_and_children(w: World, ages: list[int], *, community: str = "white_british",
                         mother_age: int = 34, town: Town | None = None) -> tuple[Household, Person, list[Person]]:
     """A single mother and her children at a home of their own."""

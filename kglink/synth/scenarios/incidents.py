@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kglink.synth.model import Household, Person
-from kglink.synth.scenarios.common import (days_ago, enrol, finding, lone_adult,
+from kglink.synth.scenarios.common import (days_ago, enrol, finding, home_of, lone_adult,
                                            mother_and_children, move_in, scope)
 from kglink.synth.scope import Scope
 from kglink.synth.world import World
@@ -143,7 +143,8 @@ def _custody(s: Scope, teen: Person, carer: Person, when: datetime, delay: timed
 
 
 def custody_scenarios(w: World) -> None:
-    cases = (("20-hour-delay", 16, timedelta(hours=20), "finding", {}),
+    cases: tuple[tuple[str, int, timedelta | None, str, dict[str, bool]], ...] = (
+             ("20-hour-delay", 16, timedelta(hours=20), "finding", {}),
              ("no-arrival-recorded", 15, None, "finding", {}),
              ("six-hours-charged-bail-refused", 16, timedelta(hours=6, minutes=5), "finding",
               {"charged": True, "bail_refused": True}),
@@ -155,7 +156,7 @@ def custody_scenarios(w: World) -> None:
         hh, mother, kids = mother_and_children(w, [age], mother_age=40)
         if "duplicate" in scenario:
             s.person("police", kids[0], dup=True)
-        rid = _custody(s, kids[0], mother, days_ago(w, 60 + 45 * i, 22, 10), delay, **kw)  # type: ignore[arg-type]
+        rid = _custody(s, kids[0], mother, days_ago(w, 60 + 45 * i, 22, 10), delay, **kw)
         finding(s, CUSTODY, expect, scenario, events=[("police", rid)], people=[(kids[0], "child")])
         s.close()
     s = scope(w)
@@ -237,7 +238,7 @@ def _missing_ppn_decoys(w: World) -> None:
         s.close()
     s = scope(w)
     victim = lone_adult(w, "F", 20)
-    rid = s.event("police", "crime", days_ago(w, 80, 1), [(victim, "victim")], [(victim.home, "location")],  # type: ignore[list-item]
+    rid = s.event("police", "crime", days_ago(w, 80, 1), [(victim, "victim")], [(home_of(victim), "location")],
                   notify=False, status="filed", description="Assault")
     finding(s, PPN, "no_finding", "adult-victim-aged-20", events=[("police", rid)])
     s.close()

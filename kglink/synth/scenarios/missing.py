@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kglink.synth.model import Address, Person
-from kglink.synth.scenarios.common import (days_ago, finding, lone_adult, mother_and_children,
+from kglink.synth.scenarios.common import (days_ago, finding, home_of, lone_adult, mother_and_children,
                                            scope)
 from kglink.synth.scope import Scope
 from kglink.synth.world import World
@@ -59,7 +59,7 @@ def likely_associate_home(w: World) -> None:
     rid = episode(s, girl, days_ago(w, 1, 18, 30), hh.home, hours=None, number=2, status="open")
     finding(s, LIKELY, "finding", "associate-home", events=[("police", rid)],
             people=[(girl, "child"), (assoc, "associate")],
-            addresses=[(assoc.home, "associate_home"), (earlier, "found_at")])   # type: ignore[list-item]
+            addresses=[(home_of(assoc), "associate_home"), (earlier, "found_at")])
     s.close()
 
 
@@ -92,7 +92,7 @@ def likely_looked_after_child(w: World) -> None:
     rid = episode(s, girl, days_ago(w, 3, 22), care, hours=None, number=3, status="open")
     finding(s, LIKELY, "finding", "looked-after-child-associate-in-social-care",
             events=[("police", rid)], people=[(girl, "child"), (assoc, "associate")],
-            addresses=[(assoc.home, "associate_home"), (flat, "found_at")])   # type: ignore[list-item]
+            addresses=[(home_of(assoc), "associate_home"), (flat, "found_at")])
     s.close()
 
 
@@ -106,7 +106,7 @@ def likely_two_associates(w: World) -> None:
     rid = episode(s, boy, days_ago(w, 2, 7), hh.home, hours=None, status="open")
     finding(s, LIKELY, "finding", "two-associates-no-earlier-episodes", events=[("police", rid)],
             people=[(boy, "child")],
-            addresses=[(first.home, "associate_home"), (second.home, "associate_home")])   # type: ignore[list-item]
+            addresses=[(home_of(first), "associate_home"), (home_of(second), "associate_home")])
     s.close()
 
 
@@ -141,7 +141,9 @@ def repeat_missing(w: World) -> None:
              w.county.institution(rng, town, "Peri Peri Grill", "business"),
              w.county.institution(rng, town, "Luton Interchange", "other")]
     plan = ((0, 15, 9), (0, 14, 5), (1, 16, 6), (1, 16, 3), (2, 13, 4), (2, 15, 3))
-    slots: list[Address | None] = [found[0]] * 8 + [found[1]] * 6 + [found[2]] * 5
+    slots: list[Address | None] = []
+    for place, times in zip(found, (8, 6, 5)):
+        slots += [place] * times
     slots += [None] * (sum(n for _, _, n in plan) - len(slots))
     rng.shuffle(slots)
     kids: list[Person] = []
