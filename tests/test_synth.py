@@ -71,6 +71,24 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
     assert fa["truth/findings.json"] != fc["truth/findings.json"]
 
 
+def test_bytes_do_not_depend_on_hash_seed(tmp_path: Path) -> None:
+    """Another interpreter with another PYTHONHASHSEED writes the same bytes."""
+    import os
+    import subprocess
+    import sys
+    generate(tmp_path / "here", 300, 5)
+    code = f"from pathlib import Path; from kglink.synth import generate; generate(Path({str(tmp_path / 'there')!r}), 300, 5)"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path(__file__).resolve().parents[1])
+    assert files_of(tmp_path / "here") == files_of(tmp_path / "there")
+
+
+def test_a_tiny_county_still_has_every_scenario(tmp_path: Path) -> None:
+    summary = generate(tmp_path / "tiny", 1, 3)
+    assert set(summary.scenarios) == set(QUERIES)
+    assert "police" in str(summary) and summary.total_person_records > 100
+
+
 # -- format v1 --------------------------------------------------------------------------------
 def test_every_agency_has_a_manifest_and_required_columns(county: Path) -> None:
     for agency in AGENCIES:

@@ -34,6 +34,15 @@ class SynthSummary:
     def total_person_records(self) -> int:
         return sum(self.person_records.values())
 
+    def __str__(self) -> str:
+        per = ", ".join(f"{agency} {n:,}" for agency, n in self.person_records.items())
+        planted = ", ".join(f"{q} {c['finding']}/{c['no_finding']}" for q, c in self.scenarios.items())
+        hard = ", ".join(f"{k} {n}" for k, n in self.hard_negatives.items())
+        return (f"person records: {per} (total {self.total_person_records:,})\n"
+                f"true persons {self.true_persons:,}, true addresses {self.true_addresses:,}\n"
+                f"findings/decoys planted: {planted}\n"
+                f"hard negatives: {hard}")
+
 
 def generate(out_dir: Path, households: int, seed: int,
              reference_date: date = date(2026, 11, 1)) -> SynthSummary:

@@ -165,6 +165,7 @@ def _house_share(w: World, hh: Household, c: str) -> None:
     rng = w.rng
     for _ in range(rng.choice((3, 3, 4, 5))):
         adult(w, hh, w.county.pick_town(rng).pick_community(rng), rng.choice("MF"), 21, 38)
+    w.hard_negatives["house_share"] = w.hard_negatives.get("house_share", 0) + 1
 
 
 def _multigen(w: World, hh: Household, c: str) -> None:

@@ -63,7 +63,6 @@ def house_share(w: World) -> None:
     s.event("police", "incident", days_ago(w, 220, 2), people, [(hh.home, "location")], status="closed",
             description="Party noise; all occupants spoken to")
     s.close()
-    _count(w, "house_share")
 
 
 SCENARIOS = (common_names, father_and_son, twins, house_share)
