@@ -135,7 +135,7 @@ def test_vocabularies_dates_and_references(county: Path) -> None:
             assert r["relation"] in vocab.OCCUPANCY_RELATIONS
             for col in ("from_date", "to_date"):
                 if r[col]:
-                    _parse(r[col])
+                    assert _parse(r[col]).date() <= REF
         for r in rows(d / "relationships.csv"):
             assert r["person_id"] in people and r["other_person_id"] in people
             assert r["relation"] in vocab.PERSON_RELATIONS
@@ -143,7 +143,7 @@ def test_vocabularies_dates_and_references(county: Path) -> None:
             assert r["type"] in vocab.EVENT_TYPES
             assert _parse(r["occurred_at"]).date() <= REF
             if r["ended_at"]:
-                _parse(r["ended_at"])
+                assert _parse(r["ended_at"]) <= datetime.combine(REF, datetime.min.time())
             if r["attributes"]:
                 assert isinstance(json.loads(r["attributes"]), dict)
         for r in rows(d / "event_people.csv"):
@@ -154,6 +154,8 @@ def test_vocabularies_dates_and_references(county: Path) -> None:
             assert r["role"] in vocab.EVENT_ADDRESS_ROLES
         for r in rows(d / "flags.csv"):
             assert r["person_id"] in people and r["flag"] in vocab.FLAGS
+            if r["from_date"]:
+                assert _parse(r["from_date"]).date() <= REF
 
 
 def test_identifiers_look_real(county: Path) -> None:

@@ -71,7 +71,8 @@ def enrol(s: Scope, hh: Household, kids: list[Person], parents: list[Person]) ->
         school, dfe = town.primaries[0] if a <= 10 else town.secondaries[0]
         kid.upn = kid.upn or w.upns.next(town.la_code, dfe, kid.dob.year + 5)
         s.person("education", kid)
-        s.occupy("education", kid, school, "frequents", start=date(kid.dob.year + 5, 9, 1))
+        start = min(date(kid.dob.year + (5 if a <= 10 else 11), 9, 1), w.ref - timedelta(days=60))
+        s.occupy("education", kid, school, "frequents", start=start)
         for parent in parents:
             s.person("education", parent, contact=True)
             s.relate("education", parent, "parent_of", kid)
