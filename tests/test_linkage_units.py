@@ -108,7 +108,7 @@ def test_candidate_pairs_are_unique_ordered_and_independent_of_input_order(rows)
 
 def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
     t = _people([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", "")])
-    conflict = cl.person_conflict(t)
+    conflict = cl.conflict_for(t, person_settings())
     edges = [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98), cl.Edge(0, 1, 0.97)]
     roots, refused = cl.cluster(3, edges, conflict, set())
     assert roots[0] != roots[1]
@@ -118,7 +118,7 @@ def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
 
 def test_twins_with_different_forenames_stay_apart() -> None:
     t = _people([("AMELIA", "KHAN", "20150505"), ("ZARA", "KHAN", "20150505")])
-    roots, refused = cl.cluster(2, [cl.Edge(0, 1, 0.99)], cl.person_conflict(t), set())
+    roots, refused = cl.cluster(2, [cl.Edge(0, 1, 0.99)], cl.conflict_for(t, person_settings()), set())
     assert roots[0] != roots[1] and refused
 
 
@@ -126,7 +126,7 @@ def test_a_different_decision_is_never_overridden() -> None:
     t = _people([("JON", "SMITH", "19850403"), ("JONATHAN", "SMITH", "19850403"), ("J", "SMITH", "19850403")])
     edges = [cl.Edge(0, 1, 0.999), cl.Edge(1, 2, 0.99), cl.Edge(0, 2, 0.99),
              cl.Edge(0, 1, 1.0, forced=True)]
-    roots, _ = cl.cluster(3, edges, cl.person_conflict(t), {(0, 1)})
+    roots, _ = cl.cluster(3, edges, cl.conflict_for(t, person_settings()), {(0, 1)})
     assert roots[0] != roots[1]
     assert roots[2] in (roots[0], roots[1])
 
@@ -137,8 +137,8 @@ def test_a_different_decision_is_never_overridden() -> None:
 def test_clusters_are_a_partition_and_do_not_depend_on_edge_order(raw, perm) -> None:  # type: ignore[no-untyped-def]
     t = _people([("A", "B", "")] * 10)
     edges = [cl.Edge(min(i, j), max(i, j), round(p, 3)) for i, j, p in raw if i != j]
-    r1, _ = cl.cluster(10, edges, cl.person_conflict(t), set())
-    r2, _ = cl.cluster(10, list(reversed(edges)), cl.person_conflict(t), set())
+    r1, _ = cl.cluster(10, edges, cl.conflict_for(t, person_settings()), set())
+    r2, _ = cl.cluster(10, list(reversed(edges)), cl.conflict_for(t, person_settings()), set())
     part = lambda roots: sorted(sorted(i for i in range(10) if roots[i] == r) for r in set(roots))  # noqa: E731
     assert part(r1) == part(r2)
     assert sorted(i for group in part(r1) for i in group) == list(range(10))

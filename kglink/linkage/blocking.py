@@ -162,6 +162,10 @@ def candidate_pairs(table: Table, settings: LinkageSettings,
         if rc.refused:
             continue
         lo, hi = _pairs_in_blocks(b)
+        if settings.link_only_between:
+            side = table.cols[settings.link_only_between]
+            across = side[lo] != side[hi]
+            lo, hi = lo[across], hi[across]
         if only is not None:
             m = only[lo] | only[hi]
             lo, hi = lo[m], hi[m]

@@ -1,11 +1,11 @@
 """Clusters that do not chain unrelated people through one bad edge.
 
 Edges are merged strongest first (union-find); two clusters merge only if no member of
-one conflicts with a member of the other: different valid identifiers, dates of birth
-that cannot be the same person's, clearly different first names, different flats or
-house numbers, or a person's decision that two of them are different. So a record
-with no date of birth that matches both a father and his son joins one of them, and
-the father and son stay apart.
+one conflicts with a member of the other under the settings' evidence rules (different
+valid identifiers, a generation between the years of birth, twins' different first
+names with one date of birth, different flats or house numbers) or a person's decision
+that two of them are different. So a record with no date of birth that matches both a
+father and his son joins one of them, and the father and son stay apart.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler
 
-from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import nickname_keys
 from kglink.linkage.prepare import Table
+from kglink.linkage.settings import LinkageSettings
 
 
 @dataclass(frozen=True)
@@ -44,31 +44,40 @@ def forenames_compatible(a: str, b: str) -> bool:
 Conflict = Callable[[int, int], bool]
 
 
-def person_conflict(t: Table) -> Conflict:
-    ids = [t.cols[c] for c in ("nhs_number", "pnc_id", "upn")]
-    dob = t.cols["dob"]
-    variants = t.multi["names"]
+def _column(t: Table, name: str) -> list[str]:
+    values = t.cols.get(name)
+    return [""] * t.n if values is None else list(values)
+
+
+def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
+    """The evidence rules of the settings, as a test on two records of one would-be cluster."""
+    on = set(st.evidence_rules)
+    ids = [_column(t, c) for c in st.strong_identifiers] if "conflicting_identifier" in on else []
+    dob = _column(t, "dob")
+    gap = st.generation_gap_years if "generation_gap" in on else None
+    twin = "twin" in on
+    variants = t.multi.get("names") or [[f"{f}\x1f"] for f in _column(t, "forenames_all")]
+    flat = _column(t, "flat") if "different_flat" in on else None
+    individual = [_column(t, c.partition(":")[2] or c) for c in st.individual_evidence]
+
+    def same_individual(i: int, j: int) -> bool:
+        return any(col[i] and col[i] == col[j] for col in individual)
+    number = _column(t, "number") if "different_number" in on else None
 
     def conflict(i: int, j: int) -> bool:
         if any(col[i] and col[j] and col[i] != col[j] for col in ids):
             return True
-        if not dobf.compatible(dob[i], dob[j]):
+        if gap is not None and dob[i] and dob[j] and abs(int(dob[i][:4]) - int(dob[j][:4])) >= gap \
+                and not same_individual(i, j):
             return True
-        fa = [v.split("\x1f")[0] for v in variants[i]]
-        fb = [v.split("\x1f")[0] for v in variants[j]]
-        return not any(forenames_compatible(x, y) for x in fa for y in fb)
-    return conflict
-
-
-def address_conflict(t: Table) -> Conflict:
-    uprn, flat, number = t.cols["uprn"], t.cols["flat"], t.cols["number"]
-
-    def conflict(i: int, j: int) -> bool:
-        if uprn[i] and uprn[j] and uprn[i] != uprn[j]:
+        if twin and dob[i] and dob[i] == dob[j] and not same_individual(i, j):
+            fa = [v.split("\x1f")[0] for v in variants[i]]
+            fb = [v.split("\x1f")[0] for v in variants[j]]
+            if not any(forenames_compatible(x, y) for x in fa for y in fb):
+                return True
+        if flat is not None and flat[i] and flat[j] and flat[i] != flat[j]:
             return True
-        if flat[i] != flat[j] and flat[i] and flat[j]:
-            return True
-        return bool(number[i] and number[j] and number[i] != number[j])
+        return bool(number is not None and number[i] and number[j] and number[i] != number[j])
     return conflict
 
 

@@ -33,16 +33,38 @@ def codes_of(table: Table, col: str) -> tuple[Obj, IntArr]:
     return cache[col]
 
 
-def on_distinct(uniq: Obj, ca: IntArr, cb: IntArr,
-                fn: Callable[[Obj, Obj], Levels]) -> Levels:
-    """Apply fn to each distinct (a, b) value pair once, then spread back to all pairs."""
+Coded = Callable[[Obj, IntArr, IntArr], Levels]
+
+
+def on_distinct(uniq: Obj, ca: IntArr, cb: IntArr, fn: Coded) -> Levels:
+    """Apply a coded level function to each distinct (a, b) pair once, then spread back.
+
+    `fn(uniq, pa, pb)` gets the distinct values and code arrays, so work per value (a
+    first word, a digit matrix) is done once per distinct value, not once per pair.
+    """
     if len(ca) == 0:
         return np.zeros(0, dtype=np.int8)
     lo, hi = np.minimum(ca, cb), np.maximum(ca, cb)   # every comparison here is symmetric
     m = np.int64(len(uniq))
     pair_codes, inv = np.unique(lo * m + hi, return_inverse=True)
-    res = fn(uniq[pair_codes // m], uniq[pair_codes % m])
+    res = fn(uniq, pair_codes // m, pair_codes % m)
     return res[inv]
+
+
+def by_value(fn: Coded) -> Callable[[Obj, Obj], Levels]:
+    """The same comparison called on two arrays of values."""
+    def levels(a: Obj, b: Obj) -> Levels:
+        if len(a) == 0:
+            return np.zeros(0, dtype=np.int8)
+        uniq, inv = np.unique(np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)]).astype(str),
+                              return_inverse=True)
+        return fn(uniq.astype(object), inv[:len(a)].astype(np.int64), inv[len(a):].astype(np.int64))
+    return levels
+
+
+def values(fn: Callable[[Obj, Obj], Levels]) -> Coded:
+    """A value-pair level function as a coded one."""
+    return lambda uniq, pa, pb: fn(uniq[pa], uniq[pb])
 
 
 def jaro_winkler(a: Obj, b: Obj) -> NDArray[np.float64]:
@@ -55,47 +77,78 @@ def _nick(first: str) -> frozenset[str]:
     return nickname_keys(first)
 
 
-def forename_levels(a: Obj, b: Obj) -> Levels:
+def _nickname_code_pairs(names: Obj) -> NDArray[np.int64]:
+    """Codes i*len+j of every nickname-equivalent pair among distinct names."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        for key in _nick(name):
+            groups.setdefault(key, []).append(i)
+    m = len(names)
+    codes = {i * m + j for members in groups.values() if len(members) > 1
+             for i in members for j in members if i != j}
+    return np.fromiter(codes, dtype=np.int64, count=len(codes))
+
+
+def _lengths(values: Obj) -> IntArr:
+    return np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+
+
+def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     """On full forenames strings: 0 first names equal, 1 nickname or middle name used,
     2 JW>=0.92, 3 JW>=0.80, 4 initial only, 5 else, -1 null."""
-    fa = np.array([s.split(" ")[0] for s in a], dtype=object)
-    fb = np.array([s.split(" ")[0] for s in b], dtype=object)
-    jw = jaro_winkler(fa, fb)
-    out = np.full(len(a), 5, dtype=np.int8)
+    if len(pa) == 0:
+        return np.zeros(0, dtype=np.int8)
+    first_words = np.array([v.split(" ", 1)[0] for v in uniq], dtype=object)
+    words, winv = np.unique(first_words.astype(str), return_inverse=True)
+    words = words.astype(object)
+    wc = winv.astype(np.int64)
+    fa, fb = wc[pa], wc[pb]
+    wlen = _lengths(words)
+    la, lb = wlen[fa], wlen[fb]
+    jw = jaro_winkler(words[fa], words[fb])
+    out = np.full(len(pa), 5, dtype=np.int8)
     out[jw >= 0.80] = 3
     out[jw >= 0.92] = 2
-    for i in range(len(a)):
-        x, y = fa[i], fb[i]
-        if not x or not y:
-            out[i] = -1
-        elif x == y:
-            out[i] = 0
-        elif out[i] > 1 and (_nick(x) & _nick(y) or x in b[i].split(" ") or y in a[i].split(" ")):
-            out[i] = 1
-        elif out[i] > 3 and (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
-            out[i] = 4
+    initial = np.array([w[:1] for w in words], dtype=object)
+    init = ((la == 1) | (lb == 1)) & (la > 0) & (lb > 0) & (initial[fa] == initial[fb])
+    out[init & (out > 3)] = 4
+    nick = _nickname_code_pairs(words)
+    if len(nick):
+        out[(out > 1) & np.isin(fa * np.int64(len(words)) + fb, nick)] = 1
+    multi = np.array([" " in v for v in uniq], dtype=bool)
+    for k in np.flatnonzero((out > 1) & (multi[pa] | multi[pb])):
+        x, y = uniq[pa[k]], uniq[pb[k]]
+        if words[fa[k]] in y.split(" ") or words[fb[k]] in x.split(" "):
+            out[k] = 1
+    out[fa == fb] = 0
+    out[(la == 0) | (lb == 0)] = -1
     return out
 
 
-def surname_levels(a: Obj, b: Obj) -> Levels:
+def surname_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     """0 equal, 1 JW>=0.92, 2 JW>=0.80, 3 a shared part of a double-barrelled name, 4 else."""
-    jw = jaro_winkler(a, b)
-    out = np.full(len(a), 4, dtype=np.int8)
+    if len(pa) == 0:
+        return np.zeros(0, dtype=np.int8)
+    jw = jaro_winkler(uniq[pa], uniq[pb])
+    out = np.full(len(pa), 4, dtype=np.int8)
     out[jw >= 0.80] = 2
     out[jw >= 0.92] = 1
-    for i in range(len(a)):
-        x, y = a[i], b[i]
-        if not x or not y:
-            out[i] = -1
-        elif x == y:
-            out[i] = 0
-        elif out[i] == 4 and set(x.replace("-", " ").split()) & set(y.replace("-", " ").split()):
-            out[i] = 3
+    parts = np.array([("-" in v or " " in v) for v in uniq], dtype=bool)
+    for k in np.flatnonzero((out == 4) & (parts[pa] | parts[pb])):
+        if set(uniq[pa[k]].replace("-", " ").split()) & set(uniq[pb[k]].replace("-", " ").split()):
+            out[k] = 3
+    out[pa == pb] = 0
+    empty = _lengths(uniq) == 0
+    out[empty[pa] | empty[pb]] = -1
     return out
 
 
-def dob_levels(a: Obj, b: Obj) -> Levels:
-    return dobf.levels(a, b)
+def dob_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
+    return dobf.coded_levels(uniq, pa, pb)
+
+
+forename_levels = by_value(forename_coded)
+surname_levels = by_value(surname_coded)
 
 
 def similarity_levels(thresholds: tuple[float, ...]) -> Callable[[Obj, Obj], Levels]:
@@ -116,6 +169,14 @@ def similarity_levels(thresholds: tuple[float, ...]) -> Callable[[Obj, Obj], Lev
 def exact_levels(a: Obj, b: Obj) -> Levels:
     out = np.where(a == b, 0, 1).astype(np.int8)
     out[(a == "") | (b == "")] = -1
+    return out
+
+
+def exact_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
+    """Equality on codes: no string is touched per pair."""
+    out = np.where(pa == pb, 0, 1).astype(np.int8)
+    empty = _lengths(uniq) == 0
+    out[empty[pa] | empty[pb]] = -1
     return out
 
 
@@ -179,8 +240,17 @@ class Comparison:
         return len(self.labels)
 
 
-def column(col: str, fn: Callable[[Obj, Obj], Levels]) -> Callable[[Table, IntArr, IntArr], Levels]:
+def column(col: str, fn: Callable[[Obj, Obj], Levels] | None = None,
+           coded: Coded | None = None, dedupe: bool = True) -> Callable[[Table, IntArr, IntArr], Levels]:
+    """Compare one prepared column with a value-pair function (or a coded one).
+
+    `dedupe=False` for comparisons cheaper than finding the distinct pairs (equality).
+    """
+    level_fn = coded if coded is not None else values(fn)  # type: ignore[arg-type]
+
     def compute(t: Table, left: IntArr, right: IntArr) -> Levels:
         uniq, codes = codes_of(t, col)
-        return on_distinct(uniq, codes[left], codes[right], fn)
+        if not dedupe:
+            return level_fn(uniq, codes[left], codes[right])
+        return on_distinct(uniq, codes[left], codes[right], level_fn)
     return compute

@@ -70,7 +70,7 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     ex.tf_adjustment = float(tf_adjustments(model, table, comps, gamma, li)[0])
     total, prob = score(model, table, comps, gamma, li)
     ex.total, ex.probability = float(total[0]), float(prob[0])
-    status, reason = apply_rules(kind, comps, gamma, prob, st.thresholds)
+    status, reason = apply_rules(table, st, comps, gamma, prob, li, ri)
     ex.model_status, ex.rule = str(status[0]) or "no link", str(reason[0])
     lo, hi = sorted((a, b))
     row = ws.conn.execute("SELECT status FROM links WHERE kind=? AND a=? AND b=?", (kind, lo, hi)).fetchone()

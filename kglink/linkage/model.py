@@ -69,6 +69,9 @@ def estimate_u(table: Table, comps: list[Comparison], settings: LinkageSettings)
     left = rng.integers(0, n, size=k)
     right = rng.integers(0, n, size=k)
     keep = left != right
+    if settings.link_only_between:
+        side = table.cols[settings.link_only_between]
+        keep &= side[left] != side[right]
     gamma = comparison_vectors(table, comps, left[keep], right[keep])
     return _level_freqs(gamma, comps)
 
@@ -139,6 +142,15 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u_random: list[list
     return m, lam, it
 
 
+def comparable_pairs(table: Table, settings: LinkageSettings) -> float:
+    """How many pairs could match at all: every pair, or only pairs across sources."""
+    n = table.n
+    if not settings.link_only_between:
+        return n * (n - 1) / 2 or 1
+    _, counts = np.unique(table.cols[settings.link_only_between].astype(str), return_counts=True)
+    return ((n * n - float((counts.astype(np.float64) ** 2).sum())) / 2) or 1
+
+
 def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
           settings: LinkageSettings) -> Model:
     u = estimate_u(table, comps, settings)
@@ -147,7 +159,7 @@ def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
     else:
         # Too few pairs for EM to say anything: keep the default m, assume half match.
         m, lam, iterations = [c.start_m() for c in comps], 0.5, 0
-    total_pairs = table.n * (table.n - 1) / 2 or 1
+    total_pairs = comparable_pairs(table, settings)
     # The expected matches among candidates, spread over all pairs: the prior for any pair.
     prior = min(max(lam * len(gamma) / total_pairs, 1e-12), 0.5)
     return Model(settings, m, u, prior, term_frequencies(table, settings.tf_adjust), iterations, lam)

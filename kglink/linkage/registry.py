@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from kglink.linkage.comparisons import (
-    Comparison, IntArr, Levels, codes_of, column, dob_levels, exact_levels, flat_levels,
-    forename_levels, number_levels, on_distinct, postcode_levels, similarity_levels,
-    surname_levels,
+    Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
+    forename_coded, forename_levels, number_levels, on_distinct, postcode_levels,
+    similarity_levels, surname_coded, surname_levels,
 )
 from kglink.linkage.prepare import Table
 
@@ -19,8 +19,8 @@ def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
         return cache[key]
     fu, fc = codes_of(t, "forenames_all")
     su, sc = codes_of(t, "surname")
-    fore = on_distinct(fu, fc[left], fc[right], forename_levels)
-    sur = on_distinct(su, sc[left], sc[right], surname_levels)
+    fore = on_distinct(fu, fc[left], fc[right], forename_coded)
+    sur = on_distinct(su, sc[left], sc[right], surname_coded)
     variants = t.multi["names"]
     multi = np.fromiter((len(v) > 1 for v in variants), dtype=bool, count=t.n)
     idx = np.flatnonzero(multi[left] | multi[right])
@@ -43,9 +43,34 @@ def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
                 best[k] = (float(s), int(f), int(g))
         for k, (_, f, g) in best.items():
             fore[k], sur[k] = f, g
+    # Forename and surname written the wrong way round (a common data-entry slip).
+    fall, sall = t.cols["forenames_all"], t.cols["surname"]
+    poor = np.flatnonzero((fore >= 3) & (sur >= 3))
+    if len(poor):
+        # Only where the initials cross over is a reversal worth checking.
+        fi, si = _initials(t, "forenames_all"), _initials(t, "surname")
+        la, ra = left[poor], right[poor]
+        poor = poor[(fi[la] == si[ra]) & (si[la] == fi[ra]) & (fi[la] != "")]
+    if len(poor):
+        li, ri = left[poor], right[poor]
+        rf = forename_levels(fall[li], sall[ri])
+        rs = surname_levels(sall[li], _first(fall[ri]))
+        better = (rf >= 0) & (rs >= 0) & (rf + rs < fore[poor] + sur[poor])
+        fore[poor[better]], sur[poor[better]] = rf[better], rs[better]
     cache.clear()
     cache[key] = (fore, sur)
     return fore, sur
+
+
+def _initials(t: Table, col: str) -> np.ndarray:
+    cache = t.__dict__.setdefault("_initials", {})
+    if col not in cache:
+        cache[col] = np.array([v[:1] for v in t.cols[col]], dtype=object)
+    return cache[col]
+
+
+def _first(values: np.ndarray) -> np.ndarray:
+    return np.array([v.split(" ", 1)[0] for v in values], dtype=object)
 
 
 def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
@@ -88,7 +113,7 @@ def _sex(t: Table, left: IntArr, right: IntArr) -> Levels:
 
 def _ident(col: str) -> Comparison:
     return Comparison(col, (f"{col} the same (valid)", f"{col} different (both valid)"),
-                      column(col, exact_levels), (0.995, 0.005))
+                      column(col, coded=exact_coded, dedupe=False), (0.995, 0.005))
 
 
 PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
@@ -100,7 +125,7 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
                            "one part of a double-barrelled name shared", "different"),
                lambda t, l, r: _names(t, l, r)[1], (0.85, 0.05, 0.04, 0.02, 0.04)),
     Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit apart",
-                       "same year only", "different"), column("dob", dob_levels),
+                       "same year only", "different"), column("dob", coded=dob_coded),
                (0.88, 0.03, 0.05, 0.02, 0.02)),
     Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),
     Comparison("location", ("same home address", "same shared address (care home, hostel...)",
@@ -111,18 +136,18 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
 )}
 
 ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
-    Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", exact_levels), (0.995, 0.005)),
+    Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", coded=exact_coded, dedupe=False), (0.995, 0.005)),
     Comparison("postcode", ("same postcode", "same sector", "same district", "different"),
                column("postcode", postcode_levels), (0.9, 0.04, 0.03, 0.03)),
     Comparison("flat", ("same flat", "neither a flat", "flat on one side only", "different flats"),
-               column("flat", flat_levels), (0.3, 0.6, 0.07, 0.03)),
+               column("flat", flat_levels, dedupe=False), (0.3, 0.6, 0.07, 0.03)),
     Comparison("number", ("same house number", "same number, other letter", "different number"),
                column("number", number_levels), (0.95, 0.02, 0.03)),
     Comparison("house_name", ("same house name", "Jaro-Winkler >= 0.90", "different"),
                column("house_name", similarity_levels((0.90,))), (0.8, 0.15, 0.05)),
     Comparison("street", ("same street", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "different"),
                column("street", similarity_levels((0.92, 0.80))), (0.85, 0.08, 0.04, 0.03)),
-    Comparison("town", ("same town", "different town"), column("town", exact_levels), (0.9, 0.1)),
+    Comparison("town", ("same town", "different town"), column("town", coded=exact_coded, dedupe=False), (0.9, 0.1)),
 )}
 
 
@@ -130,7 +155,8 @@ def generic_comparison(name: str) -> Comparison | None:
     """`exact:COL` and `jw:COL` compare any prepared column, for tables of other shapes."""
     how, _, col = name.partition(":")
     if how == "exact" and col:
-        return Comparison(name, (f"{col} equal", f"{col} different"), column(col, exact_levels), (0.9, 0.1))
+        return Comparison(name, (f"{col} equal", f"{col} different"), column(col, coded=exact_coded, dedupe=False),
+                          (0.9, 0.1))
     if how == "jw" and col:
         return Comparison(name, (f"{col} equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
                                  f"{col} different"), column(col, similarity_levels((0.92, 0.80))),

@@ -1,10 +1,18 @@
-"""Hard evidence beside the score.
+"""Hard evidence beside the score, each rule named so settings can choose them.
 
-- Conflicting strong identifiers (two valid, different NHS numbers, PNC ids, UPNs, or
-  UPRNs) block an automatic link: at most a person reviews it.
-- Dates of birth that cannot be one person's, and clearly different first names, do
-  the same: a father and son, or twins, share much else.
-- The same valid identifier with a compatible date of birth links, whatever the score.
+- conflicting_identifier: two valid, different strong identifiers (NHS number, PNC id,
+  UPN; UPRN for addresses) block an automatic link: at most a person reviews it.
+- same_identifier: the same valid identifier with a compatible date of birth links,
+  whatever the score.
+- generation_gap: years of birth `generation_gap_years` or more apart are two people,
+  however alike the rest (a father and son of one name at one address).
+- twin: clearly different first names with the same date of birth are two people (twins
+  share surname, date of birth and address, which the model would otherwise add up).
+  Neither of these two applies when a comparison of `individual_evidence` agrees: what
+  a family shares cannot explain the same NHS number.
+- different_flat / different_number: two flats, or two house numbers, are two addresses.
+
+The same rules decide which clusters may merge (kglink/linkage/cluster.py).
 """
 from __future__ import annotations
 
@@ -12,47 +20,68 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
-from kglink.linkage.settings import Thresholds
+from kglink.linkage.prepare import Table
+from kglink.linkage.settings import LinkageSettings
 
-PERSON_IDS = ("nhs_number", "pnc_id", "upn")
+PERSON_RULES = ("conflicting_identifier", "same_identifier", "generation_gap", "twin")
+ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_flat", "different_number")
 
 
-def apply(kind: str, comps: list[Comparison], gamma: NDArray[np.int8], prob: NDArray[np.float64],
-          th: Thresholds) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
+    """|year of birth difference| per pair; -1 where either is unknown."""
+    dob = t.cols.get("dob")
+    if dob is None:
+        return np.full(len(left), -1, dtype=np.int64)
+    years = np.array([int(d[:4]) if d else -1 for d in dob], dtype=np.int64)
+    ya, yb = years[left], years[right]
+    out = np.abs(ya - yb)
+    out[(ya < 0) | (yb < 0)] = -1
+    return out
+
+
+def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray[np.int8],
+          prob: NDArray[np.float64], left: NDArray[np.int64],
+          right: NDArray[np.int64]) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     """(model status, reason) per pair: "link", "review" or "" (not kept)."""
     col = {c.name: k for k, c in enumerate(comps)}
     n = len(gamma)
+    th = st.thresholds
     status = np.full(n, "", dtype=object)
     status[prob >= th.review] = "review"
     status[prob >= th.link] = "link"
     reason = np.full(n, "model", dtype=object)
+    on = set(st.evidence_rules)
 
     def level(name: str) -> NDArray[np.int8]:
         return gamma[:, col[name]] if name in col else np.full(n, -1, dtype=np.int8)
 
-    if kind == "person":
-        ids = [level(x) for x in PERSON_IDS]
-        dob = level("dob")
-        dob_ok = (dob <= 2)                       # equal, swapped, one digit apart, or unknown
-        same_id = np.logical_or.reduce([x == 0 for x in ids]) & dob_ok
-        blockers = [
-            ("rule:conflicting_identifier", np.logical_or.reduce([x == 1 for x in ids])),
-            ("rule:dob_conflict", ~dob_ok),
-            ("rule:forename_conflict", level("forename") == 5),
-        ]
-    else:
-        same_id = level("uprn") == 0
-        blockers = [
-            ("rule:conflicting_identifier", level("uprn") == 1),
-            ("rule:different_flat", level("flat") == 3),
-            ("rule:different_number", level("number") == 2),
-        ]
+    ids = [level(x) for x in st.strong_identifiers]
+    none = np.zeros(n, dtype=bool)
+    blockers: list[tuple[str, NDArray[np.bool_]]] = []
+    if "conflicting_identifier" in on and ids:
+        blockers.append(("conflicting_identifier", np.logical_or.reduce([x == 1 for x in ids])))
+    individual = np.zeros(n, dtype=bool)
+    for name in st.individual_evidence:
+        if name in col:
+            top = 1 if comps[col[name]].n_levels > 2 else 0
+            individual |= (level(name) >= 0) & (level(name) <= top)
+    if "generation_gap" in on:
+        gap = years_apart(t, left, right)
+        blockers.append(("generation_gap", (gap >= st.generation_gap_years) & ~individual))
+    if "twin" in on:
+        blockers.append(("twin", (level("forename") == 5) & (level("dob") == 0) & ~individual))
+    if "different_flat" in on:
+        blockers.append(("different_flat", level("flat") == 3))
+    if "different_number" in on:
+        blockers.append(("different_number", level("number") == 2))
     for name, mask in blockers:
         hit = mask & (status == "link")
         status[hit] = "review"
-        reason[hit] = name
-    blocked = np.logical_or.reduce([m for _, m in blockers])
-    promote = same_id & ~blocked
-    reason[promote & (status != "link")] = "rule:same_identifier"
-    status[promote] = "link"
+        reason[hit] = f"rule:{name}"
+    if "same_identifier" in on and ids:
+        blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
+        dob = level("dob")
+        same = np.logical_or.reduce([x == 0 for x in ids]) & ((dob <= 2) | (st.kind != "person")) & ~blocked
+        reason[same & (status != "link")] = "rule:same_identifier"
+        status[same] = "link"
     return status, reason

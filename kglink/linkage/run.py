@@ -105,7 +105,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                 edges.append(cl.Edge(i, j, 1.0, forced=True))
             elif d == "different":
                 different.add((i, j))
-    conflict = cl.person_conflict(table) if kind == "person" else cl.address_conflict(table)
+    conflict = cl.conflict_for(table, st)
     say(f"{kind}: clustering")
     roots, refused = cl.cluster(table.n, edges, conflict, different)
     refused_keys = {(table.keys[e.i], table.keys[e.j]) for e in refused}
@@ -160,16 +160,16 @@ def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
     if model is None:
         model = train(table, comps, gamma, st)
     weight, prob = score(model, table, comps, gamma, left)
-    status, reason = rules.apply(table.kind, comps, gamma, prob, st.thresholds)
+    status, reason = rules.apply(table, st, comps, gamma, prob, left, right)
     return Scored(left, right, counts, gamma, weight, prob, status, reason, model)
 
 
-def cluster_scored(table: Table, s: Scored) -> list[int]:
+def cluster_scored(table: Table, s: Scored, st: LinkageSettings | None = None) -> list[int]:
     """Cluster root per record from the pairs the model links (no human decisions)."""
+    st = st or s.model.settings
     link = s.status == "link"
     edges = [cl.Edge(int(i), int(j), float(p)) for i, j, p in zip(s.left[link], s.right[link], s.prob[link])]
-    conflict = cl.person_conflict(table) if table.kind == "person" else cl.address_conflict(table)
-    roots, _ = cl.cluster(table.n, edges, conflict, set())
+    roots, _ = cl.cluster(table.n, edges, cl.conflict_for(table, st), set())
     return roots
 
 

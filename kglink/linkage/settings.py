@@ -45,6 +45,20 @@ class LinkageSettings(BaseModel):
     min_pairs_for_em: int = Field(2000, description="fewer candidate pairs: use the default m probabilities")
     em_tolerance: float = 1e-6
     tf_adjust: tuple[str, ...] = ("surname", "forename")
+    evidence_rules: tuple[str, ...] = Field(
+        ("conflicting_identifier", "same_identifier", "generation_gap", "twin"),
+        description="hard evidence beside the score (kglink/linkage/rules.py); the same rules "
+                    "keep clusters from merging")
+    strong_identifiers: tuple[str, ...] = Field(
+        ("nhs_number", "pnc_id", "upn"), description="comparisons whose agreement identifies a person")
+    individual_evidence: tuple[str, ...] = Field(
+        ("nhs_number", "pnc_id", "upn"),
+        description="comparisons that speak to the individual, not the household: when one "
+                    "agrees, the generation_gap and twin rules do not apply")
+    generation_gap_years: int = Field(
+        12, description="years of birth this far apart are two people (a father and son)")
+    link_only_between: str | None = Field(
+        None, description="a column: pairs with the same value in it are not compared (link, not dedupe)")
     crowded_address_people: int = Field(
         8, description="an address entity with more distinct records than this is shared "
                        "(care home, hostel, custody suite) and weighs less for person matching")
@@ -82,6 +96,8 @@ def address_settings() -> LinkageSettings:
             BlockingRule(name="street_phonetic+number+district", keys=("street_phonetic", "number", "district")),
         ),
         tf_adjust=("street",),
+        evidence_rules=("conflicting_identifier", "same_identifier", "different_flat", "different_number"),
+        strong_identifiers=("uprn",),
     )
 
 

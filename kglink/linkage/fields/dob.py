@@ -27,18 +27,36 @@ def compatible(a: str, b: str) -> bool:
     return not a or not b or a == b or swapped(a, b) or one_digit_apart(a, b)
 
 
+def _digits(values: NDArray[np.object_]) -> tuple[NDArray[np.int8], NDArray[np.bool_]]:
+    """(n x 8) digit matrix of YYYYMMDD strings, and which are known."""
+    known = np.array([len(v) == 8 for v in values], dtype=bool)
+    joined = "".join(v if len(v) == 8 else "00000000" for v in values).encode()
+    digits = (np.frombuffer(joined, dtype=np.uint8).reshape(-1, 8) - 48).astype(np.int8)
+    return digits, known
+
+
 def levels(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.int8]:
     """Per pair: 0 exact, 1 day/month swapped, 2 one digit apart, 3 same year, 4 else, -1 null."""
-    out = np.full(len(a), 4, dtype=np.int8)
-    for i, (x, y) in enumerate(zip(a, b)):
-        if not x or not y:
-            out[i] = -1
-        elif x == y:
-            out[i] = 0
-        elif swapped(x, y):
-            out[i] = 1
-        elif one_digit_apart(x, y):
-            out[i] = 2
-        elif x[:4] == y[:4]:
-            out[i] = 3
+    both = np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
+    idx = np.arange(len(both), dtype=np.int64)
+    return coded_levels(both, idx[:len(a)], idx[len(a):])
+
+
+def coded_levels(uniq: NDArray[np.object_], pa: NDArray[np.int64], pb: NDArray[np.int64]) -> NDArray[np.int8]:
+    """`levels` over distinct values and code pairs: digits are split once per value."""
+    if len(pa) == 0:
+        return np.zeros(0, dtype=np.int8)
+    digits, known = _digits(uniq)
+    da, ka, db, kb = digits[pa], known[pa], digits[pb], known[pb]
+    diff = da != db
+    ndiff = diff.sum(axis=1)
+    same_year = ~diff[:, :4].any(axis=1)
+    swapped_dm = same_year & (da[:, 4:6] == db[:, 6:8]).all(axis=1) & (da[:, 6:8] == db[:, 4:6]).all(axis=1)
+    one_digit = (ndiff == 1) & ~diff[:, :3].any(axis=1)
+    out = np.full(len(pa), 4, dtype=np.int8)
+    out[same_year] = 3
+    out[one_digit] = 2
+    out[swapped_dm & (ndiff > 0)] = 1
+    out[ndiff == 0] = 0
+    out[~(ka & kb)] = -1
     return out
