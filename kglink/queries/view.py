@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import networkx as nx
@@ -55,6 +56,12 @@ class View:
     def is_child(self, uid: str) -> bool:
         dob = self.props(uid).get("dob")
         return dob is not None and dob > self.ctx.child_born_after
+
+    def is_child_on(self, uid: str, day: str) -> bool:
+        """Under 18 on that day (ISO date or datetime). Cypher:
+        `p.dob > toString(date(left(day, 10)) - duration({years: 18}))`."""
+        dob = self.props(uid).get("dob")
+        return dob is not None and dob > years_before(day, 18)
 
     def flags(self, uid: str, flag: str, *, current_only: bool = True) -> list[dict[str, Any]]:
         out = []
@@ -119,3 +126,25 @@ def uniq(items: Iterable[Any]) -> list[Any]:
             seen.add(k)
             out.append(i)
     return out
+
+
+# --- times: the same arithmetic as the Cypher twins -------------------------------------
+def seconds_between(start: str, end: str) -> int:
+    """Whole seconds from one ISO datetime to another, floored.
+
+    Cypher: `duration.inSeconds(datetime(start), datetime(end)).seconds`. Stored times
+    carry no zone, so both sides read them in the same one.
+    """
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)) // timedelta(seconds=1)
+
+
+def years_before(day: str, years: int) -> str:
+    """The ISO date `years` before `day` (a 29 February goes to the 28th).
+
+    Cypher: `toString(date(day) - duration({years: n}))`.
+    """
+    d = date.fromisoformat(day[:10])
+    try:
+        return d.replace(year=d.year - years).isoformat()
+    except ValueError:
+        return d.replace(year=d.year - years, day=28).isoformat()
