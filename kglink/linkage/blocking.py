@@ -147,6 +147,46 @@ def _pairs_in_blocks(b: _Blocks) -> tuple[IntArr, IntArr]:
     return lo[keep], hi[keep]
 
 
+# Which comparisons a blocking key makes agree: EM does not estimate their m from the
+# pairs that key blocked together (they agree there by construction).
+KEY_COMPARISONS: dict[str, tuple[str, ...]] = {
+    "dob": ("dob",), "yob": ("dob",), "surname_initial": ("surname",),
+    "forename_initial": ("forename",), "surname_phonetic": ("surname",),
+    "forename_phonetic": ("forename",), "postcode": ("location", "postcode"),
+    "address_entity": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
+    "upn": ("upn",), "contact": ("contact",), "uprn": ("uprn",), "street": ("street",),
+    "street_phonetic": ("street",), "number": ("number",), "town": ("town",),
+    "house_name": ("house_name",), "district": ("postcode",),
+}
+
+
+def involved(rule: BlockingRule) -> set[str]:
+    out: set[str] = set()
+    for key in rule.keys:
+        if key in KEY_COMPARISONS:
+            out.update(KEY_COMPARISONS[key])
+        else:
+            col = key.partition(":")[2] or key
+            out.update({col, f"exact:{col}", f"jw:{col}"})
+    return out
+
+
+def rule_pairs(table: Table, rule: BlockingRule, settings: LinkageSettings) -> tuple[IntArr, IntArr]:
+    """The pairs one rule makes (empty if the rule is refused)."""
+    rc, b = count_rule(table, rule, settings)
+    if rc.refused:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    lo, hi = _pairs_in_blocks(b)
+    if settings.link_only_between:
+        side = table.cols[settings.link_only_between]
+        across = side[lo] != side[hi]
+        lo, hi = lo[across], hi[across]
+    n = np.int64(table.n)
+    codes = np.unique(lo * n + hi)
+    return codes // n, codes % n
+
+
 def candidate_pairs(table: Table, settings: LinkageSettings,
                     only: NDArray[np.bool_] | None = None) -> tuple[IntArr, IntArr, list[RuleCount]]:
     """Unique (i, j), i < j, from every rule that is not refused.

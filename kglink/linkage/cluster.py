@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler
 
+from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import nickname_keys
 from kglink.linkage.prepare import Table
 from kglink.linkage.settings import LinkageSettings
@@ -57,18 +58,46 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
     gap = st.generation_gap_years if "generation_gap" in on else None
     twin = "twin" in on
     variants = t.multi.get("names") or [[f"{f}\x1f"] for f in _column(t, "forenames_all")]
+    dob_conflict = "dob_conflict" in on
+    related = t.multi.get("related") if "related_records" in on else None
+    keys = t.keys
+    fore_conflict = "forename_conflict" in on
+    premise = "different_premise" in on
+    if premise:
+        flat_p, num_p, name_p = _column(t, "flat"), _column(t, "number"), _column(t, "house_name")
     flat = _column(t, "flat") if "different_flat" in on else None
     individual = [_column(t, c.partition(":")[2] or c) for c in st.individual_evidence]
 
     def same_individual(i: int, j: int) -> bool:
         return any(col[i] and col[i] == col[j] for col in individual)
+
+    def names_compatible(i: int, j: int) -> bool:
+        fa = [v.split("\x1f")[0] for v in variants[i]]
+        fb = [v.split("\x1f")[0] for v in variants[j]]
+        return any(forenames_compatible(x, y) for x in fa for y in fb)
+
+    def _premise_conflict(i: int, j: int) -> bool:
+        if flat_p[i] and flat_p[j] and flat_p[i] != flat_p[j]:
+            return True
+        if num_p[i] and num_p[j]:
+            return num_p[i] != num_p[j]
+        return bool(name_p[i] and name_p[j] and name_p[i] != name_p[j]
+                    and JaroWinkler.similarity(name_p[i], name_p[j]) < 0.9)
     number = _column(t, "number") if "different_number" in on else None
 
     def conflict(i: int, j: int) -> bool:
         if any(col[i] and col[j] and col[i] != col[j] for col in ids):
             return True
+        if related is not None and (keys[j] in related[i] or keys[i] in related[j]):
+            return True
         if gap is not None and dob[i] and dob[j] and abs(int(dob[i][:4]) - int(dob[j][:4])) >= gap \
                 and not same_individual(i, j):
+            return True
+        if dob_conflict and not dobf.compatible(dob[i], dob[j]) and not same_individual(i, j):
+            return True
+        if fore_conflict and not names_compatible(i, j) and not same_individual(i, j):
+            return True
+        if premise and _premise_conflict(i, j):
             return True
         if twin and dob[i] and dob[i] == dob[j] and not same_individual(i, j):
             fa = [v.split("\x1f")[0] for v in variants[i]]

@@ -101,42 +101,50 @@ def _pattern_codes(gamma: NDArray[np.int8]) -> NDArray[np.int64]:
     return code
 
 
-def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u_random: list[list[float]],
-           settings: LinkageSettings) -> tuple[list[list[float]], float, int]:
+def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]],
+           settings: LinkageSettings, m_start: list[list[float]] | None = None,
+           active: list[bool] | None = None, fit_m: bool = True) -> tuple[list[list[float]], float, int]:
     """EM over distinct comparison patterns (with counts) of the candidate pairs.
 
-    Returns m per level, the share of candidate pairs that match, iterations used.
+    u stays fixed at its random-pair estimate (as Splink does): left free, EM drifts to
+    a class of "same household" rather than "same person". Inactive comparisons are left
+    out of the likelihood. With `fit_m` off only the match share is estimated.
+    Returns m per level, the share of pairs that match, iterations used.
     """
+    active = active or [True] * len(comps)
     codes = _pattern_codes(gamma)
-    uniq, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
     pats = gamma[first]                                  # (patterns x comparisons)
     w = counts.astype(np.float64)
-    # Start: a match agrees at the top levels; non-matches look like random pairs.
-    m = [comp.start_m() for comp in comps]
-    u = [list(x) for x in u_random]
-    lam = 0.3
+    m = [list(x) for x in (m_start or [comp.start_m() for comp in comps])]
+    lu_tab = [np.log(np.asarray(uc)) for uc in u]
+    lam = 0.1
     it = 0
     for it in range(1, settings.em_max_iterations + 1):
         lm = np.full(len(pats), math.log(lam))
         lu = np.full(len(pats), math.log(1 - lam))
         for c in range(len(comps)):
+            if not active[c]:
+                continue
             lv = pats[:, c]
             has = lv >= 0
-            mc, uc = np.log(np.asarray(m[c])), np.log(np.asarray(u[c]))
-            lm[has] += mc[lv[has]]
-            lu[has] += uc[lv[has]]
+            lm[has] += np.log(np.asarray(m[c]))[lv[has]]
+            lu[has] += lu_tab[c][lv[has]]
         p = 1 / (1 + np.exp(np.clip(lu - lm, -700, 700)))
-        new_lam = float((p * w).sum() / w.sum())
-        new_m, new_u = [], []
-        for c, comp in enumerate(comps):
-            lv = pats[:, c]
-            has = lv >= 0
-            pm = np.bincount(lv[has], weights=(p * w)[has], minlength=comp.n_levels)[:comp.n_levels]
-            pu = np.bincount(lv[has], weights=((1 - p) * w)[has], minlength=comp.n_levels)[:comp.n_levels]
-            new_m.append(list((pm + SMOOTH) / (pm.sum() + SMOOTH * comp.n_levels)))
-            new_u.append(list((pu + SMOOTH) / (pu.sum() + SMOOTH * comp.n_levels)))
-        delta = max(abs(a - b) for mc, nc in zip(m, new_m) for a, b in zip(mc, nc))
-        m, u, lam = new_m, new_u, min(max(new_lam, 1e-9), 1 - 1e-9)
+        new_lam = min(max(float((p * w).sum() / w.sum()), 1e-9), 1 - 1e-9)
+        new_m = m
+        if fit_m:
+            new_m = []
+            for c, comp in enumerate(comps):
+                if not active[c]:
+                    new_m.append(m[c])
+                    continue
+                lv = pats[:, c]
+                has = lv >= 0
+                pm = np.bincount(lv[has], weights=(p * w)[has], minlength=comp.n_levels)[:comp.n_levels]
+                new_m.append(list((pm + SMOOTH) / (pm.sum() + SMOOTH * comp.n_levels)))
+        delta = max([abs(a - b) for mc, nc in zip(m, new_m) for a, b in zip(mc, nc)] + [abs(new_lam - lam)])
+        m, lam = new_m, new_lam
         if delta < settings.em_tolerance:
             break
     return m, lam, it
@@ -151,14 +159,49 @@ def comparable_pairs(table: Table, settings: LinkageSettings) -> float:
     return ((n * n - float((counts.astype(np.float64) ** 2).sum())) / 2) or 1
 
 
+def _sessions(table: Table, comps: list[Comparison], u: list[list[float]],
+              settings: LinkageSettings) -> tuple[list[list[float]], int]:
+    """One EM session per training rule; each comparison's m averaged over the sessions
+    that could estimate it."""
+    from kglink.linkage.blocking import involved, rule_pairs
+
+    sums: list[np.ndarray | None] = [None] * len(comps)
+    seen = [0] * len(comps)
+    iterations = 0
+    m_now = [comp.start_m() for comp in comps]
+    for rule in settings.training_rules:
+        lo, hi = rule_pairs(table, rule, settings)
+        if len(lo) < settings.min_pairs_for_em:
+            continue
+        skip = involved(rule)
+        active = [c.name not in skip for c in comps]
+        g = comparison_vectors(table, comps, lo, hi)
+        m_r, _, it = fit_em(g, comps, u, settings, m_now, active)
+        iterations += it
+        for c, on in enumerate(active):
+            if on:
+                arr = np.asarray(m_r[c])
+                sums[c] = arr if sums[c] is None else sums[c] + arr
+                seen[c] += 1
+    m = [list(sums[c] / seen[c]) if seen[c] else m_now[c] for c in range(len(comps))]  # type: ignore[operator]
+    return m, iterations
+
+
 def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
           settings: LinkageSettings) -> Model:
     u = estimate_u(table, comps, settings)
-    if len(gamma) >= settings.min_pairs_for_em:
-        m, lam, iterations = fit_em(gamma, comps, u, settings)
-    else:
+    if len(gamma) < settings.min_pairs_for_em:
         # Too few pairs for EM to say anything: keep the default m, assume half match.
         m, lam, iterations = [c.start_m() for c in comps], 0.5, 0
+    else:
+        if not settings.estimate_m:
+            m, iterations = [c.start_m() for c in comps], 0
+        elif settings.training_rules:
+            m, iterations = _sessions(table, comps, u, settings)
+        else:
+            m, _, iterations = fit_em(gamma, comps, u, settings)
+        # The share of candidate pairs that match, with m and u now fixed.
+        _, lam, _ = fit_em(gamma, comps, u, settings, m, fit_m=False)
     total_pairs = comparable_pairs(table, settings)
     # The expected matches among candidates, spread over all pairs: the prior for any pair.
     prior = min(max(lam * len(gamma) / total_pairs, 1e-12), 0.5)

@@ -67,6 +67,12 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         if occ["relation"] in vocab.HOME_RELATIONS or occ["relation"] == "frequents":
             homes[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
     # A place many unrelated records live at (care home, hostel) says little about identity.
+    related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
+    for agency, _, rel in ws.records("relationship"):
+        a, b = source_key(agency, rel["person_id"]), source_key(agency, rel["other_person_id"])
+        if a != b:
+            related[a].add(b)
+            related[b].add(a)
     occupants: dict[str, set[str]] = defaultdict(set)
     for pkey, akeys in homes.items():
         for ak in akeys:
@@ -105,7 +111,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
                   dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
                   upn=_obj(upn), phone=_obj(phone), email=_obj(email))
-    t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, postcode=units)
+    t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, postcode=units,
+                   related=[sorted(related.get(k, ())) for k in t.keys])
     return t
 
 

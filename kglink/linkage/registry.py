@@ -97,6 +97,28 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
     return out
 
 
+def _premise(t: Table, left: IntArr, right: IntArr) -> Levels:
+    """Which building and which flat: 0 same number and flat, 1 same number with a flat on
+    one side only, 2 same house name, 3 a number on one side and a name on the other,
+    4 different number, flat or house name, -1 neither identifies a building."""
+    from rapidfuzz.distance import JaroWinkler
+
+    num, flat, name = t.cols["number"], t.cols["flat"], t.cols["house_name"]
+    out = np.full(len(left), -1, dtype=np.int8)
+    for k in range(len(left)):
+        i, j = left[k], right[k]
+        na, nb, fa, fb, ha, hb = num[i], num[j], flat[i], flat[j], name[i], name[j]
+        if fa and fb and fa != fb:
+            out[k] = 4
+        elif na and nb:
+            out[k] = 4 if na != nb else (0 if fa == fb else 1)
+        elif ha and hb:
+            out[k] = 2 if ha == hb or JaroWinkler.similarity(ha, hb) >= 0.9 else 4
+        elif (na or ha) and (nb or hb):
+            out[k] = 3
+    return out
+
+
 def _contact(t: Table, left: IntArr, right: IntArr) -> Levels:
     ph, em = t.cols["phone"], t.cols["email"]
     pl, pr, el, er = ph[left], ph[right], em[left], em[right]
@@ -124,7 +146,7 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison("surname", ("surnames equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
                            "one part of a double-barrelled name shared", "different"),
                lambda t, l, r: _names(t, l, r)[1], (0.85, 0.05, 0.04, 0.02, 0.04)),
-    Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit apart",
+    Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit or one day apart",
                        "same year only", "different"), column("dob", coded=dob_coded),
                (0.88, 0.03, 0.05, 0.02, 0.02)),
     Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),
@@ -139,6 +161,10 @@ ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", coded=exact_coded, dedupe=False), (0.995, 0.005)),
     Comparison("postcode", ("same postcode", "same sector", "same district", "different"),
                column("postcode", postcode_levels), (0.9, 0.04, 0.03, 0.03)),
+    Comparison("premise", ("same house number and flat", "same number, a flat on one side only",
+                           "same house name", "a number on one side, a house name on the other",
+                           "different number, flat or house name"), _premise,
+               (0.78, 0.08, 0.08, 0.03, 0.03)),
     Comparison("flat", ("same flat", "neither a flat", "flat on one side only", "different flats"),
                column("flat", flat_levels, dedupe=False), (0.3, 0.6, 0.07, 0.03)),
     Comparison("number", ("same house number", "same number, other letter", "different number"),

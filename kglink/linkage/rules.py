@@ -8,8 +8,15 @@
   however alike the rest (a father and son of one name at one address).
 - twin: clearly different first names with the same date of birth are two people (twins
   share surname, date of birth and address, which the model would otherwise add up).
-  Neither of these two applies when a comparison of `individual_evidence` agrees: what
-  a family shares cannot explain the same NHS number.
+- dob_conflict: dates of birth that are neither equal, swapped, nor one slip apart.
+- forename_conflict: first names that are neither equal, a nickname, a middle name, an
+  initial nor a near spelling.
+  None of these four applies when a comparison of `individual_evidence` agrees: what a
+  family shares (surname, address, phone) cannot explain the same NHS number.
+- related_records: two records an agency says are related (parent of, partner of,
+  sibling of...) are two people.
+- different_premise: another house number, flat or house name is another address; a
+  number on one side and a name on the other is left to a person.
 - different_flat / different_number: two flats, or two house numbers, are two addresses.
 
 The same rules decide which clusters may merge (kglink/linkage/cluster.py).
@@ -23,8 +30,10 @@ from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import Table
 from kglink.linkage.settings import LinkageSettings
 
-PERSON_RULES = ("conflicting_identifier", "same_identifier", "generation_gap", "twin")
-ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_flat", "different_number")
+PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
+                "related_records", "generation_gap", "twin")
+ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
+                 "different_number")
 
 
 def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -70,6 +79,18 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         blockers.append(("generation_gap", (gap >= st.generation_gap_years) & ~individual))
     if "twin" in on:
         blockers.append(("twin", (level("forename") == 5) & (level("dob") == 0) & ~individual))
+    if "dob_conflict" in on:
+        blockers.append(("dob_conflict", (level("dob") >= 3) & ~individual))
+    if "forename_conflict" in on:
+        blockers.append(("forename_conflict", (level("forename") == 5) & ~individual))
+    if "different_premise" in on:
+        # 3: a number on one side and a house name on the other cannot confirm one building.
+        blockers.append(("different_premise", level("premise") >= 3))
+    if "related_records" in on and "related" in t.multi:
+        rel = t.multi["related"]
+        keys = t.keys
+        blockers.append(("related_records", np.array(
+            [keys[j] in rel[i] for i, j in zip(left, right)], dtype=bool)))
     if "different_flat" in on:
         blockers.append(("different_flat", level("flat") == 3))
     if "different_number" in on:

@@ -37,6 +37,11 @@ class LinkageSettings(BaseModel):
     kind: Kind
     comparisons: tuple[str, ...]
     blocking_rules: tuple[BlockingRule, ...]
+    estimate_m: bool = Field(True, description="fit m by EM; off: each comparison's default m")
+    training_rules: tuple[BlockingRule, ...] = Field(
+        (), description="EM sessions, each on the pairs one rule makes; m of the comparisons "
+                        "a rule forces to agree is estimated in the other sessions. Empty: one "
+                        "session on all candidate pairs")
     thresholds: Thresholds = Thresholds()
     max_pairs_per_rule: int = Field(20_000_000, description="a rule making more pairs is refused")
     max_block_size: int = Field(500, description="blocks larger than this are too common to compare all pairs of")
@@ -46,7 +51,8 @@ class LinkageSettings(BaseModel):
     em_tolerance: float = 1e-6
     tf_adjust: tuple[str, ...] = ("surname", "forename")
     evidence_rules: tuple[str, ...] = Field(
-        ("conflicting_identifier", "same_identifier", "generation_gap", "twin"),
+        ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
+         "related_records"),
         description="hard evidence beside the score (kglink/linkage/rules.py); the same rules "
                     "keep clusters from merging")
     strong_identifiers: tuple[str, ...] = Field(
@@ -81,13 +87,17 @@ def person_settings() -> LinkageSettings:
             BlockingRule(name="postcode+forename_initial", keys=("postcode", "forename_initial")),
             BlockingRule(name="address+surname_initial", keys=("address_entity", "surname_initial")),
         ),
+        training_rules=(
+            BlockingRule(name="dob", keys=("dob",)),
+            BlockingRule(name="names", keys=("forename_phonetic", "surname_phonetic")),
+        ),
     )
 
 
 def address_settings() -> LinkageSettings:
     return LinkageSettings(
         kind="address",
-        comparisons=("uprn", "postcode", "flat", "number", "house_name", "street", "town"),
+        comparisons=("uprn", "postcode", "premise", "street", "town"),
         blocking_rules=(
             BlockingRule(name="uprn", keys=("uprn",)),
             BlockingRule(name="postcode", keys=("postcode",)),
@@ -95,9 +105,18 @@ def address_settings() -> LinkageSettings:
             BlockingRule(name="house_name+district", keys=("house_name", "district")),
             BlockingRule(name="street_phonetic+number+district", keys=("street_phonetic", "number", "district")),
         ),
+        training_rules=(
+            BlockingRule(name="postcode", keys=("postcode",)),
+            BlockingRule(name="street+number+town", keys=("street", "number", "town")),
+        ),
         tf_adjust=("street",),
-        evidence_rules=("conflicting_identifier", "same_identifier", "different_flat", "different_number"),
+        evidence_rules=("conflicting_identifier", "same_identifier", "different_premise"),
         strong_identifiers=("uprn",),
+        individual_evidence=(),
+        # Address parts are not independent given a match (street, town and postcode move
+        # together), so EM's latent class drifts to "same street"; the documented default
+        # m probabilities of each comparison are used instead.
+        estimate_m=False,
     )
 
 

@@ -17,8 +17,17 @@ _STREET_TYPES = {
     "BLVD": "BOULEVARD", "MWS": "MEWS", "EST": "ESTATE", "HO": "HOUSE", "APTS": "APARTMENTS",
 }
 _FLAT_WORDS = ("FLAT", "APARTMENT", "APT", "UNIT", "ROOM", "STUDIO", "MAISONETTE")
-_FLAT_RE = re.compile(r"^(?:%s)\s*([0-9]+[A-Z]?|[A-Z])\b" % "|".join(_FLAT_WORDS))
-_SLASH_RE = re.compile(r"^([0-9]+[A-Z]?)\s*/\s*([0-9]+[A-Z]?)\b")
+_FLAT_RE = re.compile(r"^([A-Z]{3,10})\s*([0-9]+[A-Z]?|[A-Z])\b")
+
+
+def _flat_word(word: str) -> bool:
+    """FLAT and the like, as typed: one slip of the keyboard away counts (FLT, FLLAT, FLST)."""
+    from rapidfuzz.distance import OSA
+
+    return word in _FLAT_WORDS or OSA.distance(word, "FLAT") <= 1
+_EMBEDDED_NUMBER = re.compile(r"^(?P<name>[A-Z][A-Z ]*?)\s+(?P<num>[0-9]+[A-Z]?)\s+(?P<street>[A-Z].*)$")
+_SLASH_RE = re.compile(r"^([0-9]+[A-Z]?)\s*/+\s*([0-9]+[A-Z]?)\b")
+_GLUED = re.compile(r"(?<![A-Z0-9])([0-9]+)([A-Z]?)([A-Z]{3,})")
 _NUMBER_RE = re.compile(r"^([0-9]+[A-Z]?)(?:\s*-\s*[0-9]+[A-Z]?)?\b")
 _NON_WORD = re.compile(r"[^A-Z0-9/, ]+")
 _SPACES = re.compile(r"\s+")
@@ -33,10 +42,17 @@ class ParsedAddress(NamedTuple):
     town: str
 
 
+def _unglue(m: re.Match[str]) -> str:
+    # "13AWILSTEAD": a number typed against the street; keep a letter suffix only if the
+    # rest still reads as a word of three letters or more.
+    return f"{m[1]}{m[2]} {m[3]}" if m[2] and len(m[3]) >= 3 else f"{m[1]} {m[2]}{m[3]}"
+
+
 def _clean(text: str | None) -> str:
     if not text:
         return ""
     s = text.upper().replace("'", "").replace("’", "")
+    s = _GLUED.sub(_unglue, s)
     s = _NON_WORD.sub(" ", s.replace(",", " , "))
     return _SPACES.sub(" ", s).strip()
 
@@ -61,8 +77,8 @@ def parse_address(line1: str | None, line2: str | None = None, town: str | None 
     queue = parts + line2_parts
     while queue:
         part = queue.pop(0)
-        if not flat and (m := _FLAT_RE.match(part)):
-            flat = m[1]
+        if not flat and (m := _FLAT_RE.match(part)) and _flat_word(m[1]):
+            flat = m[2]
             part = part[m.end():].strip()
             if not part:
                 continue
@@ -74,6 +90,11 @@ def parse_address(line1: str | None, line2: str | None = None, town: str | None 
             part = part[m.end():].strip()
         if not part:
             continue
+        if not number and not street_words and (m := _EMBEDDED_NUMBER.match(part)):
+            # "ROWAN PLACE 35 AMPTHILL STREET": a building name, a number, a street.
+            house = house or m["name"]
+            number = m["num"]
+            part = m["street"]
         if not street_words and number:
             street_words = _expand(part.replace("/", " ").split())
         elif not street_words and not number and not house and queue:

@@ -1,6 +1,8 @@
 """Dates of birth compared as agencies get them wrong: swapped day and month, a slipped digit."""
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -15,6 +17,18 @@ def swapped(a: str, b: str) -> bool:
     return a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6] and a != b
 
 
+def _ordinal(v: str) -> int:
+    try:
+        return date(int(v[:4]), int(v[4:6]), int(v[6:8])).toordinal()
+    except ValueError:
+        return -10
+
+
+def day_apart(a: str, b: str) -> bool:
+    """A day either side (29th / 30th, 28 February / 1 March): a slip across a boundary."""
+    return len(a) == len(b) == 8 and abs(_ordinal(a) - _ordinal(b)) == 1
+
+
 def one_digit_apart(a: str, b: str) -> bool:
     """One digit differs, in the day, the month or the last digit of the year: a typo or an
     off-by-one. A difference in the century or decade (1960 / 1990) is another person."""
@@ -24,7 +38,7 @@ def one_digit_apart(a: str, b: str) -> bool:
 
 def compatible(a: str, b: str) -> bool:
     """Could be the same person's date of birth, allowing for one recording error."""
-    return not a or not b or a == b or swapped(a, b) or one_digit_apart(a, b)
+    return not a or not b or a == b or swapped(a, b) or one_digit_apart(a, b) or day_apart(a, b)
 
 
 def _digits(values: NDArray[np.object_]) -> tuple[NDArray[np.int8], NDArray[np.bool_]]:
@@ -36,7 +50,8 @@ def _digits(values: NDArray[np.object_]) -> tuple[NDArray[np.int8], NDArray[np.b
 
 
 def levels(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.int8]:
-    """Per pair: 0 exact, 1 day/month swapped, 2 one digit apart, 3 same year, 4 else, -1 null."""
+    """Per pair: 0 exact, 1 day/month swapped, 2 one digit or one day apart, 3 same year,
+    4 else, -1 null."""
     both = np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
     idx = np.arange(len(both), dtype=np.int64)
     return coded_levels(both, idx[:len(a)], idx[len(a):])
@@ -53,6 +68,8 @@ def coded_levels(uniq: NDArray[np.object_], pa: NDArray[np.int64], pb: NDArray[n
     same_year = ~diff[:, :4].any(axis=1)
     swapped_dm = same_year & (da[:, 4:6] == db[:, 6:8]).all(axis=1) & (da[:, 6:8] == db[:, 4:6]).all(axis=1)
     one_digit = (ndiff == 1) & ~diff[:, :3].any(axis=1)
+    ordinals = np.fromiter((_ordinal(v) if len(v) == 8 else -10 for v in uniq), dtype=np.int64, count=len(uniq))
+    one_digit |= np.abs(ordinals[pa] - ordinals[pb]) == 1
     out = np.full(len(pa), 4, dtype=np.int8)
     out[same_year] = 3
     out[one_digit] = 2

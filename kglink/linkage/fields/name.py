@@ -19,14 +19,23 @@ class Name(NamedTuple):
     surname: str
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_TRANSLITERATE = str.maketrans({
+    "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h",
+    "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "TH", "þ": "th",
+    "ı": "i", "Ŀ": "L", "ŀ": "l",
+})
+
+
 def clean_name(text: str | None) -> str:
     """Upper-case ASCII letters, single spaces, hyphens kept; apostrophes dropped.
 
-    `  o'Brien ` -> `OBRIEN`; `Zoë  Smith-Jones` -> `ZOE SMITH-JONES`. Idempotent.
+    `  o'Brien ` -> `OBRIEN`; `Zoë  Smith-Jones` -> `ZOE SMITH-JONES`;
+    `Małgorzata` -> `MALGORZATA`. Idempotent.
     """
     if not text:
         return ""
-    s = unicodedata.normalize("NFKD", text)
+    s = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
     s = "".join(c for c in s if not unicodedata.combining(c)).upper()
     s = _APOSTROPHES.sub("", s)
     s = _NOT_NAME.sub(" ", s)

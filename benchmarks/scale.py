@@ -1,0 +1,93 @@
+"""Linkage quality and speed on the synthetic county: pairwise precision, recall and F1
+for persons and addresses against the truth, seconds and peak memory.
+
+    python benchmarks/scale.py --households 2300        # about 10k person records
+    python benchmarks/scale.py --households 23000       # about 100k
+    python benchmarks/scale.py --households 235000      # about 1M
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+import time
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
+
+from kglink.linkage.members import all_memberships
+from kglink.linkage.run import link
+from kglink.loaders.load import load_extracts
+from kglink.workspace import open_workspace
+
+
+def _pairs(groups: dict[str, list[str]]) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for members in groups.values():
+        out.update(combinations(sorted(members), 2))
+    return out
+
+
+def truth_pairs(cdir: Path, kind: str) -> set[tuple[str, str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    with (cdir / "truth" / ("persons.csv" if kind == "person" else "addresses.csv")).open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            groups[row["true_id"]].append(f"{row['agency']}:{row['record_id']}")
+    return _pairs(groups)
+
+
+def predicted_pairs(rows: list[tuple[str, str, str, str]], kind: str) -> set[tuple[str, str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for eid, k, agency, rid in rows:
+        if k == kind:
+            groups[eid].append(f"{agency}:{rid}")
+    return _pairs(groups)
+
+
+def prf(pred: set, truth: set) -> tuple[float, float, float]:  # type: ignore[type-arg]
+    tp = len(pred & truth)
+    p = tp / len(pred) if pred else 1.0
+    r = tp / len(truth) if truth else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--households", type=int, default=2300)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--county", type=Path, default=None, help="reuse a generated county")
+    ap.add_argument("--errors", type=int, default=0, help="print this many wrong pairs of each kind")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
+        persons = person_records(cdir)
+        ws = open_workspace(Path(tmp) / "ws")
+        t0 = time.perf_counter()
+        load_extracts(ws, extract_dirs(cdir))
+        t_load = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        report = link(ws)
+        t_link = time.perf_counter() - t1
+        rows = all_memberships(ws)
+        print(f"command: {command_line()}")
+        print(f"person records: {persons}; load {t_load:.1f} s; link {t_link:.1f} s; "
+              f"peak memory {peak_rss_mb():,.0f} MB")
+        for k in report.kinds:
+            print(f"  {k.kind}: {k.records} records, {k.candidate_pairs} pairs compared, {k.links} links, "
+                  f"{k.review} in review, {k.entities} entities, {k.seconds:.1f} s")
+        for kind in ("person", "address"):
+            truth, pred = truth_pairs(cdir, kind), predicted_pairs(rows, kind)
+            p, r, f = prf(pred, truth)
+            print(f"{kind}: pairwise precision {p:.4f} recall {r:.4f} F1 {f:.4f} "
+                  f"(true pairs {len(truth)}, predicted {len(pred)})")
+            if args.errors:
+                from kglink.linkage.members import record_summary
+                for label, wrong in (("false link", sorted(pred - truth)), ("missed", sorted(truth - pred))):
+                    for a, b in wrong[:args.errors]:
+                        print(f"    {label}: {a} | {record_summary(ws, a)}  ~  {b} | {record_summary(ws, b)}")
+
+
+if __name__ == "__main__":
+    main()
