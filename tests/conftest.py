@@ -86,3 +86,35 @@ def neo4j_db(neo4j_settings):  # type: ignore[no-untyped-def]
         with driver(neo4j_settings).session(database=neo4j_settings.database) as s:
             s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
         yield neo4j_settings
+
+
+# ---- the synthetic county shared by the linkage, graph and query tests ----------------
+COUNTY_HOUSEHOLDS = 2000
+COUNTY_SEED = 1
+
+
+@pytest.fixture(scope="session")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic county of about 2,000 households (~8,700 person records), made once."""
+    from kglink.synth import generate
+
+    out = tmp_path_factory.mktemp("county") / "county"
+    generate(out, households=COUNTY_HOUSEHOLDS, seed=COUNTY_SEED)
+    return out
+
+
+def county_extracts(county_dir: Path) -> list[Path]:
+    return sorted(p for p in county_dir.iterdir() if (p / "manifest.json").exists())
+
+
+@pytest.fixture(scope="session")
+def county_ws(county: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The county loaded and linked by kglink, once per test session. Read-only for tests."""
+    from kglink.linkage.run import link
+    from kglink.loaders.load import load_extracts
+    from kglink.workspace import open_workspace
+
+    ws = open_workspace(tmp_path_factory.mktemp("county-ws") / "ws")
+    load_extracts(ws, county_extracts(county))
+    link(ws)
+    return ws

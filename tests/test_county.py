@@ -1,0 +1,146 @@
+"""End to end on the synthetic county: linkage quality and hard negatives, incremental
+linking, human decisions, and every risk query on both stores against the truth."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from conftest import county_extracts
+from kglink.linkage.members import all_memberships
+from kglink.linkage.review import decide
+from kglink.linkage.run import link
+from kglink.loaders.load import load_extracts
+from kglink.queries.runner import run_embedded, run_neo4j
+from kglink.synth.truth import Truth, apply_true_linkage, score
+from kglink.workspace import open_workspace
+
+# Scenarios kglink's own linkage is known to miss, with why. Each needs a better model,
+# not a special case: keep this list short and honest.
+KNOWN_LINKAGE_GAPS = {
+    # 'Bill' in social care and 'William James' in police, same date of birth, living at
+    # different addresses: the model learns from the county that matches share an address.
+    "household-member-in-social-care",
+}
+
+
+def _entities(ws) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Person entities: entity id -> member record keys."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for eid, kind, agency, rid in all_memberships(ws):
+        if kind == "person":
+            groups[eid].append(f"{agency}:{rid}")
+    return groups
+
+
+def _partition(ws, kind: str) -> set[frozenset[str]]:  # type: ignore[no-untyped-def]
+    groups: dict[str, set[str]] = defaultdict(set)
+    for eid, k, agency, rid in all_memberships(ws):
+        if k == kind:
+            groups[eid].add(f"{agency}:{rid}")
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_every_query_finds_every_planted_scenario_given_true_linkage(county: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, county_extracts(county))
+    truth = Truth.read(county)
+    apply_true_linkage(ws, truth)
+    result = score(run_embedded(ws), truth)
+    assert not result.missed, [(m["query"], m["scenario"]) for m in result.missed]
+    assert not result.decoys_flagged, [(m["query"], m["scenario"]) for m in result.decoys_flagged]
+    assert {m["query"] for m in result.found} >= {i["query"] for i in truth.items}
+
+
+def test_with_kglink_linkage_no_decoy_is_flagged_and_only_known_gaps_are_missed(county: Path, county_ws) -> None:  # type: ignore[no-untyped-def]
+    result = score(run_embedded(county_ws), Truth.read(county))
+    assert not result.decoys_flagged, [(m["query"], m["scenario"]) for m in result.decoys_flagged]
+    assert {m["scenario"] for m in result.missed} <= KNOWN_LINKAGE_GAPS
+
+
+def test_linkage_quality_and_hard_negatives(county: Path, county_ws) -> None:  # type: ignore[no-untyped-def]
+    truth = Truth.read(county)
+    data = {f"{a}:{k}": d for a, k, d in county_ws.records("person")}
+    true_pairs, pred_pairs = set(), set()
+    by_true: dict[str, list[str]] = defaultdict(list)
+    for key, t in truth.person.items():
+        by_true[t].append(key)
+    for members in by_true.values():
+        true_pairs |= {(a, b) for a in members for b in members if a < b}
+    mixed_family = []
+    for members in _entities(county_ws).values():
+        pred_pairs |= {(a, b) for a in members for b in members if a < b}
+        people = {truth.person[m] for m in members if m in truth.person}
+        if len(people) > 1:
+            dobs = {data[m]["dob"] for m in members if m in data and data[m]["dob"]}
+            years = {int(d[:4]) for d in dobs}
+            if years and max(years) - min(years) >= 12:
+                mixed_family.append(sorted(members))          # a father and son, say
+    tp = len(true_pairs & pred_pairs)
+    precision, recall = tp / len(pred_pairs), tp / len(true_pairs)
+    f1 = 2 * precision * recall / (precision + recall)
+    # A regression guard, well below what benchmarks/scale.py measures (RESULTS.md).
+    assert f1 >= 0.97, (precision, recall)
+    assert not mixed_family
+
+
+def test_twins_stay_apart(county: Path, county_ws) -> None:  # type: ignore[no-untyped-def]
+    truth = Truth.read(county)
+    data = {f"{a}:{k}": d for a, k, d in county_ws.records("person")}
+    twins_merged = []
+    for members in _entities(county_ws).values():
+        dobs: dict[str, set[str]] = defaultdict(set)      # true person -> recorded dobs
+        for m in members:
+            if data[m]["dob"]:
+                dobs[truth.person[m]].add(data[m]["dob"])
+        people = sorted(dobs)
+        if any(dobs[p] & dobs[q] for i, p in enumerate(people) for q in people[i + 1:]):
+            twins_merged.append(sorted(members))          # two people, one date of birth
+    assert not twins_merged
+
+
+def test_incremental_link_gives_the_clusters_of_a_full_relink(county: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    dirs = county_extracts(county)
+    first, later = [d for d in dirs if d.name != "health"], [d for d in dirs if d.name == "health"]
+    load_extracts(ws, first)
+    link(ws)
+    ids_before = {k: e for e, _, a, r in all_memberships(ws) for k in [f"{a}:{r}"]}
+    load_extracts(ws, later)
+    report = link(ws)
+    person = next(k for k in report.kinds if k.kind == "person")
+    assert 0 < person.changed < person.records                # only new and changed records
+    incremental = {k: _partition(ws, k) for k in ("person", "address")}
+    ids_after = {k: e for e, _, a, r in all_memberships(ws) for k in [f"{a}:{r}"]}
+    link(ws, full=True)
+    assert {k: _partition(ws, k) for k in ("person", "address")} == incremental
+    # Entities that gained nothing keep their ids.
+    kept = [k for k in ids_before if ids_after.get(k) == ids_before[k]]
+    assert len(kept) / len(ids_before) > 0.9
+
+
+def test_a_different_decision_is_never_overridden_by_any_rerun(county: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, county_extracts(county))
+    link(ws)
+    a, b = next(sorted(m)[:2] for m in _entities(ws).values() if len(m) >= 2 and m[0].startswith(("police", "child")))
+    decide(ws, a, b, "different", "tester")
+    for kwargs in ({}, {"full": True}, {"retrain": True}):
+        link(ws, **kwargs)
+        ents = {k: e for e, _, ag, r in all_memberships(ws) for k in [f"{ag}:{r}"]}
+        assert ents[a] != ents[b], kwargs
+    row = ws.conn.execute("SELECT decided_by, decision FROM decisions").fetchone()
+    assert tuple(row) == ("tester", "different")
+
+
+@pytest.mark.neo4j
+def test_both_stores_give_identical_findings_on_the_county(county_ws, neo4j_db) -> None:  # type: ignore[no-untyped-def]
+    from kglink.graph.neo4j_store import sync
+
+    sync(county_ws, neo4j_db)
+    embedded = [f.model_dump() for f in run_embedded(county_ws)]
+    neo = [f.model_dump() for f in run_neo4j(county_ws, neo4j_db)]
+    assert len(embedded) > 30
+    assert json.dumps(neo, sort_keys=True) == json.dumps(embedded, sort_keys=True)
