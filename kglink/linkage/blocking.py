@@ -56,6 +56,7 @@ KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
     "forename_phonetic": _variant_part(0, lambda s: phonetic(_first_word(s))),
     "postcode": lambda t: t.multi["postcode"] if "postcode" in t.multi else _single("postcode")(t),
     "address_entity": lambda t: t.multi["address_entity"],
+    "postcode_district": lambda t: [sorted({p.split(" ")[0] for p in pcs}) for pcs in t.multi["postcode"]],
 }
 for _col in ("uprn", "street", "number", "town", "house_name", "district", "street_phonetic"):
     KEY_FUNCTIONS.setdefault(_col, _single(_col))
@@ -153,7 +154,7 @@ KEY_COMPARISONS: dict[str, tuple[str, ...]] = {
     "dob": ("dob",), "yob": ("dob",), "surname_initial": ("surname",),
     "forename_initial": ("forename",), "surname_phonetic": ("surname",),
     "forename_phonetic": ("forename",), "postcode": ("location", "postcode"),
-    "address_entity": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
+    "address_entity": ("location",), "postcode_district": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
     "upn": ("upn",), "contact": ("contact",), "uprn": ("uprn",), "street": ("street",),
     "street_phonetic": ("street",), "number": ("number",), "town": ("town",),
     "house_name": ("house_name",), "district": ("postcode",),

@@ -214,19 +214,20 @@ TF_COLUMN = {"forename": "forenames_all", "surname": "surname", "street": "stree
 def tf_adjustments(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
                    left: NDArray[np.int64]) -> NDArray[np.float64]:
     """Extra bits for an exact agreement on a rare value (fewer for a common one)."""
+    from kglink.linkage.comparisons import codes_of
+
     adj = np.zeros(len(gamma))
     for c, comp in enumerate(comps):
         freqs = model.tf.get(comp.name)
         if not freqs:
             continue
-        values = table.cols[_tf_column(comp.name)][left]
-        exact = gamma[:, c] == 0
+        uniq, codes = codes_of(table, _tf_column(comp.name))
+        keys = [u.split(" ")[0] for u in uniq] if comp.name == "forename" else list(uniq)
         u_exact = model.u[c][0]
-        for k in np.flatnonzero(exact):
-            v = values[k].split(" ")[0] if comp.name == "forename" else values[k]
-            f = freqs.get(v)
-            if f:
-                adj[k] += max(min(math.log2(u_exact / max(f, 1e-9)), 8.0), -8.0)
+        bits = np.array([min(max(math.log2(u_exact / max(freqs.get(k, 0.0), 1e-9)), -8.0), 8.0)
+                         if freqs.get(k) else 0.0 for k in keys])
+        exact = gamma[:, c] == 0
+        adj[exact] += bits[codes[left[exact]]]
     return adj
 
 

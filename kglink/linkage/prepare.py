@@ -59,8 +59,8 @@ class Table:
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
                  crowded_threshold: int, only: set[str] | None = None) -> Table:
-    persons = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")
-                      if only is None or source_key(a, k) in only), key=lambda t: t[0])
+    everyone = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")), key=lambda t: t[0])
+    persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
     homes: dict[str, list[str]] = defaultdict(list)      # person key -> address keys
     for agency, _, occ in ws.records("occupancy"):
@@ -73,13 +73,16 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         if a != b:
             related[a].add(b)
             related[b].add(a)
+    # Before linkage the same family appears once per agency, so count distinct surnames,
+    # not records: a care home or hostel houses many families, a family home one or two.
+    surname_of = {k: d["surname"] for k, d in everyone}
     occupants: dict[str, set[str]] = defaultdict(set)
     for pkey, akeys in homes.items():
         for ak in akeys:
-            if ak in address_entities:
-                occupants[address_entities[ak].entity_id].add(pkey)
+            if ak in address_entities and pkey in surname_of:
+                occupants[address_entities[ak].entity_id].add(surname_of[pkey])
     shared_kinds = {"care_home", "supported_accommodation", "hotel", "school", "business"}
-    crowded = {e for e, ps in occupants.items() if len(ps) > crowded_threshold}
+    crowded = {e for e, names in occupants.items() if len(names) > crowded_threshold}
     for ak, m in address_entities.items():
         if addresses.get(ak, {}).get("kind") in shared_kinds:
             crowded.add(m.entity_id)

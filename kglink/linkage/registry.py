@@ -73,16 +73,47 @@ def _first(values: np.ndarray) -> np.ndarray:
     return np.array([v.split(" ", 1)[0] for v in values], dtype=object)
 
 
-def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
-    """0 same home (an address entity few people share), 1 same shared address
-    (care home, hostel), 2 same postcode, 3 same sector, 4 same district, 5 else."""
+def _location_codes(t: Table) -> dict[str, np.ndarray]:
+    """Per record: codes of its (first) home entity, shared entity, postcode, sector and
+    district (-1 for none), and whether it has more than one of them. Cached on the table."""
+    cache = t.__dict__.get("_location_codes")
+    if cache is not None:
+        return cache
     ents, crowd, pcs = t.multi["address_entity"], t.multi["crowded_entity"], t.multi["postcode"]
+    codes: dict[str, dict[str, int]] = {k: {} for k in ("e", "c", "p", "s", "d")}
+
+    def code(kind: str, values: list[str]) -> int:
+        return codes[kind].setdefault(values[0], len(codes[kind])) if values else -1
+
+    cols = {k: np.empty(t.n, dtype=np.int64) for k in ("e", "c", "p", "s", "d")}
+    multi = np.zeros(t.n, dtype=bool)
+    known = np.zeros(t.n, dtype=bool)
+    for i in range(t.n):
+        e, c, p = ents[i], crowd[i], pcs[i]
+        cols["e"][i], cols["c"][i], cols["p"][i] = code("e", e), code("c", c), code("p", p)
+        cols["s"][i] = code("s", [p[0][:-2]]) if p else -1
+        cols["d"][i] = code("d", [p[0].split(" ")[0]]) if p else -1
+        multi[i] = len(e) + len(c) > 1 or len(p) > 1
+        known[i] = bool(e or c or p)
+    out = cols | {"multi": multi, "known": known}
+    t.__dict__["_location_codes"] = out
+    return out
+
+
+def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
+    """0 same home (an address entity few families share), 1 same shared address
+    (care home, hostel), 2 same postcode, 3 same sector, 4 same district, 5 else."""
+    lc = _location_codes(t)
     out = np.full(len(left), 5, dtype=np.int8)
-    for k in range(len(left)):
+    for lvl, key in ((4, "d"), (3, "s"), (2, "p"), (1, "c"), (0, "e")):
+        a, b = lc[key][left], lc[key][right]
+        out[(a == b) & (a >= 0)] = lvl
+    out[~(lc["known"][left] & lc["known"][right])] = -1
+    # Records with several addresses or postcodes: compare every one of them.
+    ents, crowd, pcs = t.multi["address_entity"], t.multi["crowded_entity"], t.multi["postcode"]
+    for k in np.flatnonzero((lc["multi"][left] | lc["multi"][right]) & (out != -1)):
         i, j = left[k], right[k]
-        if not pcs[i] and not ents[i] and not crowd[i] or not pcs[j] and not ents[j] and not crowd[j]:
-            out[k] = -1
-        elif set(ents[i]) & set(ents[j]):
+        if set(ents[i]) & set(ents[j]):
             out[k] = 0
         elif set(crowd[i]) & set(crowd[j]):
             out[k] = 1
@@ -94,6 +125,8 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
                 out[k] = 3
             elif {p.split(" ")[0] for p in a} & {p.split(" ")[0] for p in b}:
                 out[k] = 4
+            else:
+                out[k] = 5
     return out
 
 

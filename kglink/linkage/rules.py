@@ -13,6 +13,9 @@
   initial nor a near spelling.
   None of these four applies when a comparison of `individual_evidence` agrees: what a
   family shares (surname, address, phone) cannot explain the same NHS number.
+- names_only: names alone (no date of birth, identifier or home agreeing) do not identify
+  a person, however rare the name. A shared phone or email does not count: families share
+  them, and a father and son of one name share the rest too.
 - related_records: two records an agency says are related (parent of, partner of,
   sibling of...) are two people.
 - different_premise: another house number, flat or house name is another address; a
@@ -30,8 +33,9 @@ from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import Table
 from kglink.linkage.settings import LinkageSettings
 
+SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
 PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-                "related_records", "generation_gap", "twin")
+                "related_records", "names_only", "generation_gap", "twin")
 ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
                  "different_number")
 
@@ -83,9 +87,18 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         blockers.append(("dob_conflict", (level("dob") >= 3) & ~individual))
     if "forename_conflict" in on:
         blockers.append(("forename_conflict", (level("forename") == 5) & ~individual))
+    if "names_only" in on:
+        # A name, however rare, is not a person: something else must agree.
+        corroborated = individual | (level("dob").astype(np.int16) <= 2) & (level("dob") >= 0)
+        loc = level("location")
+        corroborated |= (loc >= 0) & (loc <= 1)          # the same home or shared address
+        for x in ids:
+            corroborated |= x == 0
+        blockers.append(("names_only", ~corroborated))
     if "different_premise" in on:
-        # 3: a number on one side and a house name on the other cannot confirm one building.
-        blockers.append(("different_premise", level("premise") >= 3))
+        blockers.append(("different_premise", level("premise") == 4))
+        # A number on one side and a house name on the other cannot confirm one building.
+        blockers.append(("unconfirmed_premise", level("premise") == 3))
     if "related_records" in on and "related" in t.multi:
         rel = t.multi["related"]
         keys = t.keys
@@ -96,8 +109,10 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
     if "different_number" in on:
         blockers.append(("different_number", level("number") == 2))
     for name, mask in blockers:
-        hit = mask & (status == "link")
-        status[hit] = "review"
+        # A contradiction settles it: two people, two addresses, nothing for a person to
+        # review. Missing corroboration only holds the link back for review.
+        hit = mask & (status != "")
+        status[hit] = "review" if name in SOFT_RULES else ""
         reason[hit] = f"rule:{name}"
     if "same_identifier" in on and ids:
         blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none

@@ -52,7 +52,7 @@ class LinkageSettings(BaseModel):
     tf_adjust: tuple[str, ...] = ("surname", "forename")
     evidence_rules: tuple[str, ...] = Field(
         ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-         "related_records"),
+         "related_records", "names_only"),
         description="hard evidence beside the score (kglink/linkage/rules.py); the same rules "
                     "keep clusters from merging")
     strong_identifiers: tuple[str, ...] = Field(
@@ -66,8 +66,8 @@ class LinkageSettings(BaseModel):
     link_only_between: str | None = Field(
         None, description="a column: pairs with the same value in it are not compared (link, not dedupe)")
     crowded_address_people: int = Field(
-        8, description="an address entity with more distinct records than this is shared "
-                       "(care home, hostel, custody suite) and weighs less for person matching")
+        4, description="an address entity where people of more distinct surnames than this live "
+                       "is shared (care home, hostel) and weighs less for person matching")
     seed: int = 42
 
 
@@ -82,9 +82,10 @@ def person_settings() -> LinkageSettings:
             BlockingRule(name="contact", keys=("contact",)),
             BlockingRule(name="dob+surname_initial", keys=("dob", "surname_initial")),
             BlockingRule(name="dob+forename_initial", keys=("dob", "forename_initial")),
-            BlockingRule(name="surname_phonetic+yob", keys=("surname_phonetic", "yob")),
-            BlockingRule(name="forename_phonetic+surname_phonetic", keys=("forename_phonetic", "surname_phonetic")),
-            BlockingRule(name="postcode+forename_initial", keys=("postcode", "forename_initial")),
+            BlockingRule(name="surname_phonetic+yob+forename_initial",
+                         keys=("surname_phonetic", "yob", "forename_initial")),
+            BlockingRule(name="names+district", keys=("forename_phonetic", "surname_phonetic", "postcode_district")),
+            BlockingRule(name="postcode+forename_phonetic", keys=("postcode", "forename_phonetic")),
             BlockingRule(name="address+surname_initial", keys=("address_entity", "surname_initial")),
         ),
         training_rules=(
