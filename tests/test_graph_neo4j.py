@@ -122,10 +122,22 @@ def test_both_stores_hold_the_same_graph(neo4j_db: Neo4jSettings, ws: Workspace)
 def test_a_second_sync_sends_nothing(neo4j_db: Neo4jSettings, ws: Workspace) -> None:
     first = sync(ws, neo4j_db)
     before = neo4j_dump(neo4j_db)
-    second = sync(ws, neo4j_db)
+    state = _states(neo4j_db)
+    second = sync(ws, neo4j_db)                   # same workspace state: nothing to build
+    verified = sync(ws, neo4j_db, verify=True)    # built and compared item by item
     assert first.rows_sent == first.nodes + first.relationships > 0
-    assert not second.full and second.rows_sent == 0
-    assert (second.nodes, second.relationships) == (first.nodes, first.relationships)
+    for again in (second, verified):
+        assert not again.full and again.rows_sent == 0
+        assert (again.nodes, again.relationships) == (first.nodes, first.relationships)
+    assert neo4j_dump(neo4j_db) == before
+    assert _states(neo4j_db) == state             # not even the state node was touched
+    # A new load that changes nothing in the graph moves only the state token.
+    with ws.transaction() as c:
+        c.execute("INSERT INTO loads (agency, system, extracted_at, source, fingerprint, "
+                  "loaded_at, files, added, changed, withdrawn, unchanged) "
+                  "VALUES ('police', '', '2026-11-27', 'x', 'y', 'z', '{}', 0, 0, 0, 0)")
+    third = sync(ws, neo4j_db)
+    assert third.rows_sent == 0 and _states(neo4j_db)["state_token"] == ws.state_token()
     assert neo4j_dump(neo4j_db) == before
 
 

@@ -341,13 +341,12 @@ def build_graph(ws: Workspace) -> tuple[list[GraphNode], list[GraphRel]]:
 
 
 def content_hash(item: GraphItem) -> str:
-    """Changes whenever anything a store holds for this item changes."""
-    if isinstance(item, GraphNode):
-        head: list[Any] = [item.label]
-    else:
-        head = [item.type, item.start, item.end, item.start_label, item.end_label]
-    text = json.dumps([head, item.props], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return _hash(text, 12)
+    """Changes whenever anything a store holds for this item changes.
+
+    The repr of the item: the builder always puts properties in the same order, and this
+    is several times cheaper than canonical JSON on a graph of millions of items.
+    """
+    return _hash(repr(item), 12)
 
 
 def validate(item: GraphItem) -> None:

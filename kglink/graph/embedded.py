@@ -21,6 +21,7 @@ from kglink.graph.build import GraphNode, GraphRel, iter_graph
 from kglink.workspace import Workspace
 
 STATE_KEY = "graph_state"
+VERSION_KEY = "graph_version"
 _BATCH = 5000
 _IN_CHUNK = 500     # SQLite's default limit on host parameters is far above this
 
@@ -58,7 +59,8 @@ def _add_edge(g: nx.MultiDiGraph, uid: str, rel_type: str, src: str, dst: str,
 
 def is_current(ws: Workspace) -> bool:
     """True when the stored graph was built from the workspace as it is now."""
-    return ws.get_meta(STATE_KEY) == ws.state_token()
+    return (ws.get_meta(STATE_KEY) == ws.state_token()
+            and ws.get_meta(VERSION_KEY) == str(schema.VERSION))
 
 
 def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
@@ -90,6 +92,7 @@ def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
         conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?)", nodes)
         conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?)", edges)
         ws.set_meta(conn, STATE_KEY, token)
+        ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
     build_count += 1
 
 

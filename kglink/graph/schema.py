@@ -23,6 +23,9 @@ PROVENANCE = ("uid", "agency", "source", "load_id")
 
 SYNC_LABEL = "KglinkSync"   # the sync state node in Neo4j; not part of the graph
 
+# Bump when the builder's output changes for the same workspace: stored graphs are rebuilt.
+VERSION = 1
+
 
 @dataclass(frozen=True)
 class NodeSpec:
