@@ -53,7 +53,7 @@ from kglink.linkage.fields.name import clean_forenames, clean_name  # noqa: E402
 from kglink.linkage.prepare import Table  # noqa: E402
 from kglink.linkage.registry import comparisons_for  # noqa: E402
 from kglink.linkage.run import Scored, cluster_scored, score_pairs  # noqa: E402
-from kglink.linkage.settings import BlockingRule, LinkageSettings, Thresholds  # noqa: E402
+from kglink.linkage.settings import BlockingRule, LinkageSettings, Thresholds, person_settings  # noqa: E402
 
 THRESHOLD = 0.95          # kglink's default Thresholds().link; used for Splink too
 FIELDS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb",
@@ -218,9 +218,9 @@ def kglink_settings(link_only: bool, household_rules: bool = True) -> LinkageSet
         link_only_between="source" if link_only else None,
         strong_identifiers=(),
         individual_evidence=("jw:soc_sec_id",),
-        # The twin and generation-gap rules guard against family members of one address;
-        # FEBRL has no families, so the "-nohh" run leaves them out.
-        evidence_rules=("generation_gap", "twin") if household_rules else (),
+        # kglink's default person rules guard against family members of one address (and
+        # against a name alone); FEBRL has no families, so the "-nohh" run leaves them out.
+        evidence_rules=person_settings().evidence_rules if household_rules else (),
         kind="person",
         comparisons=(
             "forename", "surname", "dob",                 # kept by name: the person rules read them
