@@ -156,7 +156,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
                      {"rows": len(rows)})
 
 
-def write_findings(found, fmt: str, out: Path | None) -> None:  # type: ignore[no-untyped-def]
+def write_findings(found, fmt: str, out: Path | None, announce: bool = True) -> None:  # type: ignore[no-untyped-def]
     if fmt == "json":
         text = json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False)
     elif fmt == "csv":
@@ -193,4 +193,5 @@ def write_findings(found, fmt: str, out: Path | None) -> None:  # type: ignore[n
         print(text)
     else:
         out.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {len(found)} findings to {out}", markup=False)
+        if announce:
+            err_console.print(f"wrote {len(found)} findings to {out}", markup=False)

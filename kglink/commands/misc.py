@@ -54,10 +54,12 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         console.print(f"workspace:          {res.workspace}  (try: kglink --workspace {res.workspace} status)",
                       markup=False, soft_wrap=True)
         for k in n.linkage.kinds if n.linkage else []:
-            console.print(f"linked {k.kind}s:     {k.records} records into {k.entities} entities "
+            label = "addresses:" if k.kind == "address" else "persons:  "
+            console.print(f"linked {label}   {k.records} records into {k.entities} entities "
                           f"({k.review} pairs await review)", markup=False, soft_wrap=True)
         console.print(f"findings:           {len(n.findings)} from {len({f.query for f in n.findings})} queries",
                       markup=False, soft_wrap=True)
+        console.print(f"against the truth:  {res.truth_score}", markup=False, soft_wrap=True)
         console.print(f"nightly report:     {n.folder / 'report.html'}", markup=False, soft_wrap=True)
         for p in res.profile:
             console.print(f"research pack:      {p}", markup=False, soft_wrap=True)

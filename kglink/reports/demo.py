@@ -19,6 +19,7 @@ class DemoResult:
     nightly: NightlyResult
     profile: list[Path]
     child: str | None
+    truth_score: str
 
 
 def pick_child(findings: list[Finding], is_child: Any) -> str | None:
@@ -57,5 +58,8 @@ def run_demo(out: Path, households: int = 400, seed: int = 1, progress: Any = No
             path = packs / f"profile-{child}{suffix}"
             path.write_text(text, encoding="utf-8")
             written.append(path)
+    from kglink.synth.truth import Truth, score
+
+    truth = score(nightly.findings, Truth.read(county)).summary()
     ws.close()
-    return DemoResult(county, out / "workspace", nightly, written, child)
+    return DemoResult(county, out / "workspace", nightly, written, child, truth)

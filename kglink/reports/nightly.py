@@ -63,7 +63,7 @@ def run_nightly(ws: Workspace, extracts: list[Path], out: Path, *, neo4j: Any = 
         json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False), encoding="utf-8")
     from kglink.commands.graphq import write_findings
 
-    write_findings(found, "csv", folder / "findings.csv")
+    write_findings(found, "csv", folder / "findings.csv", announce=False)
     (folder / "changes.json").write_text(json.dumps(
         {"previous_run": prev_day, "new": res.new, "still": res.still, "gone": res.gone,
          "gone_findings": [prev[i] for i in res.gone]}, indent=2, ensure_ascii=False), encoding="utf-8")
