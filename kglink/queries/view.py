@@ -80,6 +80,12 @@ class View:
         return sorted(((p, e) for p, e in self.into(address, *HOME) if current(e, self.ref)),
                       key=lambda t: (t[0], t[1]["uid"]))
 
+    def children_at_home(self, uid: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+        """(child, address, this person's home edge, the child's home edge) for every child
+        currently living at one of this person's current homes."""
+        return [(c, a, h1, h2) for a, h1 in self.homes(uid) for c, h2 in self.occupants(a)
+                if c != uid and self.is_child(c)]
+
     def children_of(self, uid: str) -> list[tuple[str, dict[str, Any]]]:
         """Children this person is parent or carer of (edge read start -> end)."""
         return sorted(((c, e) for c, e in self.out(uid, *PARENTING) if self.is_child(c)),

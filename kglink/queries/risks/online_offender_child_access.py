@@ -118,13 +118,11 @@ def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
         addresses: list[list[str]] = []
         access: list[list[Any]] = []
         kids: set[str] = set()
-        for a, h1 in v.homes(w):
-            for c, h2 in v.occupants(a):
-                if c != w and v.is_child(c):
-                    kids.add(c)
-                    people.append([c, "child"])
-                    addresses.append([a, "shared home"])
-                    access += [fact("lives at", h1), fact("child lives at the same address", h2)]
+        for c, a, h1, h2 in v.children_at_home(w):
+            kids.add(c)
+            people.append([c, "child"])
+            addresses.append([a, "shared home"])
+            access += [fact("lives at", h1), fact("child lives at the same address", h2)]
         for rec, _ in v.into(w, "RESOLVED_AS"):
             r = v.props(rec)
             if r.get("occupation") is not None and trusted(r["occupation"], p.occupations_of_trust):

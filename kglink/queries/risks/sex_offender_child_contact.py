@@ -135,13 +135,12 @@ def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
         addresses: list[list[str]] = []
         facts = rso_facts(flags)
         kids: set[str] = set()
+        for c, a, h1, h2 in v.children_at_home(w):
+            kids.add(c)
+            people.append([c, "child"])
+            addresses.append([a, "shared home"])
+            facts += [fact("lives at", h1), fact("child lives at the same address", h2)]
         for a, h1 in v.homes(w):
-            for c, h2 in v.occupants(a):
-                if c != w and v.is_child(c):
-                    kids.add(c)
-                    people.append([c, "child"])
-                    addresses.append([a, "shared home"])
-                    facts += [fact("lives at", h1), fact("child lives at the same address", h2)]
             for parent, vi in v.into(a, "VISITS"):
                 if parent == w or not current(vi, v.ref):
                     continue

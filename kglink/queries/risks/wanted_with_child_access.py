@@ -53,12 +53,10 @@ def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
         if not wanted:
             continue
         people, addresses, facts = [[w, "subject"]], [], list(wanted)
-        for a, h1 in v.homes(w):
-            for c, h2 in v.occupants(a):
-                if c != w and v.is_child(c):
-                    people.append([c, "child"])
-                    addresses.append([a, "shared home"])
-                    facts += [fact("lives at", h1), fact("child lives at the same address", h2)]
+        for c, a, h1, h2 in v.children_at_home(w):
+            people.append([c, "child"])
+            addresses.append([a, "shared home"])
+            facts += [fact("lives at", h1), fact("child lives at the same address", h2)]
         for partner, r in v.related(w, "PARTNER_OF", "HOUSEHOLD_MEMBER"):
             for c, pr in v.children_of(partner):
                 if c != w:
