@@ -144,3 +144,19 @@ def test_both_stores_give_identical_findings_on_the_county(county_ws, neo4j_db) 
     neo = [f.model_dump() for f in run_neo4j(county_ws, neo4j_db)]
     assert len(embedded) > 30
     assert json.dumps(neo, sort_keys=True) == json.dumps(embedded, sort_keys=True)
+
+
+def test_queued_pairs_raise_findings_only_marked_unconfirmed(county_ws) -> None:  # type: ignore[no-untyped-def]
+    from kglink.queries.unconfirmed import queued_pairs, unconfirmed_findings
+
+    before = (county_ws.state_token(), county_ws.conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT entity_id) FROM entity_members").fetchone())
+    confirmed = run_embedded(county_ws)
+    extra = unconfirmed_findings(county_ws, confirmed)
+    assert queued_pairs(county_ws)
+    assert extra and all(f.unconfirmed_link and f.summary.startswith("UNCONFIRMED LINK") for f in extra)
+    assert not {f.id for f in extra} & {f.id for f in confirmed}
+    assert not any(f.unconfirmed_link for f in confirmed)
+    after = (county_ws.state_token(), county_ws.conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT entity_id) FROM entity_members").fetchone())
+    assert after == before          # the what-if graph was rolled back

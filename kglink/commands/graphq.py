@@ -65,11 +65,14 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen."),
         param: Optional[list[str]] = typer.Option(
             None, "--param", help="QUERY.NAME=VALUE, e.g. custody-appropriate-adult-delay.hours=2"),
+        confirmed_only: bool = typer.Option(
+            False, "--confirmed-only", help="Leave out findings that rest on a pair awaiting review."),
     ) -> None:
         """Run the risk queries and list what they find, each finding with its sources.
 
         On the embedded store by default, on Neo4j with --neo4j. `kglink risks --format json`
-        gives the findings as JSON; list the queries with `kglink queries`.
+        gives the findings as JSON; list the queries with `kglink queries`. A finding that
+        rests on a pair still awaiting review is marked UNCONFIRMED LINK.
         """
         from kglink.queries.registry import UnknownQuery
         from kglink.queries.service import findings_for
@@ -85,7 +88,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         ws = ctx.obj.open(create=False)
         try:
             found = findings_for(ws, neo4j=neo4j_settings(ctx) if ctx.obj.neo4j else None,
-                                 names=list(query) if query else None, params=params)
+                                 names=list(query) if query else None, params=params,
+                                 unconfirmed=not confirmed_only)
         except UnknownQuery as e:
             fail(str(e))
         except Exception as e:  # store errors and bad params carry their own advice

@@ -31,7 +31,12 @@ def run_embedded(ws: Workspace, names: list[str] | None = None,
     from kglink.queries.view import View
 
     ctx = QueryContext(reference_date(ws))
-    view = View(load_graph(ws), ctx)
+    return run_on_view(View(load_graph(ws), ctx), ctx, names, params)
+
+
+def run_on_view(view: Any, ctx: QueryContext, names: list[str] | None = None,
+                params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+    """Run queries over an embedded graph view (the stored graph, or a what-if one)."""
     out: list[Finding] = []
     for name in names or sorted(registry.QUERIES):
         mod = registry.get(name)

@@ -13,9 +13,16 @@ _CACHE_KEY = "findings_cache"
 
 
 def findings_for(ws: Workspace, neo4j: Any = None, names: list[str] | None = None,
-                 params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+                 params: dict[str, dict[str, Any]] | None = None,
+                 unconfirmed: bool = True) -> list[Finding]:
+    """Findings on confirmed links; with `unconfirmed`, also those a queued pair would
+    raise, marked as resting on an unconfirmed link (computed the same way for both stores)."""
+    from kglink.queries.unconfirmed import unconfirmed_findings
+
     found = run_neo4j(ws, neo4j, names, params) if neo4j is not None else run_embedded(ws, names, params)
-    if names is None and not params:
+    if unconfirmed:
+        found = found + unconfirmed_findings(ws, found, names, params)
+    if names is None and not params and unconfirmed:
         _store(ws, found, neo4j)
     return found
 
