@@ -159,10 +159,18 @@ class _Pipeline:
         self._raise()
         self.jobs.put(job)
 
-    def close(self) -> None:
+    def close(self, *, cancel: bool = False) -> None:
+        """Wait for the queued writes (or with `cancel`, drop them) and stop the thread."""
+        if cancel and self.error is None:
+            self.error = _Cancelled()
         self.jobs.put(None)
         self.thread.join()
-        self._raise()
+        if not cancel:
+            self._raise()
+
+
+class _Cancelled(Exception):
+    """The caller failed; queued writes are dropped."""
 
 
 def _job(query: str, **params: Any) -> Job:
@@ -302,8 +310,10 @@ def sync(ws: Workspace, settings: Neo4jSettings | None = None, *,
             report.nodes_deleted, report.relationships_deleted = writer.delete(previous)
             if full:
                 writer.start()                 # even an empty graph replaces what was there
-        finally:
-            pipe.close()
+        except BaseException:
+            pipe.close(cancel=True)            # the state node still says in_progress
+            raise
+        pipe.close()
         token = report.state_token
         done = {"state_token": token, "graph_version": schema.VERSION,
                 "nodes": report.nodes, "relationships": report.relationships}
