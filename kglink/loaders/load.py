@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kglink.loaders.extract import Extract, ExtractError, FileResult, read_extract, read_manifest
+from kglink.loaders.extract import (
+    Extract, ExtractError, FileResult, fingerprint, read_extract, read_manifest,
+)
 from kglink.workspace import Workspace
 
 
@@ -52,6 +54,12 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
     with ws.transaction() as conn:
         for n, i in enumerate(order):
             path, manifest = manifests[i]
+            same = conn.execute("SELECT load_id FROM loads WHERE agency = ? AND fingerprint = ?",
+                                (manifest.agency, fingerprint(path))).fetchone()
+            if same:      # the same bytes were loaded before: nothing to read or change
+                reports.append(ExtractReport(manifest.agency, path, None,
+                                             skipped_reason=f"already loaded as load {same[0]}; nothing changed"))
+                continue
             tick = progress(f"{manifest.agency} ({path.name})", count_rows(path)) if progress else None
             extract = read_extract(path, tick)
             reports.append(_apply(conn, extract))
