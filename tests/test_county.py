@@ -160,3 +160,19 @@ def test_queued_pairs_raise_findings_only_marked_unconfirmed(county_ws) -> None:
     after = (county_ws.state_token(), county_ws.conn.execute(
         "SELECT COUNT(*), COUNT(DISTINCT entity_id) FROM entity_members").fetchone())
     assert after == before          # the what-if graph was rolled back
+
+
+@pytest.mark.neo4j
+def test_research_pack_is_the_same_from_both_stores(county_ws, neo4j_db) -> None:  # type: ignore[no-untyped-def]
+    from kglink.graph.neo4j_store import sync
+    from kglink.queries.service import all_findings
+    from kglink.reports.profile import build_profile
+
+    sync(county_ws, neo4j_db)
+    findings = all_findings(county_ws)
+    children = sorted({p.entity_id for f in findings for p in f.people if p.role == "child"})[:8]
+    assert children
+    for uid in children:
+        embedded = build_profile(county_ws, uid, "test", findings).model_dump()
+        neo = build_profile(county_ws, uid, "test", findings, neo4j_db).model_dump()
+        assert neo == embedded, uid

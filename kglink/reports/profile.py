@@ -122,30 +122,40 @@ def find_subject(ws: Workspace, record: str | None = None, name: str | None = No
     return next(iter(hits))
 
 
+_HOP = " UNION ALL ".join(
+    f"MATCH (n:{label}) WHERE n.uid IN $ids MATCH (n)-[r]-(m) WHERE NOT r:RESOLVED_AS "
+    "RETURN type(r) AS t, properties(r) AS p, properties(startNode(r)) AS a, labels(startNode(r))[0] AS al, "
+    "properties(endNode(r)) AS b, labels(endNode(r))[0] AS bl"
+    for label in ("Person", "Address", "Event", "Flag"))
+
+
 def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
+    """The child's neighbourhood, `HOPS` steps out, from either store."""
     if neo4j is None:
         from kglink.graph.embedded import neighbourhood
 
         return neighbourhood(ws, [uid], hops=HOPS)
     from kglink.graph.neo4j_store import read_query
 
-    types = "|".join(t for t in schema.TYPES if t != "RESOLVED_AS")
-    rows = read_query(
-        f"MATCH (s:Person {{uid: $uid}}) OPTIONAL MATCH p = (s)-[:{types}*1..{HOPS}]-() "
-        "WITH s, [r IN collect(DISTINCT relationships(p)) | r] AS rels "
-        "UNWIND (CASE WHEN size(rels) = 0 THEN [[]] ELSE rels END) AS rs UNWIND "
-        "(CASE WHEN size(rs) = 0 THEN [null] ELSE rs END) AS r "
-        "WITH s, collect(DISTINCT r) AS rs "
-        "RETURN properties(s) AS s, labels(s)[0] AS sl, "
-        "[r IN rs | {t: type(r), p: properties(r), a: properties(startNode(r)), al: labels(startNode(r))[0],"
-        " b: properties(endNode(r)), bl: labels(endNode(r))[0]}] AS rels", {"uid": uid}, neo4j)
     g = nx.MultiDiGraph()
-    for row in rows:
-        g.add_node(row["s"]["uid"], **({schema.LABEL_ATTR: row["sl"]} | row["s"]))
-        for r in row["rels"]:
+    start = read_query("MATCH (s:Person {uid: $uid}) RETURN properties(s) AS s", {"uid": uid}, neo4j)
+    if not start:
+        return g
+    g.add_node(uid, **({schema.LABEL_ATTR: "Person"} | start[0]["s"]))
+    frontier, seen = {uid}, {uid}
+    for _ in range(HOPS):          # one query per hop, by uid through the label indexes
+        rows = read_query(_HOP, {"ids": sorted(frontier)}, neo4j)
+        found: set[str] = set()
+        for r in rows:
             for side, lab in (("a", "al"), ("b", "bl")):
                 g.add_node(r[side]["uid"], **({schema.LABEL_ATTR: r[lab]} | r[side]))
-            g.add_edge(r["a"]["uid"], r["b"]["uid"], key=r["p"]["uid"], **({schema.TYPE_ATTR: r["t"]} | r["p"]))
+                found.add(r[side]["uid"])
+            g.add_edge(r["a"]["uid"], r["b"]["uid"], key=r["p"]["uid"],
+                       **({schema.TYPE_ATTR: r["t"]} | r["p"]))
+        frontier = found - seen
+        seen |= found
+        if not frontier:
+            break
     return g
 
 
@@ -260,7 +270,7 @@ def _household(v: View, uid: str, ref: date) -> list[Member]:
         props = v.props(p)
         out.append(Member(entity_id=p, name=props.get("name", p), dob=props.get("dob"),
                           age=_age(props.get("dob"), ref), relation="; ".join(item["relations"]),
-                          sources=item["sources"], flags=[f["flag"] for f in _flags(v, p)]))
+                          sources=sorted(item["sources"]), flags=[f["flag"] for f in _flags(v, p)]))
     return out
 
 

@@ -1,0 +1,101 @@
+"""Risk queries and the research pack on both stores, timed, and checked against the truth.
+
+    python benchmarks/queries.py --households 23000            # about 100k person records
+    python benchmarks/queries.py --households 235000           # about 1M
+
+Needs a Neo4j (scripts/neo4j-local start, or NEO4J_URI / NEO4J_PASSWORD). The county is
+loaded, linked and synced first (not timed here; see load.py, scale.py, neo4j_sync.py).
+Query times are for each query on its own, warm (the second of two runs); the embedded
+store's one-off graph load from the workspace is timed separately.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
+
+from kglink.graph.embedded import load_graph
+from kglink.graph.neo4j_store import Neo4jSettings, read_query, sync
+from kglink.linkage.run import link
+from kglink.loaders.load import load_extracts
+from kglink.queries import registry
+from kglink.queries.base import QueryContext
+from kglink.queries.runner import reference_date, run_embedded, run_neo4j
+from kglink.queries.service import all_findings
+from kglink.queries.view import View
+from kglink.reports.profile import build_profile
+from kglink.synth.truth import Truth, score
+from kglink.workspace import open_workspace
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--households", type=int, default=23000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--county", type=Path, default=None)
+    ap.add_argument("--workspace", type=Path, default=None, help="reuse a loaded and linked workspace")
+    args = ap.parse_args()
+    neo = Neo4jSettings.from_env(password=os.environ.get("NEO4J_PASSWORD", "kglink-dev-password"))
+    with tempfile.TemporaryDirectory() as tmp:
+        cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
+        ws_path = args.workspace or Path(tmp) / "ws"
+        fresh = not (ws_path / "kglink.sqlite").exists()
+        ws = open_workspace(ws_path)
+        if fresh:
+            load_extracts(ws, extract_dirs(cdir))
+            link(ws)
+        t0 = time.perf_counter()
+        rep = sync(ws, neo)
+        sync_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        g = load_graph(ws)
+        load_s = time.perf_counter() - t0
+        ctx = QueryContext(reference_date(ws))
+        view = View(g, ctx)
+        print(f"command: {command_line()}")
+        print(f"person records: {person_records(cdir)}; graph: {g.number_of_nodes()} nodes, "
+              f"{g.number_of_edges()} relationships; embedded graph load {load_s:.1f} s; "
+              f"Neo4j sync {sync_s:.1f} s ({'full' if rep.full else 'incremental'})")
+        print(f"{'query':34} {'embedded s':>10} {'neo4j s':>8} {'findings':>9}")
+        worst = 0.0
+        for name, mod in sorted(registry.QUERIES.items()):
+            p = mod.Params()
+            times_e, times_n = [], []
+            for _ in range(2):
+                t = time.perf_counter()
+                rows_e = mod.embedded(view, p, ctx)
+                times_e.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                read_query(mod.CYPHER, ctx.cypher_params() | p.model_dump(), neo)
+                times_n.append(time.perf_counter() - t)
+            worst = max(worst, times_n[-1])
+            print(f"{name:34} {times_e[-1]:10.3f} {times_n[-1]:8.3f} {len(rows_e):9d}")
+        print(f"slowest query on Neo4j: {worst:.3f} s (target < 2 s at 1M person records)")
+        found_e = run_embedded(ws)
+        found_n = run_neo4j(ws, neo)
+        same = [f.model_dump() for f in found_e] == [f.model_dump() for f in found_n]
+        truth = Truth.read(cdir)
+        print(f"findings: embedded {len(found_e)}, Neo4j {len(found_n)}, identical: {same}")
+        print(f"against the truth: embedded {score(found_e, truth).summary()}; "
+              f"Neo4j {score(found_n, truth).summary()}")
+        findings = all_findings(ws)
+        children = sorted({p.entity_id for f in findings for p in f.people if p.role in ("child", "subject")
+                           and (g.nodes[p.entity_id].get("dob") or "") > ctx.child_born_after})[:10]
+        for store, label in ((None, "embedded"), (neo, "Neo4j")):
+            times = []
+            for uid in children:
+                t = time.perf_counter()
+                build_profile(ws, uid, "benchmark", findings, store)
+                times.append(time.perf_counter() - t)
+            print(f"research pack on {label}: median {statistics.median(times):.3f} s, "
+                  f"max {max(times):.3f} s over {len(times)} children with findings (target < 1 s)")
+        print(f"peak memory: {peak_rss_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
