@@ -59,11 +59,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--county", type=Path, default=None, help="reuse a generated county")
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong pairs of each kind")
+    ap.add_argument("--workspace", type=Path, default=None,
+                    help="keep the workspace here (new or empty), e.g. for benchmarks/queries.py")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         persons = person_records(cdir)
-        ws = open_workspace(Path(tmp) / "ws")
+        ws = open_workspace(args.workspace or Path(tmp) / "ws")
         t0 = time.perf_counter()
         load_extracts(ws, extract_dirs(cdir))
         t_load = time.perf_counter() - t0
