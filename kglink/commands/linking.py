@@ -101,6 +101,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         found = entity_records(ws, record)
         if found is None:
             fail(f"no person or address record {record}. Use AGENCY:RECORD_ID, e.g. police:P1")
+        assert found is not None
         kind, eid, rows = found
         table = Table(title=f"{kind} entity {eid}: {len(rows)} records")
         for col in ("record", "confidence", "summary"):

@@ -35,7 +35,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         from kglink.reports.profile import Ambiguous, ProfileError, build_profile, find_subject
         from kglink.reports.render import profile_html, profile_markdown
 
-        if not reason or not reason.strip():
+        reason = (reason or "").strip()
+        if not reason:
             fail("a research pack needs --reason (it is recorded in the audit log), "
                  "e.g. --reason \"strategy meeting 28/11\"")
         if fmt not in ("all", "markdown", "html", "json"):

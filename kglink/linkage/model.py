@@ -183,7 +183,8 @@ def _sessions(table: Table, comps: list[Comparison], u: list[list[float]],
                 arr = np.asarray(m_r[c])
                 sums[c] = arr if sums[c] is None else sums[c] + arr
                 seen[c] += 1
-    m = [list(sums[c] / seen[c]) if seen[c] else m_now[c] for c in range(len(comps))]  # type: ignore[operator]
+    m = [[float(x) for x in np.asarray(sums[c]) / seen[c]] if seen[c] else m_now[c]
+         for c in range(len(comps))]
     return m, iterations
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,7 @@ from kglink.workspace import Workspace
 Obj = NDArray[np.object_]
 
 
-def _obj(values: list[object]) -> Obj:
+def _obj(values: Sequence[object]) -> Obj:
     arr = np.empty(len(values), dtype=object)
     arr[:] = values
     return arr

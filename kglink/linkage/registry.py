@@ -26,23 +26,26 @@ def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
     idx = np.flatnonzero(multi[left] | multi[right])
     if len(idx):
         pair_i, fa, fb, sa, sb = [], [], [], [], []
-        for k in idx:
+        for k in idx.tolist():
             for va in variants[left[k]]:
                 for vb in variants[right[k]]:
                     f1, s1 = va.split("\x1f")
                     f2, s2 = vb.split("\x1f")
                     pair_i.append(k)
-                    fa.append(f1), fb.append(f2), sa.append(s1), sb.append(s2)
+                    fa.append(f1)
+                    fb.append(f2)
+                    sa.append(s1)
+                    sb.append(s2)
         fl = forename_levels(np.array(fa, dtype=object), np.array(fb, dtype=object))
         sl = surname_levels(np.array(sa, dtype=object), np.array(sb, dtype=object))
         # Rank a combination by its worse field first; a missing value ranks as middling.
         score = np.where(fl < 0, 2.5, fl) + np.where(sl < 0, 2.5, sl)
         best: dict[int, tuple[float, int, int]] = {}
-        for k, s, f, g in zip(pair_i, score, fl, sl):
-            if k not in best or s < best[k][0]:
-                best[k] = (float(s), int(f), int(g))
-        for k, (_, f, g) in best.items():
-            fore[k], sur[k] = f, g
+        for pi, s, f, g in zip(pair_i, score, fl, sl):
+            if pi not in best or s < best[pi][0]:
+                best[pi] = (float(s), int(f), int(g))
+        for pi, (_, f, g) in best.items():
+            fore[pi], sur[pi] = f, g
     # Forename and surname written the wrong way round (a common data-entry slip).
     fall, sall = t.cols["forenames_all"], t.cols["surname"]
     poor = np.flatnonzero((fore >= 3) & (sur >= 3))
@@ -118,12 +121,12 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
         elif set(crowd[i]) & set(crowd[j]):
             out[k] = 1
         else:
-            a, b = set(pcs[i]), set(pcs[j])
-            if a & b:
+            pa, pb = set(pcs[i]), set(pcs[j])
+            if pa & pb:
                 out[k] = 2
-            elif {p[:-2] for p in a} & {p[:-2] for p in b}:
+            elif {p[:-2] for p in pa} & {p[:-2] for p in pb}:
                 out[k] = 3
-            elif {p.split(" ")[0] for p in a} & {p.split(" ")[0] for p in b}:
+            elif {p.split(" ")[0] for p in pa} & {p.split(" ")[0] for p in pb}:
                 out[k] = 4
             else:
                 out[k] = 5

@@ -86,15 +86,15 @@ def _report_html(ws: Workspace, r: NightlyResult, prev_day: str | None, prev: di
                   k.multi_record_entities, f"{k.seconds:.1f}"] for k in (r.linkage.kinds if r.linkage else [])]
     q = queue(ws, limit=50)
     counts: dict[str, int] = {}
-    for f in r.findings:
-        counts[f.query] = counts.get(f.query, 0) + 1
+    for finding in r.findings:
+        counts[finding.query] = counts.get(finding.query, 0) + 1
     body = [
         f"<h1>kglink nightly link report — {esc(r.folder.name)}</h1>",
         f"<p>{len(r.findings)} findings: <b>{len(new)} new</b>, {len(still)} still present, "
         f"{len(r.gone)} gone since {esc(prev_day or 'the first run')}.</p>",
         "<p class=note>Official-sensitive. Each finding lists its source records; see findings.json.</p>",
         "<h2>New findings</h2>", table_html(["query", "severity", "summary", "sources"], findings_rows(new)),
-        "<h2>Findings by query</h2>", table_html(["query", "findings"], sorted(counts.items())),
+        "<h2>Findings by query</h2>", table_html(["query", "findings"], [[q, n] for q, n in sorted(counts.items())]),
         "<h2>Still present</h2>", table_html(["query", "severity", "summary", "sources"], findings_rows(still)),
         "<h2>Gone since the previous run</h2>", table_html(["query", "severity", "summary", ""], gone_rows),
         "<h2>Loads</h2>", table_html(["agency", "file", "read", "loaded", "rejected", "load"], load_rows),
