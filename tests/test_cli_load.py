@@ -63,3 +63,20 @@ def test_status_without_workspace_says_what_to_do(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert res.output.strip() == (f"Error: no kglink workspace at {tmp_path / 'nowhere'}. Load an "
                                   "extract first (kglink load DIR) or pass --workspace.")
+
+
+def test_review_interactive_records_a_decision_and_relinks(sample_dir: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    kg(ws, "load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care"))
+    kg(ws, "link")
+    listed = runner.invoke(app, ["--workspace", str(ws), "review", "--list"], env={"COLUMNS": "200"})
+    assert "childrens_social_care:CA1" in listed.output           # the two flat addresses
+    res = runner.invoke(app, ["--workspace", str(ws), "--user", "mash-1", "review", "--interactive"],
+                        input="same\n", env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "same / different / unsure / skip / quit" in res.output
+    from kglink.linkage.members import entity_records
+    from kglink.workspace import open_workspace
+
+    found = entity_records(open_workspace(ws), "police:A1")
+    assert found is not None and {k for k, _, _ in found[2]} == {"police:A1", "childrens_social_care:CA1"}

@@ -176,3 +176,28 @@ def test_research_pack_is_the_same_from_both_stores(county_ws, neo4j_db) -> None
         embedded = build_profile(county_ws, uid, "test", findings).model_dump()
         neo = build_profile(county_ws, uid, "test", findings, neo4j_db).model_dump()
         assert neo == embedded, uid
+
+
+def test_comparisons_and_scores_are_symmetric(county_ws) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from kglink.linkage.entities import entity_map
+    from kglink.linkage.model import score as fs_score
+    from kglink.linkage.prepare import person_table
+    from kglink.linkage.registry import comparison_vectors, comparisons_for
+    from kglink.linkage.store import saved_model
+
+    model = saved_model(county_ws, "person")
+    assert model is not None
+    st = model.settings
+    table = person_table(county_ws, entity_map(county_ws, "address"), st.crowded_address_people)
+    comps = comparisons_for("person", st.comparisons)
+    rng = np.random.default_rng(3)
+    left = rng.integers(0, table.n, 5000)
+    right = rng.integers(0, table.n, 5000)
+    g1 = comparison_vectors(table, comps, left, right)
+    g2 = comparison_vectors(table, comps, right, left)
+    assert (g1 == g2).all()
+    w1, p1 = fs_score(model, table, comps, g1, left)
+    w2, p2 = fs_score(model, table, comps, g2, right)
+    assert np.allclose(w1, w2) and np.allclose(p1, p2)

@@ -121,6 +121,9 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         kind: Optional[str] = typer.Option(None, help="person or address only."),
         limit: int = typer.Option(20, help="Most pairs to go through interactively."),
         list_only: bool = typer.Option(False, "--list", help="Print the queue and stop."),
+        interactive: Optional[bool] = typer.Option(
+            None, "--interactive/--no-interactive",
+            help="Ask about each pair (default: when run in a terminal)."),
     ) -> None:
         """Decide uncertain pairs: same, different or unsure. Decisions win over the model.
 
@@ -144,7 +147,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             console.print(f"recorded: {args[0]} {args[1]} {args[2]} (by {c.user})", markup=False)
         else:
             items = rv.queue(ws, kind, limit)
-            if list_only or not sys.stdin.isatty():
+            ask = sys.stdin.isatty() if interactive is None else interactive
+            if list_only or not ask:
                 table = Table(title=f"Review queue ({len(items)} shown)")
                 for col in ("kind", "a", "b", "probability", "why queued"):
                     table.add_column(col)

@@ -56,13 +56,21 @@ def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
         poor = poor[(fi[la] == si[ra]) & (si[la] == fi[ra]) & (fi[la] != "")]
     if len(poor):
         li, ri = left[poor], right[poor]
-        rf = forename_levels(fall[li], sall[ri])
-        rs = surname_levels(sall[li], _first(fall[ri]))
+        # Cross both ways with one symmetric measure, so (a, b) and (b, a) score the same.
+        c1 = surname_levels(_first(fall[li]), sall[ri])
+        c2 = surname_levels(sall[li], _first(fall[ri]))
+        rf = _AS_FORENAME[np.maximum(c1, c2)]
+        rs = np.minimum(c1, c2)
+        rf[(c1 < 0) | (c2 < 0)] = -1
         better = (rf >= 0) & (rs >= 0) & (rf + rs < fore[poor] + sur[poor])
         fore[poor[better]], sur[poor[better]] = rf[better], rs[better]
     cache.clear()
     cache[key] = (fore, sur)
     return fore, sur
+
+
+# surname_levels' scale (equal, JW>=0.92, JW>=0.80, part, else) read as forename levels.
+_AS_FORENAME = np.array([0, 2, 3, 5, 5], dtype=np.int8)
 
 
 def _initials(t: Table, col: str) -> np.ndarray:
