@@ -17,6 +17,7 @@ About 4.3 person records per household: 235000 households make ~1M.
 from __future__ import annotations
 
 import argparse
+import functools
 import tempfile
 import time
 from pathlib import Path
@@ -70,18 +71,33 @@ def main() -> None:
     ap.add_argument("--skip-embedded", action="store_true")
     args = ap.parse_args()
     settings = Neo4jSettings.from_env(batch_size=args.batch_size)
+    say = functools.partial(print, flush=True)      # each figure as soon as it is known
+    say(f"command: {command_line()}")
+    say(f"neo4j: {settings.uri} database {settings.database}; batch {settings.batch_size}")
     with tempfile.TemporaryDirectory() as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         persons = person_records(cdir)
         ws, prep_s = prepare(args.workspace or Path(tmp) / "ws", cdir, args.link)
+        say(f"person records: {persons:,}; load{' + link' if args.link else ''}: {prep_s:.1f} s")
         with driver(settings).session(database=settings.database) as s:
             s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
         sync_state.forget(ws)
         full = sync(ws, settings)
+        say(f"graph: {full.nodes:,} nodes, {full.relationships:,} relationships")
+        say(f"full sync: {full.seconds:.1f} s; {full.nodes / full.seconds:,.0f} nodes/s, "
+            f"{full.relationships / full.seconds:,.0f} relationships/s, "
+            f"{(full.nodes + full.relationships) / full.seconds:,.0f} items/s")
         again = sync(ws, settings)
         verified = sync(ws, settings, verify=True)
+        say(f"resync, nothing changed: {again.seconds:.2f} s (state token unchanged, nothing "
+            f"built); with verify=True (build and compare every item): {verified.seconds:.1f} s; "
+            f"rows sent {again.rows_sent} and {verified.rows_sent}")
         merged = merge_some(ws, args.merges)
         incremental = sync(ws, settings)
+        say(f"resync after merging {merged} record pairs: {incremental.seconds:.1f} s; "
+            f"nodes written {incremental.nodes_written}, deleted {incremental.nodes_deleted}; "
+            f"relationships written {incremental.relationships_written}, "
+            f"deleted {incremental.relationships_deleted}")
         if not args.skip_embedded:
             t0 = time.perf_counter()
             embedded.rebuild(ws)
@@ -90,23 +106,8 @@ def main() -> None:
             g = embedded.load_graph(ws)
             read_s = time.perf_counter() - t0
             assert not g.graph["rebuilt"]
-    print(f"command: {command_line()}")
-    print(f"neo4j: {settings.uri} database {settings.database}; batch {settings.batch_size}")
-    print(f"person records: {persons:,}; load{' + link' if args.link else ''}: {prep_s:.1f} s")
-    print(f"graph: {full.nodes:,} nodes, {full.relationships:,} relationships")
-    print(f"full sync: {full.seconds:.1f} s; {full.nodes / full.seconds:,.0f} nodes/s, "
-          f"{full.relationships / full.seconds:,.0f} relationships/s, "
-          f"{(full.nodes + full.relationships) / full.seconds:,.0f} items/s")
-    print(f"resync, nothing changed: {again.seconds:.2f} s (state token unchanged, nothing built); "
-          f"with verify=True (build and compare every item): {verified.seconds:.1f} s; "
-          f"rows sent {again.rows_sent} and {verified.rows_sent}")
-    print(f"resync after merging {merged} record pairs: {incremental.seconds:.1f} s; "
-          f"nodes written {incremental.nodes_written}, deleted {incremental.nodes_deleted}; "
-          f"relationships written {incremental.relationships_written}, "
-          f"deleted {incremental.relationships_deleted}")
-    if not args.skip_embedded:
-        print(f"embedded: build {build_s:.1f} s, read into networkx {read_s:.1f} s")
-    print(f"peak memory (this process): {peak_rss_mb():,.0f} MB")
+            say(f"embedded: build {build_s:.1f} s, read into networkx {read_s:.1f} s")
+    say(f"peak memory (this process): {peak_rss_mb():,.0f} MB")
 
 
 if __name__ == "__main__":

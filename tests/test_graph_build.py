@@ -39,13 +39,16 @@ def test_relationship_types_come_from_the_vocabulary() -> None:
     assert schema.HOME_TYPES == {"LIVES_AT", "REGISTERED_AT", "PLACED_AT"}
 
 
-def test_every_label_and_type_gets_a_uid_constraint() -> None:
-    ddl = "\n".join(schema.constraint_statements())
+def test_every_label_gets_a_uid_constraint_and_every_type_a_uid_index() -> None:
+    ddl = "\n".join(schema.constraint_statements().values())
     for label in schema.LABELS:
         assert f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE" in ddl
+    ddl = "\n".join(schema.index_statements().values())
     for rel_type in schema.TYPES:
-        assert f"FOR ()-[r:{rel_type}]-() REQUIRE r.uid IS UNIQUE" in ddl
-    assert any("ON (n.agency, n.record_id)" in s for s in schema.index_statements())
+        assert f"FOR ()-[r:{rel_type}]-() ON (r.uid)" in ddl
+    assert "FOR (n:PersonRecord) ON (n.agency, n.record_id)" in ddl
+    assert all(schema.is_own_schema_name(n) for n in
+               schema.constraint_statements() | schema.index_statements())
 
 
 def test_unknown_labels_and_types_are_refused() -> None:

@@ -33,7 +33,7 @@ from kglink.workspace import Workspace
 
 __all__ = [
     "GraphIncomplete", "Neo4jSettings", "Neo4jStoreError", "Neo4jUnavailable", "SyncReport",
-    "close_drivers", "driver", "ensure_schema", "read_query", "sync", "sync_status",
+    "close_drivers", "driver", "ensure_schema", "read_query", "session", "sync", "sync_status",
     "translate_errors",
 ]
 
@@ -60,10 +60,26 @@ class SyncReport:
 # ---- Cypher, from the schema only -------------------------------------------------------
 
 def ensure_schema(settings: Neo4jSettings) -> None:
-    """Create the uid constraints and the indexes the schema declares (idempotent)."""
+    """Create the constraints and indexes the schema declares, and drop kglink's own that
+    it no longer declares."""
+    constraints, indexes = schema.constraint_statements(), schema.index_statements()
     with session(settings) as s:
-        for statement in schema.constraint_statements() + schema.index_statements():
-            s.execute_write(_run_ddl, statement)
+        have_constraints, have_indexes = s.execute_read(_schema_names)
+        for name in sorted(have_constraints - set(constraints)):
+            if schema.is_own_schema_name(name):
+                s.execute_write(_run_ddl, f"DROP CONSTRAINT {name} IF EXISTS")
+        for name in sorted(have_indexes - have_constraints - set(indexes)):
+            if schema.is_own_schema_name(name):
+                s.execute_write(_run_ddl, f"DROP INDEX {name} IF EXISTS")
+        for name, statement in (constraints | indexes).items():
+            if name not in have_constraints | have_indexes:
+                s.execute_write(_run_ddl, statement)
+
+
+def _schema_names(tx: neo4j.ManagedTransaction) -> tuple[set[str], set[str]]:
+    constraints = {r["name"] for r in tx.run("SHOW CONSTRAINTS YIELD name")}
+    indexes = {r["name"] for r in tx.run("SHOW INDEXES YIELD name")}
+    return constraints, indexes
 
 
 def _run_ddl(tx: neo4j.ManagedTransaction, statement: str) -> None:

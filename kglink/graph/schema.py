@@ -163,32 +163,43 @@ def _index_name(kind: str, name: str, props: tuple[str, ...]) -> str:
     return f"kglink_{kind}_{name}_{'_'.join(props)}".lower()
 
 
-def constraint_statements() -> list[str]:
-    """Cypher DDL: one uniqueness constraint on uid per label and per relationship type.
+def constraint_statements() -> dict[str, str]:
+    """Cypher DDL by name: a uniqueness constraint on uid for every node label.
 
     DDL cannot take parameters; every name here comes from this declaration and is
     checked to be a plain identifier.
     """
-    out = []
+    out = {}
     for label in sorted(NODES):
-        out.append(f"CREATE CONSTRAINT {_index_name('uid', label, ('uid',))} IF NOT EXISTS "
-                   f"FOR (n:{_ident(label)}) REQUIRE n.uid IS UNIQUE")
-    for rel_type in sorted(RELATIONSHIPS):
-        out.append(f"CREATE CONSTRAINT {_index_name('uid', rel_type, ('uid',))} IF NOT EXISTS "
-                   f"FOR ()-[r:{_ident(rel_type)}]-() REQUIRE r.uid IS UNIQUE")
-    out.append(f"CREATE CONSTRAINT kglink_sync_id IF NOT EXISTS "
-               f"FOR (n:{SYNC_LABEL}) REQUIRE n.id IS UNIQUE")
+        name = _index_name("uid", label, ("uid",))
+        out[name] = (f"CREATE CONSTRAINT {name} IF NOT EXISTS "
+                     f"FOR (n:{_ident(label)}) REQUIRE n.uid IS UNIQUE")
+    out["kglink_sync_id"] = (f"CREATE CONSTRAINT kglink_sync_id IF NOT EXISTS "
+                             f"FOR (n:{SYNC_LABEL}) REQUIRE n.id IS UNIQUE")
     return out
 
 
-def index_statements() -> list[str]:
-    out = []
+def index_statements() -> dict[str, str]:
+    """Cypher DDL by name: the declared node indexes, and an index on uid for every
+    relationship type. Relationship uids are unique by construction (a hash of type,
+    source and ends); a uniqueness constraint would check it again on every write and
+    makes creating relationships about 1.7 times slower."""
+    out = {}
     for label, spec in sorted(NODES.items()):
         for props in spec.indexes:
+            name = _index_name("idx", label, props)
             cols = ", ".join(f"n.{_ident(p)}" for p in props)
-            out.append(f"CREATE INDEX {_index_name('idx', label, props)} IF NOT EXISTS "
-                       f"FOR (n:{_ident(label)}) ON ({cols})")
+            out[name] = f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{_ident(label)}) ON ({cols})"
+    for rel_type in sorted(RELATIONSHIPS):
+        name = f"kglink_ruid_{rel_type.lower()}"
+        out[name] = (f"CREATE INDEX {name} IF NOT EXISTS "
+                     f"FOR ()-[r:{_ident(rel_type)}]-() ON (r.uid)")
     return out
+
+
+def is_own_schema_name(name: str) -> bool:
+    """A constraint or index kglink created (and may drop when it is no longer declared)."""
+    return name.startswith("kglink_") and bool(_IDENTIFIER.match(name))
 
 
 def _ident(name: str) -> str:
