@@ -77,18 +77,18 @@ def _states(settings: Neo4jSettings) -> dict[str, Any]:
 @pytest.mark.neo4j
 def test_sync_creates_the_declared_constraints_and_indexes(neo4j_db: Neo4jSettings, ws: Workspace) -> None:
     with neo4j_store.session(neo4j_db) as s:      # left over from an older kglink
-        s.run("CREATE CONSTRAINT kglink_uid_lives_at_uid IF NOT EXISTS "
-              "FOR ()-[r:LIVES_AT]-() REQUIRE r.uid IS UNIQUE").consume()
+        s.run("CREATE INDEX kglink_idx_person_obsolete IF NOT EXISTS "
+              "FOR (n:Person) ON (n.obsolete)").consume()
     sync(ws, neo4j_db)
     rows = read_query("SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties",
                       settings=neo4j_db, require_complete=False)
     unique = {(r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows if r["type"] == "UNIQUENESS"}
     for label in schema.LABELS:
         assert (label, ("uid",)) in unique
-    assert "kglink_uid_lives_at_uid" not in {r["name"] for r in rows}
-    rows = read_query("SHOW INDEXES YIELD labelsOrTypes, properties WHERE labelsOrTypes IS NOT NULL",
-                      settings=neo4j_db, require_complete=False)
+    rows = read_query("SHOW INDEXES YIELD name, labelsOrTypes, properties "
+                      "WHERE labelsOrTypes IS NOT NULL", settings=neo4j_db, require_complete=False)
     indexes = {(r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows}
+    assert "kglink_idx_person_obsolete" not in {r["name"] for r in rows}
     for label, spec in schema.NODES.items():
         for props in spec.indexes:
             assert (label, props) in indexes
