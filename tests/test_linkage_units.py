@@ -14,6 +14,7 @@ from kglink.linkage.comparisons import (
 from kglink.linkage.fields.address import parse_address
 from kglink.linkage.fields.dob import levels as dob_levels
 from kglink.linkage.prepare import Table, _obj
+from kglink.linkage.registry import ADDRESS_COMPARISONS, PERSON_COMPARISONS, code_lists, share_any
 from kglink.linkage.settings import BlockingRule, LinkageSettings, Thresholds, person_settings
 
 
@@ -59,6 +60,71 @@ def test_address_levels_on_parsed_variants() -> None:
     assert number_levels(_o("14", "14", "14", ""), _o("14", "14A", "15", "1")).tolist() == [0, 1, 2, -1]
     assert postcode_levels(_o("BH15 1AA", "BH15 1AA", "BH15 1AA", "BH15 1AA"),
                            _o("BH15 1AA", "BH15 1AB", "BH15 2AA", "SO1 1AA")).tolist() == [0, 1, 2, 3]
+
+
+# (number, flat, house name) on each side -> premise level
+PREMISE_CASES = [
+    (("14", "2", ""), ("14", "2", ""), 0),          # same number and flat
+    (("14", "", ""), ("14", "", ""), 0),            # same number, no flats
+    (("14", "2", ""), ("14", "", ""), 1),           # a flat on one side only
+    (("14", "2", ""), ("14", "3", ""), 4),          # different flats
+    (("14", "", ""), ("15", "", ""), 4),            # different numbers
+    (("", "", "Rose Cottage"), ("", "", "Rose Cottage"), 2),
+    (("", "", "Rose Cottage"), ("", "", "Rose Cotage"), 2),   # Jaro-Winkler >= 0.9
+    (("", "", "Rose Cottage"), ("", "", "The Old Mill"), 4),
+    (("14", "", ""), ("", "", "Rose Cottage"), 3),  # a number against a name
+    (("", "", ""), ("14", "", ""), -1),             # nothing identifies a building
+]
+
+
+def test_premise_levels() -> None:
+    sides = [c[0] for c in PREMISE_CASES] + [c[1] for c in PREMISE_CASES]
+    t = Table("address", [f"a:{i:03d}" for i in range(len(sides))])
+    t.cols.update(number=_obj([s[0] for s in sides]), flat=_obj([s[1] for s in sides]),
+                  house_name=_obj([s[2] for s in sides]))
+    n = len(PREMISE_CASES)
+    left, right = np.arange(n), np.arange(n) + n
+    expected = [c[2] for c in PREMISE_CASES]
+    assert ADDRESS_COMPARISONS["premise"].compute(t, left, right).tolist() == expected
+    assert ADDRESS_COMPARISONS["premise"].compute(t, right, left).tolist() == expected
+
+
+# (home entities, shared entities, postcodes) on each side -> location level
+LOCATION_CASES = [
+    ((["A1"], [], ["BH15 1AA"]), ((["A1"], [], ["BH15 1AA"])), 0),
+    ((["A1", "A2"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"])), 0),    # a second home shared
+    (([], ["H1"], ["BH15 1AA"]), (([], ["H1"], ["BH15 1AA"])), 1),         # the same hostel
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 1AA"])), 2),
+    ((["A1"], [], ["BH15 1AA", "SO1 2BB"]), ((["A2"], [], ["SO1 2BB"])), 2),
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 1AB"])), 3),         # same sector
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 2AB"])), 4),         # same district
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"])), 5),
+    (([], [], []), ((["A2"], [], ["SO1 1AA"])), -1),
+]
+
+
+def test_location_levels_compare_every_address_a_record_has() -> None:
+    sides = [c[0] for c in LOCATION_CASES] + [c[1] for c in LOCATION_CASES]
+    t = Table("person", [f"p:{i:03d}" for i in range(len(sides))])
+    t.multi.update(address_entity=[s[0] for s in sides], crowded_entity=[s[1] for s in sides],
+                   postcode=[s[2] for s in sides])
+    n = len(LOCATION_CASES)
+    left, right = np.arange(n), np.arange(n) + n
+    expected = [c[2] for c in LOCATION_CASES]
+    assert PERSON_COMPARISONS["location"].compute(t, left, right).tolist() == expected
+    assert PERSON_COMPARISONS["location"].compute(t, right, left).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=4), min_size=1, max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=40))
+def test_share_any_is_set_intersection(lists, raw_pairs) -> None:  # type: ignore[no-untyped-def]
+    pairs = [(i % len(lists), j % len(lists)) for i, j in raw_pairs]
+    offsets, codes = code_lists(lists)
+    left = np.array([p[0] for p in pairs], dtype=np.int64)
+    right = np.array([p[1] for p in pairs], dtype=np.int64)
+    got = share_any(offsets, codes, left, right).tolist()
+    assert got == [bool(set(lists[i]) & set(lists[j])) for i, j in pairs]
 
 
 def _people(rows: list[tuple[str, str, str]]) -> Table:

@@ -169,10 +169,14 @@ def _sessions(table: Table, comps: list[Comparison], u: list[list[float]],
     seen = [0] * len(comps)
     iterations = 0
     m_now = [comp.start_m() for comp in comps]
+    rng = np.random.default_rng(settings.seed)
     for rule in settings.training_rules:
         lo, hi = rule_pairs(table, rule, settings)
         if len(lo) < settings.min_pairs_for_em:
             continue
+        if len(lo) > settings.em_sample_pairs:
+            pick = np.sort(rng.choice(len(lo), size=settings.em_sample_pairs, replace=False))
+            lo, hi = lo[pick], hi[pick]
         skip = involved(rule)
         active = [c.name not in skip for c in comps]
         g = comparison_vectors(table, comps, lo, hi)

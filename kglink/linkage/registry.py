@@ -5,7 +5,7 @@ import numpy as np
 
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
-    forename_coded, forename_levels, number_levels, on_distinct, postcode_levels,
+    forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
     similarity_levels, surname_coded, surname_levels,
 )
 from kglink.linkage.prepare import Table
@@ -120,47 +120,104 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
         a, b = lc[key][left], lc[key][right]
         out[(a == b) & (a >= 0)] = lvl
     out[~(lc["known"][left] & lc["known"][right])] = -1
-    # Records with several addresses or postcodes: compare every one of them.
-    ents, crowd, pcs = t.multi["address_entity"], t.multi["crowded_entity"], t.multi["postcode"]
-    for k in np.flatnonzero((lc["multi"][left] | lc["multi"][right]) & (out != -1)):
-        i, j = left[k], right[k]
-        if set(ents[i]) & set(ents[j]):
-            out[k] = 0
-        elif set(crowd[i]) & set(crowd[j]):
-            out[k] = 1
-        else:
-            pa, pb = set(pcs[i]), set(pcs[j])
-            if pa & pb:
-                out[k] = 2
-            elif {p[:-2] for p in pa} & {p[:-2] for p in pb}:
-                out[k] = 3
-            elif {p.split(" ")[0] for p in pa} & {p.split(" ")[0] for p in pb}:
-                out[k] = 4
-            else:
-                out[k] = 5
+    # Records with several addresses or postcodes: any one in common counts.
+    many = np.flatnonzero((lc["multi"][left] | lc["multi"][right]) & (out != -1))
+    if len(many):
+        li, ri = left[many], right[many]
+        sub = np.full(len(many), 5, dtype=np.int8)
+        for lvl, key in ((4, "d"), (3, "s"), (2, "p"), (1, "c"), (0, "e")):
+            offsets, vals = _location_sets(t)[key]
+            sub[share_any(offsets, vals, li, ri)] = lvl
+        out[many] = sub
     return out
+
+
+def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
+    """Per record, every home entity, shared entity, postcode, sector and district it has,
+    as (offsets, codes) for `share_any`. Cached on the table."""
+    cache = t.__dict__.get("_location_sets")
+    if cache is not None:
+        return cache
+    pcs = t.multi["postcode"]
+    lists = {"e": t.multi["address_entity"], "c": t.multi["crowded_entity"], "p": pcs,
+             "s": [sorted({p[:-2] for p in ps}) for ps in pcs],
+             "d": [sorted({p.split(" ")[0] for p in ps}) for ps in pcs]}
+    out = {k: code_lists(v) for k, v in lists.items()}
+    t.__dict__["_location_sets"] = out
+    return out
+
+
+def code_lists(lists: list[list[str]]) -> tuple[IntArr, IntArr]:
+    """Lists of strings as (offsets, codes): record i's codes are codes[offsets[i]:offsets[i+1]]."""
+    codes: dict[str, int] = {}
+    flat = [codes.setdefault(v, len(codes)) for vs in lists for v in vs]
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(vs) for vs in lists], out=offsets[1:])
+    return offsets, np.asarray(flat, dtype=np.int64)
+
+
+def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
+    """(pair index, position in the codes array) for every code of every row, vectorised."""
+    start = offsets[rows]
+    count = offsets[rows + 1] - start
+    pair = np.repeat(np.arange(len(rows), dtype=np.int64), count)
+    within = np.arange(len(pair), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return pair, np.repeat(start, count) + within
+
+
+def share_any(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
+    """Per pair: do the two records' code lists have a code in common? (No loop per pair.)"""
+    out = np.zeros(len(left), dtype=bool)
+    if len(vals) == 0 or len(left) == 0:
+        return out
+    width = np.int64(vals.max() + 1)
+    pl, xl = _explode(offsets, left)
+    pr, xr = _explode(offsets, right)
+    common = np.isin(pl * width + vals[xl], pr * width + vals[xr])
+    out[pl[common]] = True
+    return out
+
+
+def _nonempty(t: Table, col: str) -> tuple[IntArr, np.ndarray]:
+    """(code per record, has a value) for a string column."""
+    uniq, codes = codes_of(t, col)
+    filled = np.asarray([bool(u) for u in uniq], dtype=bool)
+    return codes, filled[codes]
 
 
 def _premise(t: Table, left: IntArr, right: IntArr) -> Levels:
     """Which building and which flat: 0 same number and flat, 1 same number with a flat on
     one side only, 2 same house name, 3 a number on one side and a name on the other,
     4 different number, flat or house name, -1 neither identifies a building."""
-    from rapidfuzz.distance import JaroWinkler
-
-    num, flat, name = t.cols["number"], t.cols["flat"], t.cols["house_name"]
+    num, has_num = _nonempty(t, "number")
+    flat, has_flat = _nonempty(t, "flat")
+    name, has_name = _nonempty(t, "house_name")
+    na, nb, fa, fb = num[left], num[right], flat[left], flat[right]
+    hna, hnb, hfa, hfb = has_num[left], has_num[right], has_flat[left], has_flat[right]
+    hha, hhb = has_name[left], has_name[right]
     out = np.full(len(left), -1, dtype=np.int8)
-    for k in range(len(left)):
-        i, j = left[k], right[k]
-        na, nb, fa, fb, ha, hb = num[i], num[j], flat[i], flat[j], name[i], name[j]
-        if fa and fb and fa != fb:
-            out[k] = 4
-        elif na and nb:
-            out[k] = 4 if na != nb else (0 if fa == fb else 1)
-        elif ha and hb:
-            out[k] = 2 if ha == hb or JaroWinkler.similarity(ha, hb) >= 0.9 else 4
-        elif (na or ha) and (nb or hb):
-            out[k] = 3
+    # The branches in order of precedence; `open_` marks pairs no branch has decided yet.
+    open_ = np.ones(len(left), dtype=bool)
+    other_flat = hfa & hfb & (fa != fb)
+    out[other_flat] = 4
+    open_ &= ~other_flat
+    both_num = open_ & hna & hnb
+    out[both_num] = np.where(na[both_num] != nb[both_num], 4, np.where(fa[both_num] == fb[both_num], 0, 1))
+    open_ &= ~both_num
+    both_name = np.flatnonzero(open_ & hha & hhb)
+    if len(both_name):
+        uniq, _ = codes_of(t, "house_name")
+        ha, hb = name[left[both_name]], name[right[both_name]]
+        out[both_name] = on_distinct(uniq, ha, hb, _house_name_coded)
+        open_[both_name] = False
+    out[open_ & (hna | hha) & (hnb | hhb)] = 3
     return out
+
+
+def _house_name_coded(uniq: np.ndarray, pa: IntArr, pb: IntArr) -> Levels:
+    """2 the same house name (or Jaro-Winkler >= 0.9), 4 another house."""
+    same = (pa == pb) | (jaro_winkler(uniq[pa], uniq[pb]) >= 0.9)
+    return np.where(same, 2, 4).astype(np.int8)
 
 
 def _contact(t: Table, left: IntArr, right: IntArr) -> Levels:

@@ -46,6 +46,9 @@ class LinkageSettings(BaseModel):
     max_pairs_per_rule: int = Field(20_000_000, description="a rule making more pairs is refused")
     max_block_size: int = Field(100, description="blocks larger than this are too common to compare all pairs of")
     u_sample_pairs: int = Field(1_000_000, description="random pairs for estimating u probabilities")
+    em_sample_pairs: int = Field(
+        2_000_000, description="a training rule making more pairs than this trains on a seeded "
+                               "random sample of this many (EM needs patterns, not every pair)")
     em_max_iterations: int = 50
     min_pairs_for_em: int = Field(2000, description="fewer candidate pairs: use the default m probabilities")
     em_tolerance: float = 1e-6
