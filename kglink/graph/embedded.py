@@ -8,9 +8,12 @@ JSON text, no pickle. `meta.graph_state` holds the workspace's state token at bu
 """
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -55,6 +58,40 @@ def _add_node(g: nx.MultiDiGraph, uid: str, label: str, props: dict[str, Any]) -
 def _add_edge(g: nx.MultiDiGraph, uid: str, rel_type: str, src: str, dst: str,
               props: dict[str, Any]) -> None:
     g.add_edge(src, dst, key=uid, **{schema.TYPE_ATTR: rel_type}, **props)
+
+
+class _PropsReader:
+    """Decodes stored props so that millions of nodes share one copy of each property name
+    and of each short value (an agency, a label, a role): `json.loads` makes new strings
+    for every row, which at a million records is several gigabytes of duplicates."""
+
+    SHORT = 24
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def __call__(self, raw: str) -> dict[str, Any]:
+        d = json.loads(raw)
+        names = tuple(d)
+        keys = self._keys.get(names)
+        if keys is None:
+            keys = self._keys[names] = tuple(sys.intern(k) for k in names)
+        short = self.SHORT
+        return dict(zip(keys, [sys.intern(v) if type(v) is str and len(v) < short else v
+                               for v in d.values()]))
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large graph: every object made
+    lives as long as the graph, so its repeated passes over them find nothing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def is_current(ws: Workspace) -> bool:
@@ -112,16 +149,18 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
     the workspace state it was built from, `graph.graph["rebuilt"]` whether this call built it.
     """
     g = nx.MultiDiGraph()
-    if is_current(ws):
-        for uid, label, props in ws.conn.execute("SELECT uid, label, props FROM graph_nodes"):
-            _add_node(g, uid, label, json.loads(props))
-        for uid, rel_type, src, dst, props in ws.conn.execute(
-                "SELECT uid, type, src, dst, props FROM graph_edges"):
-            _add_edge(g, uid, rel_type, src, dst, json.loads(props))
-        rebuilt = False
-    else:
-        rebuild(ws, g)
-        rebuilt = True
+    with _bulk():
+        if is_current(ws):
+            read = _PropsReader()
+            for uid, label, props in ws.conn.execute("SELECT uid, label, props FROM graph_nodes"):
+                _add_node(g, uid, label, read(props))
+            for uid, rel_type, src, dst, props in ws.conn.execute(
+                    "SELECT uid, type, src, dst, props FROM graph_edges"):
+                _add_edge(g, uid, rel_type, src, dst, read(props))
+            rebuilt = False
+        else:
+            rebuild(ws, g)
+            rebuilt = True
     g.graph.update(state_token=ws.get_meta(STATE_KEY), rebuilt=rebuilt)
     return g
 

@@ -54,9 +54,11 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
     with ws.transaction() as conn:
         for n, i in enumerate(order):
             path, manifest = manifests[i]
+            # The same bytes loaded before (by an earlier command, or earlier in this one):
+            # nothing to read or change. Checked before reading, so a reload costs a hash.
             same = conn.execute("SELECT load_id FROM loads WHERE agency = ? AND fingerprint = ?",
                                 (manifest.agency, fingerprint(path))).fetchone()
-            if same:      # the same bytes were loaded before: nothing to read or change
+            if same:
                 reports.append(ExtractReport(manifest.agency, path, None,
                                              skipped_reason=f"already loaded as load {same[0]}; nothing changed"))
                 continue
@@ -78,11 +80,6 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
     agency = extract.agency
     report = ExtractReport(agency, extract.path, None, extract.files)
     extracted_at = extract.manifest.extracted_at.isoformat()
-    same = conn.execute("SELECT load_id FROM loads WHERE agency = ? AND fingerprint = ?",
-                        (agency, extract.fingerprint)).fetchone()
-    if same:
-        report.skipped_reason = f"already loaded as load {same[0]}; nothing changed"
-        return report
     latest = _latest_load(conn, agency)
     if latest and extracted_at < latest[1]:
         raise ExtractError(
