@@ -95,8 +95,16 @@ def key_function(name: str) -> Callable[[Table], Values]:
     raise ValueError(f"unknown blocking key {name}; known: {', '.join(KEY_FUNCTIONS)}, col:NAME, phonetic:NAME")
 
 
+def key_values(table: Table, name: str) -> Values:
+    """A key's values per record, computed once per table (several rules share a key)."""
+    cache = table.__dict__.setdefault("_key_values", {})
+    if name not in cache:
+        cache[name] = key_function(name)(table)
+    return cache[name]
+
+
 def _blocks(table: Table, rule: BlockingRule, max_block: int) -> tuple[_Blocks, int, int]:
-    per_key = [key_function(k)(table) for k in rule.keys]
+    per_key = [key_values(table, k) for k in rule.keys]
     codes: dict[str, int] = {}
     recs: list[int] = []
     keyc: list[int] = []
