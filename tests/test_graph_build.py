@@ -149,6 +149,25 @@ def test_neighbourhood_reads_the_same_subgraph_as_the_whole_graph(ws: Workspace,
     assert _as_sets(near) == _as_sets(whole.subgraph(expected))
 
 
+@pytest.mark.parametrize("cap", [1, 2, 3, 5])
+def test_neighbourhood_does_not_step_through_hubs(ws: Workspace, cap: int) -> None:
+    """A node beyond the start with more than `max_degree` relationships is included but
+    not stepped from; the start always is."""
+    link(ws)
+    whole = embedded.load_graph(ws)
+    und = whole.to_undirected(as_view=True)
+    child = next(uid for uid, a in whole.nodes(data=True)
+                 if a[schema.LABEL_ATTR] == "Person" and "police:P3" in a["members"])
+    expected, frontier = {child}, {child}
+    for hop in range(3):
+        step = {m for n in frontier if hop == 0 or whole.degree(n) <= cap for m in und[n]}
+        frontier = step - expected
+        expected |= step
+    near = embedded.neighbourhood(ws, [child], 3, max_degree=cap)
+    assert set(near.nodes) == expected
+    assert set(near.nodes) < set(nx.ego_graph(und, child, radius=3))   # something was held back
+
+
 def test_item_kinds_are_nodes_then_relationships(ws: Workspace) -> None:
     nodes, rels = build_graph(ws)
     assert all(isinstance(n, GraphNode) for n in nodes) and all(isinstance(r, GraphRel) for r in rels)

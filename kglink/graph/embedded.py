@@ -165,24 +165,41 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
     return g
 
 
+def _hubs(conn: sqlite3.Connection, uids: set[str], max_degree: int) -> set[str]:
+    """The nodes among `uids` with more than `max_degree` relationships (either direction)."""
+    degree: dict[str, int] = {}
+    for chunk in _chunks(sorted(uids)):
+        marks = ",".join("?" * len(chunk))
+        for col in ("src", "dst"):
+            for uid, n in conn.execute(f"SELECT {col}, count(*) FROM graph_edges "
+                                       f"WHERE {col} IN ({marks}) GROUP BY {col}", chunk):
+                degree[uid] = degree.get(uid, 0) + n
+    return {u for u, n in degree.items() if n > max_degree}
+
+
 def _chunks(items: Iterable[str], size: int = _IN_CHUNK) -> Iterable[list[str]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
-def neighbourhood(ws: Workspace, uids: Iterable[str], hops: int = 2) -> nx.MultiDiGraph:
+def neighbourhood(ws: Workspace, uids: Iterable[str], hops: int = 2,
+                  max_degree: int | None = None) -> nx.MultiDiGraph:
     """The nodes within `hops` steps of `uids` (either direction) and every edge between them.
 
     Reads only those rows of the tables, so a one-child profile on a large county does
     not load the whole graph. The tables are rebuilt first if the workspace changed.
+    With `max_degree`, a node beyond the start with more relationships than that (a police
+    station where thousands of events happened, a school) is included but not stepped through.
     """
     ensure_current(ws)
     conn = ws.conn
     seen: set[str] = set(uids)
     frontier = set(seen)
     edges: dict[str, tuple[str, str, str, str]] = {}
-    for _ in range(hops):
+    for hop in range(hops):
+        if max_degree is not None and hop:     # the starting nodes are always stepped from
+            frontier -= _hubs(conn, frontier, max_degree)
         found: set[str] = set()
         for chunk in _chunks(frontier):
             marks = ",".join("?" * len(chunk))

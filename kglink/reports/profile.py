@@ -23,6 +23,10 @@ from kglink.queries.view import HOME, View, current
 from kglink.workspace import Workspace
 
 HOPS = 3
+# A node with more relationships than this (a police station where thousands of events
+# happened, a school, a hospital) is shown in the pack but not stepped through: its other
+# visitors are not the child's network, and following them made a pack read 7,500 nodes.
+HUB_DEGREE = 500
 _PERSON_LINKS = ("PARENT_OF", "CARER_OF", "PARTNER_OF", "EX_PARTNER_OF", "SIBLING_OF",
                  "HOUSEHOLD_MEMBER", "ASSOCIATE_OF")
 
@@ -123,7 +127,8 @@ def find_subject(ws: Workspace, record: str | None = None, name: str | None = No
 
 
 _HOP = " UNION ALL ".join(
-    f"MATCH (n:{label}) WHERE n.uid IN $ids MATCH (n)-[r]-(m) WHERE NOT r:RESOLVED_AS "
+    f"MATCH (n:{label}) WHERE n.uid IN $ids AND COUNT {{ (n)--() }} <= $hub "
+    "MATCH (n)-[r]-(m) WHERE NOT r:RESOLVED_AS "
     "RETURN type(r) AS t, properties(r) AS p, properties(startNode(r)) AS a, labels(startNode(r))[0] AS al, "
     "properties(endNode(r)) AS b, labels(endNode(r))[0] AS bl"
     for label in ("Person", "Address", "Event", "Flag"))
@@ -134,7 +139,7 @@ def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
     if neo4j is None:
         from kglink.graph.embedded import neighbourhood
 
-        return neighbourhood(ws, [uid], hops=HOPS)
+        return neighbourhood(ws, [uid], hops=HOPS, max_degree=HUB_DEGREE)
     from kglink.graph.neo4j_store import read_query
 
     g = nx.MultiDiGraph()
@@ -143,8 +148,9 @@ def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
         return g
     g.add_node(uid, **({schema.LABEL_ATTR: "Person"} | start[0]["s"]))
     frontier, seen = {uid}, {uid}
-    for _ in range(HOPS):          # one query per hop, by uid through the label indexes
-        rows = read_query(_HOP, {"ids": sorted(frontier)}, neo4j)
+    for hop in range(HOPS):        # one query per hop, by uid through the label indexes
+        hub = HUB_DEGREE if hop else 2 ** 62      # the child is always stepped from
+        rows = read_query(_HOP, {"ids": sorted(frontier), "hub": hub}, neo4j)
         found: set[str] = set()
         for r in rows:
             for side, lab in (("a", "al"), ("b", "bl")):
