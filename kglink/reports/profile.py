@@ -127,7 +127,7 @@ def find_subject(ws: Workspace, record: str | None = None, name: str | None = No
 
 
 _HOP = " UNION ALL ".join(
-    f"MATCH (n:{label}) WHERE n.uid IN $ids AND COUNT {{ (n)--() }} <= $hub "
+    f"MATCH (n:{label}) WHERE n.uid IN $ids AND ($hub IS NULL OR COUNT {{ (n)--() }} <= $hub) "
     "MATCH (n)-[r]-(m) WHERE NOT r:RESOLVED_AS "
     "RETURN type(r) AS t, properties(r) AS p, properties(startNode(r)) AS a, labels(startNode(r))[0] AS al, "
     "properties(endNode(r)) AS b, labels(endNode(r))[0] AS bl"
@@ -149,7 +149,7 @@ def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
     g.add_node(uid, **({schema.LABEL_ATTR: "Person"} | start[0]["s"]))
     frontier, seen = {uid}, {uid}
     for hop in range(HOPS):        # one query per hop, by uid through the label indexes
-        hub = HUB_DEGREE if hop else 2 ** 62      # the child is always stepped from
+        hub = HUB_DEGREE if hop else None         # the child is always stepped from
         rows = read_query(_HOP, {"ids": sorted(frontier), "hub": hub}, neo4j)
         found: set[str] = set()
         for r in rows:
