@@ -11,7 +11,7 @@ import argparse
 import csv
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import combinations
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from _common import command_line, county, extract_dirs, peak_rss_mb, person_reco
 from kglink.linkage.members import all_memberships
 from kglink.linkage.run import link
 from kglink.loaders.load import load_extracts
-from kglink.workspace import open_workspace
+from kglink.workspace import Workspace, open_workspace
 
 
 def _pairs(groups: dict[str, list[str]]) -> set[tuple[str, str]]:
@@ -51,6 +51,15 @@ def prf(pred: set, truth: set) -> tuple[float, float, float]:  # type: ignore[ty
     p = tp / len(pred) if pred else 1.0
     r = tp / len(truth) if truth else 1.0
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def missed_by_status(ws: Workspace, kind: str, missed: set[tuple[str, str]]) -> str:
+    """Where the recall went: each missed true pair's status in the links table (a pair not
+    there was never a candidate, or scored below the review threshold)."""
+    status = {(a, b): f"{st} ({reason})" for a, b, st, reason in ws.conn.execute(
+        "SELECT a, b, status, reason FROM links WHERE kind = ?", (kind,))}
+    counts = Counter(status.get(pair, "not a candidate or below review") for pair in missed)
+    return ", ".join(f"{n:,} {what}" for what, n in counts.most_common()) or "none"
 
 
 def main() -> None:
@@ -84,6 +93,7 @@ def main() -> None:
             p, r, f = prf(pred, truth)
             print(f"{kind}: pairwise precision {p:.4f} recall {r:.4f} F1 {f:.4f} "
                   f"(true pairs {len(truth)}, predicted {len(pred)})")
+            print(f"  missed pairs by what linkage made of them: {missed_by_status(ws, kind, truth - pred)}")
             if args.errors:
                 from kglink.linkage.members import record_summary
                 for label, wrong in (("false link", sorted(pred - truth)), ("missed", sorted(truth - pred))):
