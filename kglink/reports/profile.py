@@ -20,6 +20,7 @@ from kglink.queries.base import QueryContext
 from kglink.queries.findings import Finding
 from kglink.queries.runner import reference_date
 from kglink.queries.view import HOME, View, current
+from kglink.linkage.store import saved_model
 from kglink.workspace import Workspace
 
 HOPS = 3
@@ -172,15 +173,16 @@ def _age(dob: str | None, ref: date) -> int | None:
     return ref.year - y - ((ref.month, ref.day) < (m, d))
 
 
-def _why(ws: Workspace, key: str, members: set[str]) -> tuple[float, str]:
+def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float, str]:
     """The strongest link joining this record to the rest of its entity, in words."""
     from kglink.linkage.registry import comparisons_for
-    from kglink.linkage.store import saved_model
 
     best = None
     for a, b, p, status, reason, expl in ws.conn.execute(
             "SELECT a, b, probability, status, reason, explanation FROM links "
-            "WHERE kind='person' AND (a = ? OR b = ?) AND status IN ('link', 'same') "
+            "WHERE kind='person' AND a = ? AND status IN ('link', 'same') UNION ALL "
+            "SELECT a, b, probability, status, reason, explanation FROM links INDEXED BY links_b "
+            "WHERE kind='person' AND b = ? AND status IN ('link', 'same') "
             "ORDER BY probability DESC", (key, key)):
         other = b if a == key else a
         if other in members:
@@ -191,7 +193,6 @@ def _why(ws: Workspace, key: str, members: set[str]) -> tuple[float, str]:
     other, p, status, reason, levels = best
     if status == "same":
         return 1.0, f"a person decided it is the same as {other}"
-    model = saved_model(ws, "person")
     words = []
     if model is not None and levels:
         comps = comparisons_for("person", model.settings.comparisons)
@@ -213,8 +214,9 @@ def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
                      relation="subject", sources=[], flags=[f["flag"] for f in _flags(v, uid)])
     members = set(s.get("members", []))
     records = []
+    model = saved_model(ws, "person") if len(members) > 1 else None   # read once per pack
     for key in sorted(members):
-        conf, why = _why(ws, key, members)
+        conf, why = _why(ws, key, members, model)
         agency, rid = split_source_key(key)
         records.append(LinkedRecord(agency=agency, record_id=rid, summary=record_summary(ws, key),
                                     confidence=conf, why=why))

@@ -14,6 +14,13 @@ FORMAT_VERSION = 1
 DB_NAME = "kglink.sqlite"
 DEFAULT_WORKSPACE = "kglink-workspace"
 
+# Indexes added after format 1 was fixed: created on opening any format-1 workspace
+# (IF NOT EXISTS, so a no-op once there). They change no table, so the format stays 1.
+_ADDED_INDEXES = """
+-- a record's links from either side (the primary key serves `a`; a research pack asks both)
+CREATE INDEX IF NOT EXISTS links_b ON links (kind, b);
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS loads (
@@ -170,6 +177,7 @@ def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool =
             f"the workspace at {root} has format version {version}; this kglink reads "
             f"version {FORMAT_VERSION}. Use a matching kglink or a new workspace"
         )
+    conn.executescript(_ADDED_INDEXES)
     return ws
 
 
