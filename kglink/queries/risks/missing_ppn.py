@@ -36,11 +36,12 @@ class Params(QueryParams):
 
 
 CYPHER = """
-MATCH (c:Person)-[i:INVOLVED_IN]->(e:Event)
+MATCH (e:Event)
 WHERE e.type IN ['crime', 'incident', 'domestic_abuse', 'custody', 'missing_episode']
-  AND i.role IN ['victim', 'involved_child', 'detained', 'witness', 'missing_person']
-  AND (c.dob > $child_born_after
-       OR c.dob > toString(date(left(e.occurred_at, 10)) - duration({years: 18})))
+WITH e, toString(date(left(e.occurred_at, 10)) - duration({years: 18})) AS born_after
+MATCH (c:Person)-[i:INVOLVED_IN]->(e)
+WHERE i.role IN ['victim', 'involved_child', 'detained', 'witness', 'missing_person']
+  AND (c.dob > $child_born_after OR c.dob > born_after)
   AND NOT EXISTS {
     MATCH (c)-[:INVOLVED_IN]->(n:Event)
     WHERE n.type IN ['ppn', 'referral']
