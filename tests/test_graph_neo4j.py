@@ -8,11 +8,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import neo4j
 import networkx as nx
 import pytest
 from pydantic import SecretStr
 
-from kglink.graph import embedded, neo4j_store, schema, sync_state
+from kglink.graph import build_graph, embedded, neo4j_store, schema, sync_state
 from kglink.graph.neo4j_store import (
     GraphIncomplete, Neo4jSettings, Neo4jStoreError, Neo4jUnavailable, read_query, sync,
 )
@@ -182,16 +183,16 @@ def test_an_interrupted_sync_is_marked_and_the_next_one_repairs_it(
         neo4j_db: Neo4jSettings, ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     sync(ws, neo4j_db)
     link(ws)
-    real = neo4j_store._run_write
+    real = neo4j_store._write
     calls = Counter[str]()
 
-    def dies_after_two_writes(*args: Any, **kwargs: Any) -> int:
+    def dies_after_two_batches(*args: Any, **kwargs: Any) -> int:
         calls["n"] += 1
-        if calls["n"] > 3:        # state, then two batches, then the process "dies"
+        if calls["n"] > 2:        # two batches written, then the process "dies"
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(neo4j_store, "_run_write", dies_after_two_writes)
+    monkeypatch.setattr(neo4j_store, "_write", dies_after_two_batches)
     with pytest.raises(KeyboardInterrupt):
         sync(ws, neo4j_db)
     monkeypatch.undo()
@@ -201,6 +202,47 @@ def test_an_interrupted_sync_is_marked_and_the_next_one_repairs_it(
     report = sync(ws, neo4j_db)
     assert report.full
     assert neo4j_dump(neo4j_db) == embedded_dump(embedded.load_graph(ws))
+
+
+@pytest.mark.neo4j
+def test_a_retried_batch_is_written_once(neo4j_db: Neo4jSettings, ws: Workspace) -> None:
+    """The driver calls a batch's transaction function again when an attempt fails in a
+    way it deems retryable; the batch may or may not be in the database by then. The
+    full sync CREATEs on the first call only: a second call (here after a first attempt
+    that committed, and after one that was rolled back) must not write anything twice."""
+    nodes, rels = build_graph(ws)
+    neo4j_store.ensure_schema(neo4j_db)
+    persons = [n.props for n in nodes if n.label == "Person"]
+    records = [n.props for n in nodes if n.label == "PersonRecord"]
+    resolved = [neo4j_store.rel_row(r) for r in rels
+                if (r.type, r.start_label) == ("RESOLVED_AS", "PersonRecord")]
+    assert persons and records and resolved
+    with neo4j_store.session(neo4j_db) as s:
+        for label, rows in (("Person", persons), ("PersonRecord", records)):
+            work = neo4j_store.node_batch(label, rows, create=True)
+            assert s.execute_write(work) == len(rows)      # committed, then "retried":
+            assert s.execute_write(work) == len(rows)
+            with pytest.raises(neo4j.exceptions.ConstraintError):   # what a retried CREATE does
+                s.execute_write(neo4j_store.node_batch(label, rows, create=True))
+        key = ("RESOLVED_AS", "PersonRecord", "Person")
+        work = neo4j_store.rel_batch(key, resolved, create=True)
+        tx = s.begin_transaction()                         # a first attempt that is lost
+        assert work(tx) == len(resolved)
+        tx.rollback()
+        assert s.execute_write(work) == len(resolved)      # the retry: written once
+        assert s.execute_write(work) == len(resolved)      # and once more: nothing new
+
+    def props(cypher: str) -> Counter[str]:
+        return Counter(_canon(r["p"]) for r in read_query(cypher, settings=neo4j_db,
+                                                            require_complete=False))
+    for label, rows in (("Person", persons), ("PersonRecord", records)):
+        assert props(f"MATCH (n:{label}) RETURN properties(n) AS p") == Counter(map(_canon, rows))
+    assert props("MATCH (:PersonRecord)-[r:RESOLVED_AS]->(:Person) RETURN properties(r) AS p") \
+        == Counter(_canon(r["props"]) for r in resolved)
+    ends = read_query("MATCH (a)-[r:RESOLVED_AS]->(b) RETURN r.uid AS r, a.uid AS a, b.uid AS b",
+                      settings=neo4j_db, require_complete=False)
+    assert sorted((e["r"], e["a"], e["b"]) for e in ends) == sorted(
+        (r["uid"], r["start"], r["end"]) for r in resolved)
 
 
 # ---- reading and errors -------------------------------------------------------------------

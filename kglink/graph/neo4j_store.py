@@ -8,6 +8,7 @@ Connecting, errors and reading are in neo4j_conn.py.
 """
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import uuid
@@ -50,6 +51,12 @@ class SyncReport:
     nodes_deleted: int = 0
     relationships_deleted: int = 0
     seconds: float = 0.0
+    # Where the time went (for benchmarks): Neo4j writing in the background, the caller
+    # waiting for it (building was faster), and recording what was sent in the workspace.
+    # Building the graph is roughly seconds - waited_seconds - record_seconds.
+    write_seconds: float = 0.0
+    waited_seconds: float = 0.0
+    record_seconds: float = 0.0
 
     @property
     def rows_sent(self) -> int:
@@ -86,40 +93,100 @@ def _run_ddl(tx: neo4j.ManagedTransaction, statement: str) -> None:
     tx.run(statement).consume()
 
 
-def _node_write(label: str) -> str:
-    label = schema.check_label(label)
-    return f"UNWIND $rows AS row MERGE (n:{label} {{uid: row.uid}}) SET n = row RETURN count(*)"
+def _node_merge(label: str) -> str:
+    return (f"UNWIND $rows AS row MERGE (n:{schema.check_label(label)} {{uid: row.uid}}) "
+            "SET n = row RETURN count(*)")
 
 
-def _rel_write(rel_type: str, start: str, end: str) -> str:
+def _rel_merge(rel_type: str, start: str, end: str) -> str:
     rel_type = schema.check_type(rel_type, start, end)
     return (f"UNWIND $rows AS row MATCH (a:{start} {{uid: row.start}}) "
             f"MATCH (b:{end} {{uid: row.end}}) MERGE (a)-[r:{rel_type} {{uid: row.uid}}]->(b) "
             "SET r = row.props RETURN count(*)")
 
 
-# A full sync writes into a database emptied of kglink nodes, and relationships find
-# their ends by the element ids the node writes returned (no index seek). The writes
-# still MERGE on uid: the driver retries a transaction whose commit it could not
-# confirm, and a retried CREATE would write the batch twice (seen once on a 1M sync).
+# A full sync writes into a database emptied of kglink nodes, so the first attempt of
+# each batch CREATEs. The driver calls a transaction function again when an attempt
+# fails with an error it deems retryable, and documents that the function must therefore
+# be idempotent: the batch may already be in the database. (A 1M sync once failed with
+# ConstraintError on a duplicate AddressRecord uid, put down to a retried CREATE.) So a
+# retry MERGEs on uid instead. MERGE is not used every time because it costs: a
+# relationship MERGE between dense nodes scans their relationships (at 100k, MERGE took
+# about 1.6 times the server CPU of CREATE for relationships), and only retries, which
+# are rare, should pay for it.
+#
+# Relationships find their ends through the uid uniqueness constraints. Returning
+# element ids from the node writes and matching on those instead costs Neo4j about the
+# same, and the client twice as much plus a dict of every node (measured at 100k).
 def _node_create(label: str) -> str:
-    return (f"UNWIND $rows AS row MERGE (n:{schema.check_label(label)} {{uid: row.uid}}) SET n = row "
-            "RETURN row.uid AS uid, elementId(n) AS id")
+    return f"UNWIND $rows AS row CREATE (n:{schema.check_label(label)}) SET n = row RETURN count(*)"
 
 
 def _rel_create(rel_type: str, start: str, end: str) -> str:
     rel_type = schema.check_type(rel_type, start, end)
-    return (f"UNWIND $rows AS row MATCH (a:{start}) WHERE elementId(a) = row.start "
-            f"MATCH (b:{end}) WHERE elementId(b) = row.end "
-            f"MERGE (a)-[r:{rel_type} {{uid: row.props.uid}}]->(b) "
+    return (f"UNWIND $rows AS row MATCH (a:{start} {{uid: row.start}}) "
+            f"MATCH (b:{end} {{uid: row.end}}) CREATE (a)-[r:{rel_type}]->(b) "
             "SET r = row.props RETURN count(*)")
 
 
-def _run_write_pairs(s: neo4j.Session, query: str, **params: Any) -> list[tuple[Any, Any]]:
-    """One managed write transaction returning two columns per row."""
-    def work(tx: neo4j.ManagedTransaction) -> list[tuple[Any, Any]]:
-        return [(r[0], r[1]) for r in tx.run(query, params)]
-    return s.execute_write(work)
+class _Rows(list[Any]):
+    """A batch of rows with a short repr. The driver formats every query's parameters
+    for its debug log even when debug logging is off (neo4j 6.4, `Bolt5x5.run`), which
+    for a batch of thousands of rows costs about as much as packing them."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"
+
+
+class _Batch:
+    """The transaction function of one batch, passed as `$rows` (or another name): the
+    query `first` on the first call, `retry` on any later call for the same batch (the
+    driver retrying). Returns the query's count."""
+
+    def __init__(self, first: str, retry: str, rows: list[Any], name: str = "rows") -> None:
+        self.first, self.retry, self.calls = first, retry, 0
+        self.rows = _Rows(rows)
+        self.params = {name: self.rows}
+
+    def __call__(self, tx: neo4j.ManagedTransaction) -> int:
+        self.calls += 1
+        query = self.first if self.calls == 1 else self.retry
+        return int(tx.run(query, self.params).single(strict=True)[0])
+
+    def release(self) -> None:
+        """Let go of the rows once the batch is done. The driver keeps each query's
+        parameters in reference cycles (result, summary), which only Python's garbage
+        collector frees, and a sync pauses it: without this, a sync held every row it
+        sent until it ended (about 400 MB more at 100k persons)."""
+        self.rows.clear()
+
+
+def _write(s: neo4j.Session, batch: _Batch) -> int:
+    """Every batch of a sync is written here: one managed transaction, which the driver
+    retries on transient errors."""
+    try:
+        return s.execute_write(batch)
+    finally:
+        batch.release()
+
+
+def node_batch(label: str, rows: list[dict[str, Any]], *, create: bool) -> _Batch:
+    """Writes one batch of nodes: CREATE first when `create` (full sync), else MERGE."""
+    merge = _node_merge(label)
+    return _Batch(_node_create(label) if create else merge, merge, rows)
+
+
+def rel_row(rel: GraphRel) -> dict[str, Any]:
+    """The row rel_batch takes for a relationship."""
+    return {"uid": rel.uid, "start": rel.start, "end": rel.end, "props": rel.props}
+
+
+def rel_batch(key: tuple[str, str, str], rows: list[dict[str, Any]], *, create: bool) -> _Batch:
+    """Writes one batch of relationships (rows of uid, start and end uid, props): CREATE
+    first when `create` (full sync), else MERGE. Returns how many found both ends."""
+    merge = _rel_merge(*key)
+    return _Batch(_rel_create(*key) if create else merge, merge, rows)
 
 
 def _node_delete(label: str) -> str:
@@ -147,7 +214,7 @@ def _wipe(s: neo4j.Session, batch: int) -> None:
 
 # ---- writing ----------------------------------------------------------------------------
 
-Job = Callable[[neo4j.Session], None]
+Job = Callable[[neo4j.Session], object]
 
 
 class _Pipeline:
@@ -159,16 +226,20 @@ class _Pipeline:
         self.session = s
         self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        self.busy = 0.0        # seconds the thread spent writing
+        self.waited = 0.0      # seconds the caller spent waiting for it
         self.thread = threading.Thread(target=self._work, name="kglink-neo4j-writer", daemon=True)
         self.thread.start()
 
     def _work(self) -> None:
         while (job := self.jobs.get()) is not None:
             if self.error is None:
+                t0 = perf_counter()
                 try:
                     job(self.session)
                 except BaseException as e:   # handed to the caller, which re-raises it
                     self.error = e
+                self.busy += perf_counter() - t0
 
     def _raise(self) -> None:
         if self.error is not None:
@@ -176,14 +247,18 @@ class _Pipeline:
 
     def submit(self, job: Job) -> None:
         self._raise()
+        t0 = perf_counter()
         self.jobs.put(job)
+        self.waited += perf_counter() - t0
 
     def close(self, *, cancel: bool = False) -> None:
         """Wait for the queued writes (or with `cancel`, drop them) and stop the thread."""
         if cancel and self.error is None:
             self.error = _Cancelled()
+        t0 = perf_counter()
         self.jobs.put(None)
         self.thread.join()
+        self.waited += perf_counter() - t0
         if not cancel:
             self._raise()
 
@@ -192,10 +267,8 @@ class _Cancelled(Exception):
     """The caller failed; queued writes are dropped."""
 
 
-def _job(query: str, **params: Any) -> Job:
-    def run(s: neo4j.Session) -> None:
-        _run_write(s, query, **params)
-    return run
+def _job(batch: _Batch) -> Job:
+    return lambda s: _write(s, batch)
 
 
 class _Writer:
@@ -206,7 +279,6 @@ class _Writer:
         self.begin: Job | None = begin
         self.nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-        self.ids: dict[str, str] = {}      # uid -> element id of the nodes a full sync created
 
     @property
     def wrote(self) -> bool:
@@ -229,40 +301,28 @@ class _Writer:
             if self.nodes:                  # relationships need every node written first
                 self.flush_nodes()
             key = (item.type, item.start_label, item.end_label)
-            self.rels[key].append({"uid": item.uid, "start": item.start, "end": item.end,
-                                   "props": item.props})
+            self.rels[key].append(rel_row(item))
             if len(self.rels[key]) >= self.batch:
                 self._flush_rels(key)
 
     def _flush_nodes(self, label: str) -> None:
-        rows = self.nodes.pop(label)
+        batch = node_batch(label, self.nodes.pop(label), create=self.create)
         self.start()
-        if not self.create:
-            self.pipe.submit(_job(_node_write(label), rows=rows))
-            return
-        query, ids = _node_create(label), self.ids
-
-        def job(s: neo4j.Session) -> None:
-            ids.update(_run_write_pairs(s, query, rows=rows))
-        self.pipe.submit(job)
+        self.pipe.submit(_job(batch))
 
     def flush_nodes(self) -> None:
         for label in list(self.nodes):
             self._flush_nodes(label)
 
     def _flush_rels(self, key: tuple[str, str, str]) -> None:
-        rows = self.rels.pop(key)
-        query = _rel_create(*key) if self.create else _rel_write(*key)
-        ids = self.ids
+        batch = rel_batch(key, self.rels.pop(key), create=self.create)
+        size = len(batch.rows)
 
         def job(s: neo4j.Session) -> None:
-            if self.create:       # runs after every node job: the ids are all there
-                for row in rows:
-                    row["start"], row["end"] = ids.get(row["start"]), ids.get(row["end"])
-            written = _run_write(s, query, rows=rows)
-            if written != len(rows):
+            written = _write(s, batch)
+            if written != size:
                 raise Neo4jStoreError(
-                    f"{len(rows) - written} {key[0]} relationships found no end node; the graph "
+                    f"{size - written} {key[0]} relationships found no end node; the graph "
                     "in Neo4j is incomplete. Run the sync again (it will rewrite everything)")
         self.start()
         self.pipe.submit(job)
@@ -283,7 +343,7 @@ class _Writer:
             query = _rel_delete(kind) if is_rel else _node_delete(kind)
             for i in range(0, len(uids), self.batch):
                 chunk = uids[i:i + self.batch]
-                self.pipe.submit(_job(query, uids=chunk))
+                self.pipe.submit(_job(_Batch(query, query, chunk, name="uids")))   # idempotent
             counts[is_rel] += len(uids)
         return counts[False], counts[True]
 
@@ -297,7 +357,30 @@ def sync(ws: Workspace, settings: Neo4jSettings | None = None, *,
     When the database is complete and was last synced from this workspace in its present
     state, nothing can differ and nothing is built; `verify` builds and compares anyway.
     """
-    settings = settings or Neo4jSettings.from_env()
+    with _gc_paused():
+        return _sync(ws, settings or Neo4jSettings.from_env(), verify)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (for the whole process) during a sync.
+
+    A sync keeps millions of objects alive until it ends (the hashes to record, the
+    previous sync's items), and every full collection walks all of them: at 100k persons
+    the collector took about a third of the CPU of building and hashing the graph. What
+    a sync leaves for the collector is little (a few driver objects per batch), and it
+    runs again afterwards, also after an error.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sync(ws: Workspace, settings: Neo4jSettings, verify: bool) -> SyncReport:
     t0 = perf_counter()
     ensure_schema(settings)
     target = settings.target
@@ -333,6 +416,7 @@ def sync(ws: Workspace, settings: Neo4jSettings | None = None, *,
             pipe.close(cancel=True)            # the state node still says in_progress
             raise
         pipe.close()
+        report.write_seconds, report.waited_seconds = pipe.busy, pipe.waited
         token = report.state_token
         done = {"state_token": token, "graph_version": schema.VERSION,
                 "nodes": report.nodes, "relationships": report.relationships}
@@ -343,8 +427,10 @@ def sync(ws: Workspace, settings: Neo4jSettings | None = None, *,
             sync_id = local.sync_id
             if any(remote is None or remote.get(k) != v for k, v in done.items()):
                 _set_state(s, **done)
+    t1 = perf_counter()
     sync_state.record(ws, target, TargetState(sync_id, token), full=full,
                       upserts=upserts, deletes=previous)
+    report.record_seconds = perf_counter() - t1
     report.seconds = perf_counter() - t0
     return report
 
