@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--county", type=Path, default=None, help="reuse a generated county here")
     ap.add_argument("--workspace", type=Path, default=None, help="reuse a loaded workspace here")
     ap.add_argument("--link", action="store_true", help="run linkage before syncing")
-    ap.add_argument("--batch-size", type=int, default=10_000)
+    ap.add_argument("--batch-size", type=int, default=None, help="rows per write transaction (default: Neo4jSettings.batch_size)")
     ap.add_argument("--merges", type=int, default=200, help="record pairs merged for the incremental resync")
     ap.add_argument("--skip-embedded", action="store_true")
     args = ap.parse_args()
@@ -87,6 +87,10 @@ def main() -> None:
         say(f"full sync: {full.seconds:.1f} s; {full.nodes / full.seconds:,.0f} nodes/s, "
             f"{full.relationships / full.seconds:,.0f} relationships/s, "
             f"{(full.nodes + full.relationships) / full.seconds:,.0f} items/s")
+        say(f"  of which: Neo4j writing {full.write_seconds:.1f} s (in the background), "
+            f"waiting for Neo4j {full.waited_seconds:.1f} s, recording in the workspace "
+            f"{full.record_seconds:.1f} s; building the graph about "
+            f"{full.seconds - full.waited_seconds - full.record_seconds:.1f} s")
         again = sync(ws, settings)
         verified = sync(ws, settings, verify=True)
         say(f"resync, nothing changed: {again.seconds:.2f} s (state token unchanged, nothing "

@@ -41,7 +41,10 @@ class Neo4jSettings(BaseModel):
     user: str = "neo4j"
     password: SecretStr | None = None
     database: str = "neo4j"
-    batch_size: int = Field(default=10_000, ge=1)
+    # Rows per write transaction. A full sync at 100k took about a fifth less Neo4j CPU
+    # with 2,000-5,000 than with 10,000 (less garbage and sorting per transaction);
+    # 1,000 was slower again (more round trips).
+    batch_size: int = Field(default=5_000, ge=1)
     connection_timeout: float = Field(default=10.0, gt=0)   # seconds
     retry_time: float = Field(default=30.0, ge=0)          # seconds of retrying transient errors
 
