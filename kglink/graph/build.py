@@ -120,9 +120,11 @@ def _by_confidence(members: list[_Member]) -> list[_Member]:
 
 def _most_common(members: list[_Member], field_name: str) -> Any:
     """The value most members agree on; ties go to the most confident member."""
-    values = [m.data.get(field_name) for m in members if m.data.get(field_name) is not None]
+    values = [v for m in members if (v := m.data.get(field_name)) is not None]
     if not values:
         return None
+    if values.count(values[0]) == len(values):   # one member, or all agree: no Counter
+        return values[0]
     counts = Counter(values)
     best = max(counts.values())
     return next(v for v in values if counts[v] == best)
