@@ -21,7 +21,11 @@ import org.neo4j.io.ByteUnit;
  * Minimal development launcher for an embedded Neo4j Community DBMS with a Bolt
  * connector on 127.0.0.1. Started and stopped by scripts/neo4j-local.
  *
- * <p>Arguments: {@code --home DIR --port N --pagecache SIZE --auth true|false}.
+ * <p>Arguments: {@code --home DIR --port N --pagecache SIZE --auth true|false
+ * --tx-log-retention POLICY}. The retention policy is Neo4j's
+ * {@code db.tx_log.rotation.retention_policy} (default here "2 files": a development or
+ * benchmark server needs no transaction logs for backup or recovery beyond the last
+ * checkpoint, and repeated 1M-person syncs once left 37 GB of them).
  * The password is read from the environment variable KGLINK_NEO4J_PASSWORD
  * (never from the command line, so it does not show up in {@code ps}).
  *
@@ -41,10 +45,12 @@ public final class Neo4jLocal {
         int port = Integer.parseInt(opts.getOrDefault("port", "7687"));
         String pageCache = opts.getOrDefault("pagecache", "1g");
         boolean auth = Boolean.parseBoolean(opts.getOrDefault("auth", "true"));
+        String txLogRetention = opts.getOrDefault("tx-log-retention", "2 files");
         String password = System.getenv().getOrDefault("KGLINK_NEO4J_PASSWORD", "kglink-dev-password");
 
         log("starting Neo4j embedded: home=" + home + " bolt=127.0.0.1:" + port
-                + " auth=" + auth + " pagecache=" + pageCache);
+                + " auth=" + auth + " pagecache=" + pageCache
+                + " tx-log-retention=" + txLogRetention);
 
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
@@ -60,6 +66,7 @@ public final class Neo4jLocal {
                 .setConfig(BoltConnectorInternalSettings.thread_pool_shutdown_wait_time, Duration.ofSeconds(1))
                 .setConfig(BoltConnectorInternalSettings.connection_shutdown_wait_time, Duration.ofSeconds(1))
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.parse(pageCache))
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, txLogRetention)
                 .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
