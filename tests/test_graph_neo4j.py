@@ -86,10 +86,11 @@ def test_sync_creates_the_declared_constraints_and_indexes(neo4j_db: Neo4jSettin
     unique = {(r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows if r["type"] == "UNIQUENESS"}
     for label in schema.LABELS:
         assert (label, ("uid",)) in unique
-    rows = read_query("SHOW INDEXES YIELD name, labelsOrTypes, properties "
+    rows = read_query("SHOW INDEXES YIELD name, labelsOrTypes, properties, state "
                       "WHERE labelsOrTypes IS NOT NULL", settings=neo4j_db, require_complete=False)
     indexes = {(r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows}
     assert "kglink_idx_person_obsolete" not in {r["name"] for r in rows}
+    assert {r["state"] for r in rows} == {"ONLINE"}    # a full sync waits for the ones it built
     for label, spec in schema.NODES.items():
         for props in spec.indexes:
             assert (label, props) in indexes
@@ -202,6 +203,32 @@ def test_an_interrupted_sync_is_marked_and_the_next_one_repairs_it(
     report = sync(ws, neo4j_db)
     assert report.full
     assert neo4j_dump(neo4j_db) == embedded_dump(embedded.load_graph(ws))
+
+
+def _index_names(settings: Neo4jSettings) -> set[str]:
+    rows = read_query("SHOW INDEXES YIELD name, state WHERE state = 'ONLINE'",
+                      settings=settings, require_complete=False)
+    return {r["name"] for r in rows}
+
+
+@pytest.mark.neo4j
+def test_a_full_sync_cut_short_leaves_its_indexes_to_the_next_sync(
+        neo4j_db: Neo4jSettings, ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = set(schema.index_statements())
+    real = neo4j_store._write
+
+    def dies_at_once(*args: Any, **kwargs: Any) -> int:
+        raise KeyboardInterrupt
+    monkeypatch.setattr(neo4j_store, "_write", dies_at_once)
+    with pytest.raises(KeyboardInterrupt):
+        sync(ws, neo4j_db)        # a full sync: it dropped the secondary indexes first
+    monkeypatch.setattr(neo4j_store, "_write", real)
+    assert not declared & _index_names(neo4j_db)
+    assert sync(ws, neo4j_db).full
+    assert declared <= _index_names(neo4j_db)
+    link(ws)
+    assert not sync(ws, neo4j_db).full
+    assert declared <= _index_names(neo4j_db)
 
 
 @pytest.mark.neo4j
