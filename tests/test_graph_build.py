@@ -47,8 +47,34 @@ def test_every_label_gets_a_uid_constraint_and_every_type_a_uid_index() -> None:
     for rel_type in schema.TYPES:
         assert f"FOR ()-[r:{rel_type}]-() ON (r.uid)" in ddl
     assert "FOR (n:PersonRecord) ON (n.agency, n.record_id)" in ddl
+    assert "FOR ()-[r:INVOLVED_IN]-() ON (r.role, r.child_at_event)" in ddl
     assert all(schema.is_own_schema_name(n) for n in
                schema.constraint_statements() | schema.index_statements())
+
+
+@pytest.mark.parametrize(("dob", "day", "child"), [
+    ("2008-05-01", "2026-04-30", True),            # the day before the 18th birthday
+    ("2008-05-01", "2026-05-01T00:00:00", False),  # on it, at any time of day
+    ("2008-05-01", "2026-05-01", False),
+    ("2006-02-28", "2024-02-29", False),           # 29 Feb: 18 years before is the 28th
+    ("2006-03-01", "2024-02-29T12:00", True),
+    ("2020-01-01", "2019-01-01", True),            # not yet born: still "under 18"
+    (None, "2026-01-01", False),                   # unknown date of birth: not a child
+])
+def test_child_on_the_day(dob: str | None, day: str, child: bool) -> None:
+    assert schema.child_on(dob, day) is child
+
+
+def test_involved_in_says_whether_the_person_was_a_child_that_day(ws: Workspace) -> None:
+    link(ws)
+    nodes, rels = build_graph(ws)
+    props = {n.uid: n.props for n in nodes}
+    involved = [r for r in rels if r.type == "INVOLVED_IN"]
+    assert involved
+    for r in involved:
+        expected = schema.child_on(props[r.start].get("dob"), props[r.end]["occurred_at"])
+        assert r.props["child_at_event"] is expected
+    assert {r.props["child_at_event"] for r in involved} == {True, False}
 
 
 def test_unknown_labels_and_types_are_refused() -> None:

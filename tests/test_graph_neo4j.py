@@ -94,8 +94,10 @@ def test_sync_creates_the_declared_constraints_and_indexes(neo4j_db: Neo4jSettin
     for label, spec in schema.NODES.items():
         for props in spec.indexes:
             assert (label, props) in indexes
-    for rel_type in schema.TYPES:
+    for rel_type, rspec in schema.RELATIONSHIPS.items():
         assert (rel_type, ("uid",)) in indexes
+        for props in rspec.indexes:
+            assert (rel_type, props) in indexes
 
 
 # ---- sync ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every person here is synthetic.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,10 @@ def test_neo4j_gives_the_same_findings(neo4j_db: Any, tmp_path: Path) -> None:
     _decide_cedar_road_is_one_place(ws)
     sync(ws, neo4j_db)
     assert dump(run_neo4j(ws, neo4j_db, NAMES)) == dump(run_embedded(ws, NAMES))
+    # An earlier reference date: people who were children then but adults at a later event
+    # count too (Cypher looks for them apart from the stored child_at_event).
+    for day in (date(2000, 1, 1), date(2025, 3, 1)):
+        embedded = run_embedded(ws, NAMES, reference=day)
+        assert dump(run_neo4j(ws, neo4j_db, NAMES, reference=day)) == dump(embedded)
+    adult_then = {f.events[0].record_id for f in run_embedded(ws, ["missing-ppn"], reference=date(2000, 1, 1))}
+    assert {"DA_OLD", "DA_HIT"} <= adult_then       # Anna Ashdown, born 1985: a child in 2000

@@ -175,7 +175,8 @@ class _Context:
     def __init__(self, ws: Workspace) -> None:
         self.people: dict[str, Membership] = entity_map(ws, "person")
         self.addresses: dict[str, Membership] = entity_map(ws, "address")
-        self.events: set[str] = set()
+        self.events: dict[str, str] = {}     # event uid -> occurred_at
+        self.dob: dict[str, str | None] = {}  # person entity uid -> its date of birth
         # (record uid, entity uid, probability, agency, source, load id)
         self.resolved: list[tuple[str, str, float, str, str, int]] = []
         self.flags: list[tuple[str, _Row, str]] = []   # (flag uid, row, person source key)
@@ -199,15 +200,18 @@ def _record_and_entity_nodes(ws: Workspace, ctx: _Context, kind: str) -> Iterato
         ctx.resolved.append((uid, m.entity_id, m.probability, row.agency, sk, row.load_id))
     make = _person_entity if kind == "person" else _address_entity
     for eid in sorted(groups):
-        yield make(eid, groups[eid])
+        node = make(eid, groups[eid])
+        if kind == "person":
+            ctx.dob[eid] = node.props.get("dob")
+        yield node
 
 
 def _event_nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
     for row in _rows(ws, "event"):
         sk = source_key(row.agency, row.key)
         uid = record_uid("Event", sk)
-        ctx.events.add(uid)
         d = row.data
+        ctx.events[uid] = d["occurred_at"]
         attrs = d.get("attributes") or {}
         props = _provenance(uid, row, sk) | {
             "id": sk, "record_id": row.key, "source_file": row.source_file,
@@ -285,8 +289,10 @@ def _link_rels(ws: Workspace, ctx: _Context, stats: BuildStats) -> Iterator[Grap
         if pk not in ctx.people or ev not in ctx.events:
             stats.dangling["event_person"] += 1
             continue
-        yield _rel("INVOLVED_IN", ctx.people[pk].entity_id, ev, "Person", "Event",
-                   _link_props(row, role=d["role"], start_record=pk))
+        eid = ctx.people[pk].entity_id
+        yield _rel("INVOLVED_IN", eid, ev, "Person", "Event",
+                   _link_props(row, role=d["role"], start_record=pk,
+                               child_at_event=schema.child_on(ctx.dob[eid], ctx.events[ev])))
     for row in _rows(ws, "event_address"):
         d = row.data
         ak, ev = source_key(row.agency, d["address_id"]), record_uid(

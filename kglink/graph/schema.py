@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from kglink import vocab
 
@@ -24,7 +25,25 @@ PROVENANCE = ("uid", "agency", "source", "load_id")
 SYNC_LABEL = "KglinkSync"   # the sync state node in Neo4j; not part of the graph
 
 # Bump when the builder's output changes for the same workspace: stored graphs are rebuilt.
-VERSION = 1
+VERSION = 2    # 2: INVOLVED_IN.child_at_event
+
+ADULT_AGE = 18
+
+
+def years_before(day: str, years: int) -> str:
+    """The ISO date `years` before `day` (ISO date or datetime; a 29 February goes to the
+    28th). Cypher: `toString(date(left(day, 10)) - duration({years: n}))`."""
+    d = date.fromisoformat(day[:10])
+    try:
+        return d.replace(year=d.year - years).isoformat()
+    except ValueError:
+        return d.replace(year=d.year - years, day=28).isoformat()
+
+
+def child_on(dob: str | None, day: str) -> bool:
+    """Under 18 on that day, by an ISO date of birth (unknown: not a child). Cypher:
+    `dob > toString(date(left(day, 10)) - duration({years: 18}))`."""
+    return dob is not None and dob > years_before(day, ADULT_AGE)
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,7 @@ class RelSpec:
     description: str
     endpoints: tuple[tuple[str, str], ...]   # allowed (start label, end label)
     properties: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def all_properties(self) -> tuple[str, ...]:
@@ -126,8 +146,12 @@ RELATIONSHIPS: dict[str, RelSpec] = {s.type: s for s in (
                  else " (no direction: match either way)"),
               (("Person", "Person"),), _PERSON_LINK)
       for r, t in PERSON_RELATION_TYPES.items()),
+    # child_at_event: the person (by the entity's date of birth) was under 18 on the day
+    # of the event (child_on). Derived, so that "children in events" starts from an index
+    # instead of every event's people.
     RelSpec("INVOLVED_IN", "event_people.csv: a person took part in an event",
-            (("Person", "Event"),), ("role", "start_record", "first_load")),
+            (("Person", "Event"),), ("role", "start_record", "first_load", "child_at_event"),
+            (("role", "child_at_event"),)),
     RelSpec("OCCURRED_AT", "event_addresses.csv: where an event happened",
             (("Event", "Address"),), ("role", "end_record", "first_load")),
     RelSpec("HAS_FLAG", "flags.csv: a marker on a person",
@@ -190,10 +214,15 @@ def index_statements() -> dict[str, str]:
             name = _index_name("idx", label, props)
             cols = ", ".join(f"n.{_ident(p)}" for p in props)
             out[name] = f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{_ident(label)}) ON ({cols})"
-    for rel_type in sorted(RELATIONSHIPS):
+    for rel_type, rspec in sorted(RELATIONSHIPS.items()):
         name = f"kglink_ruid_{rel_type.lower()}"
         out[name] = (f"CREATE INDEX {name} IF NOT EXISTS "
                      f"FOR ()-[r:{_ident(rel_type)}]-() ON (r.uid)")
+        for props in rspec.indexes:
+            name = _index_name("ridx", rel_type, props)
+            cols = ", ".join(f"r.{_ident(p)}" for p in props)
+            out[name] = (f"CREATE INDEX {name} IF NOT EXISTS "
+                         f"FOR ()-[r:{_ident(rel_type)}]-() ON ({cols})")
     return out
 
 
@@ -226,6 +255,10 @@ def _check_declaration() -> None:
             _ident(p)
         if TYPE_ATTR in rspec.all_properties:
             raise SchemaError(f"{rspec.type} declares {TYPE_ATTR!r}, the networkx type attribute")
+        for props in rspec.indexes:
+            missing = set(props) - set(rspec.all_properties)
+            if missing:
+                raise SchemaError(f"{rspec.type} indexes undeclared {sorted(missing)}")
         for start, end in rspec.endpoints:
             check_label(start)
             check_label(end)

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from kglink.graph import schema
+
 Row = dict[str, Any]
 
 
@@ -37,12 +39,7 @@ class QueryContext:
     @property
     def child_born_after(self) -> str:
         """ISO date: a person born after this is under 18 on the reference date."""
-        d = self.reference_date
-        try:
-            cutoff = d.replace(year=d.year - 18)
-        except ValueError:          # 29 February
-            cutoff = d.replace(year=d.year - 18, day=28)
-        return cutoff.isoformat()
+        return schema.years_before(self.reference_date.isoformat(), schema.ADULT_AGE)
 
     def days_before(self, days: int) -> str:
         return (self.reference_date - timedelta(days=days)).isoformat()

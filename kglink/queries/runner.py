@@ -26,11 +26,13 @@ def _params(mod: ModuleType, overrides: dict[str, Any] | None) -> Any:
 
 
 def run_embedded(ws: Workspace, names: list[str] | None = None,
-                 params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+                 params: dict[str, dict[str, Any]] | None = None,
+                 reference: date | None = None) -> list[Finding]:
+    """`reference`: the day "current" and "child" are judged on (default: reference_date)."""
     from kglink.graph.embedded import load_graph
     from kglink.queries.view import View
 
-    ctx = QueryContext(reference_date(ws))
+    ctx = QueryContext(reference or reference_date(ws))
     return run_on_view(View(load_graph(ws), ctx), ctx, names, params)
 
 
@@ -46,10 +48,11 @@ def run_on_view(view: Any, ctx: QueryContext, names: list[str] | None = None,
 
 
 def run_neo4j(ws: Workspace, settings: Any = None, names: list[str] | None = None,
-              params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+              params: dict[str, dict[str, Any]] | None = None,
+              reference: date | None = None) -> list[Finding]:
     from kglink.graph.neo4j_store import read_query
 
-    ctx = QueryContext(reference_date(ws))
+    ctx = QueryContext(reference or reference_date(ws))
     out: list[Finding] = []
 
     def lookup(uids: set[str]) -> dict[str, dict[str, Any]]:

@@ -60,8 +60,7 @@ class View:
     def is_child_on(self, uid: str, day: str) -> bool:
         """Under 18 on that day (ISO date or datetime). Cypher:
         `p.dob > toString(date(left(day, 10)) - duration({years: 18}))`."""
-        dob = self.props(uid).get("dob")
-        return dob is not None and dob > years_before(day, 18)
+        return schema.child_on(self.props(uid).get("dob"), day)
 
     def flags(self, uid: str, flag: str, *, current_only: bool = True) -> list[dict[str, Any]]:
         out = []
@@ -144,13 +143,3 @@ def seconds_between(start: str, end: str) -> int:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)) // timedelta(seconds=1)
 
 
-def years_before(day: str, years: int) -> str:
-    """The ISO date `years` before `day` (a 29 February goes to the 28th).
-
-    Cypher: `toString(date(day) - duration({years: n}))`.
-    """
-    d = date.fromisoformat(day[:10])
-    try:
-        return d.replace(year=d.year - years).isoformat()
-    except ValueError:
-        return d.replace(year=d.year - years, day=28).isoformat()
