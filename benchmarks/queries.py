@@ -60,7 +60,9 @@ def main() -> None:
         print(f"command: {command_line()}")
         print(f"person records: {person_records(cdir)}; graph: {g.number_of_nodes()} nodes, "
               f"{g.number_of_edges()} relationships; embedded graph load {load_s:.1f} s; "
-              f"Neo4j sync {sync_s:.1f} s ({'full' if rep.full else 'incremental'})")
+              f"Neo4j sync {sync_s:.1f} s ({'full' if rep.full else 'incremental'}; "
+              f"{rep.nodes_written:,} nodes and {rep.relationships_written:,} relationships "
+              f"written, indexes built afterwards {rep.index_seconds:.1f} s)")
         print(f"{'query':34} {'embedded s':>10} {'neo4j s':>8} {'findings':>9}")
         worst = 0.0
         for name, mod in sorted(registry.QUERIES.items()):
