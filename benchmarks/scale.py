@@ -75,19 +75,25 @@ def main() -> None:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         persons = person_records(cdir)
         ws = open_workspace(args.workspace or Path(tmp) / "ws")
+        loaded = ws.conn.execute("SELECT 1 FROM loads").fetchone() is not None
         t0 = time.perf_counter()
-        load_extracts(ws, extract_dirs(cdir))
+        if not loaded:
+            load_extracts(ws, extract_dirs(cdir))
         t_load = time.perf_counter() - t0
         t1 = time.perf_counter()
-        report = link(ws)
+        # A workspace loaded before is linked again from scratch (model retrained): the
+        # same work as the first link, without loading the county again.
+        report = link(ws, full=loaded, retrain=loaded)
         t_link = time.perf_counter() - t1
         rows = all_memberships(ws)
         print(f"command: {command_line()}")
-        print(f"person records: {persons}; load {t_load:.1f} s; link {t_link:.1f} s; "
-              f"peak memory {peak_rss_mb():,.0f} MB")
+        print(f"person records: {persons}; load {t_load:.1f} s{' (loaded before)' if loaded else ''}; "
+              f"link {t_link:.1f} s; peak memory {peak_rss_mb():,.0f} MB")
+        print(f"  preparing the tables: {t_link - sum(k.seconds for k in report.kinds):.1f} s")
         for k in report.kinds:
             print(f"  {k.kind}: {k.records} records, {k.candidate_pairs} pairs compared, {k.links} links, "
                   f"{k.review} in review, {k.entities} entities, {k.seconds:.1f} s")
+            print("    " + ", ".join(f"{stage} {sec:.1f} s" for stage, sec in k.stages.items()))
         for kind in ("person", "address"):
             truth, pred = truth_pairs(cdir, kind), predicted_pairs(rows, kind)
             p, r, f = prf(pred, truth)

@@ -172,6 +172,32 @@ def test_candidate_pairs_are_unique_ordered_and_independent_of_input_order(rows)
     assert back == set(zip(left.tolist(), right.tolist()))
 
 
+_VALUES = st.lists(st.sampled_from(["A", "B", "C"]), max_size=3, unique=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_VALUES, _VALUES, st.sampled_from(["1980", "1981", ""])), min_size=1, max_size=30),
+       st.integers(min_value=2, max_value=6))
+def test_blocks_are_the_records_sharing_a_value_of_every_key(rows, max_block) -> None:  # type: ignore[no-untyped-def]
+    """Against the definition: a block is every record having one combination of values of
+    the rule's keys, each key possibly multi-valued (several blocks per record)."""
+    t = Table("person", [f"t:{i:03d}" for i in range(len(rows))])
+    t.multi["postcode"] = [pcs for pcs, _, _ in rows]
+    t.multi["address_entity"] = [ads for _, ads, _ in rows]
+    t.cols["dob"] = _obj([d for _, _, d in rows])
+    rule = BlockingRule(name="r", keys=("postcode", "address_entity", "dob"))
+    expected: dict[tuple[str, str, str], set[int]] = {}
+    for i, (pcs, ads, d) in enumerate(rows):
+        for combo in ((p, a, d) for p in pcs for a in ads if d):
+            expected.setdefault(combo, set()).add(i)
+    s = person_settings().model_copy(update={"max_block_size": max_block, "blocking_rules": (rule,)})
+    rc, b = count_rule(t, rule, s)
+    got = sorted(sorted(b.rec[st_:st_ + n].tolist()) for st_, n in zip(b.starts, b.sizes))
+    assert got == sorted(sorted(m) for m in expected.values() if 1 < len(m) <= max_block)
+    big = [m for m in expected.values() if len(m) > max_block]
+    assert (rc.oversized_blocks, rc.records_in_oversized) == (len(big), sum(map(len, big)))
+
+
 def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
     t = _people([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", "")])
     conflict = cl.conflict_for(t, person_settings())

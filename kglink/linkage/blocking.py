@@ -6,7 +6,6 @@ pairs would exceed `max_pairs_per_rule` is refused, and blocks larger than
 """
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -103,23 +102,51 @@ def key_values(table: Table, name: str) -> Values:
     return cache[name]
 
 
+@dataclass
+class _Exploded:
+    """A key's values as flat arrays: entry e says record rec[e] has value code[e]."""
+    rec: IntArr
+    code: IntArr
+    n_codes: int
+
+
+def _exploded(table: Table, name: str) -> _Exploded:
+    """A key's (record, value code) entries, computed once per table."""
+    cache = table.__dict__.setdefault("_key_entries", {})
+    if name not in cache:
+        values = key_values(table, name)
+        codes: dict[str, int] = {}
+        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+        flat = np.fromiter((codes.setdefault(x, len(codes)) for v in values for x in v),
+                           dtype=np.int64, count=int(lengths.sum()))
+        cache[name] = _Exploded(np.repeat(np.arange(len(values), dtype=np.int64), lengths), flat, len(codes))
+    return cache[name]
+
+
+def _combine(a: _Exploded, b: _Exploded, n: int) -> _Exploded:
+    """Every combination of a record's values of two keys (a record with 2 values of one
+    and 3 of the other has 6 entries), each combination one dense code."""
+    b_order = np.argsort(b.rec, kind="stable")
+    b_rec, b_code = b.rec[b_order], b.code[b_order]
+    b_count = np.bincount(b_rec, minlength=n)
+    b_start = np.cumsum(b_count) - b_count
+    reps = b_count[a.rec]
+    a_idx = np.repeat(np.arange(len(a.rec)), reps)
+    within = np.arange(len(a_idx)) - np.repeat(np.cumsum(reps) - reps, reps)
+    b_idx = b_start[a.rec[a_idx]] + within
+    pair = a.code[a_idx] * np.int64(b.n_codes) + b_code[b_idx]
+    uniq, dense = np.unique(pair, return_inverse=True)
+    return _Exploded(a.rec[a_idx], dense.astype(np.int64), len(uniq))
+
+
 def _blocks(table: Table, rule: BlockingRule, max_block: int) -> tuple[_Blocks, int, int]:
-    per_key = [key_values(table, k) for k in rule.keys]
-    codes: dict[str, int] = {}
-    recs: list[int] = []
-    keyc: list[int] = []
-    for i in range(table.n):
-        vals = [per_key[k][i] for k in range(len(per_key))]
-        if any(not v for v in vals):
-            continue
-        for combo in itertools.product(*vals) if len(vals) > 1 else ((v,) for v in vals[0]):
-            s = "\x1d".join(combo)
-            keyc.append(codes.setdefault(s, len(codes)))
-            recs.append(i)
-    rec = np.asarray(recs, dtype=np.int64)
-    key = np.asarray(keyc, dtype=np.int64)
-    order = np.lexsort((rec, key))
-    rec, key = rec[order], key[order]
+    """Records grouped by their values of every key of the rule (a record with several
+    values of a key is in several blocks), vectorised over records."""
+    entries = _exploded(table, rule.keys[0])
+    for k in rule.keys[1:]:
+        entries = _combine(entries, _exploded(table, k), table.n)
+    order = np.lexsort((entries.rec, entries.code))
+    rec, key = entries.rec[order], entries.code[order]
     if len(key) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return _Blocks(rec, empty, empty), 0, 0

@@ -44,6 +44,8 @@ class KindReport:
     multi_record_entities: int
     model_trained: bool
     seconds: float
+    # seconds per stage (blocking, comparing, training, scoring, rules, clustering, saving)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +80,8 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     changed = np.array([not incremental or old_fps.get(k) != f for k, f in zip(table.keys, fps)])
     say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records to (re)link)")
     scored = score_pairs(table, st, saved, only=changed if incremental else None)
+    stages = dict(scored.stages)
+    t_links = time.perf_counter()
     left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
     weight, prob, model_status, reason = scored.weight, scored.prob, scored.status, scored.reason
     trained, model = saved is None, scored.model
@@ -107,6 +111,8 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                 different.add((i, j))
     conflict = cl.conflict_for(table, st)
     say(f"{kind}: clustering")
+    t_cluster = time.perf_counter()
+    stages["links"] = t_cluster - t_links
     roots, refused = cl.cluster(table.n, edges, conflict, different)
     refused_keys = {(table.keys[e.i], table.keys[e.j]) for e in refused}
     members: dict[int, list[int]] = {}
@@ -126,15 +132,18 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                          json.dumps({"levels": None})))
     ms_rows = [(kind, *table.keys[i].split(":", 1), entity_of[roots[i]], best_p.get(i, 1.0))
                for i in range(table.n)]
+    t_save = time.perf_counter()
+    stages["clustering"] = t_save - t_cluster
     save_kind(ws, kind, st, model if trained else None, rows, ms_rows,
               list(zip(table.keys, fps)))
+    stages["saving"] = time.perf_counter() - t_save
     statuses = [r[6] for r in rows]
     sizes = [len(m) for m in members.values()]
     return KindReport(kind, table.n, int(changed.sum()), len(left), counts,
                       statuses.count("link") + statuses.count("same"),
                       statuses.count("review") + statuses.count("unsure") + statuses.count("conflict"),
                       statuses.count("conflict"), len(members), sum(1 for s in sizes if s > 1),
-                      trained, time.perf_counter() - t0)
+                      trained, time.perf_counter() - t0, stages)
 
 
 @dataclass
@@ -149,19 +158,33 @@ class Scored:
     status: np.ndarray
     reason: np.ndarray
     model: Model
+    stages: dict[str, float] = field(default_factory=dict)   # seconds per stage
 
 
 def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
                 only: np.ndarray | None = None) -> Scored:
     """block → compare → (train) → score → evidence rules, for any prepared table."""
+    stages: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        stages[stage] = now - t
+        t = now
     comps = comparisons_for(table.kind, st.comparisons)
     left, right, counts = candidate_pairs(table, st, only=only)
+    lap("blocking")
     gamma = comparison_vectors(table, comps, left, right)
+    lap("comparing")
     if model is None:
         model = train(table, comps, gamma, st)
+    lap("training")
     weight, prob = score(model, table, comps, gamma, left)
+    lap("scoring")
     status, reason = rules.apply(table, st, comps, gamma, prob, left, right)
-    return Scored(left, right, counts, gamma, weight, prob, status, reason, model)
+    lap("rules")
+    return Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
 
 
 def cluster_scored(table: Table, s: Scored, st: LinkageSettings | None = None) -> list[int]:
