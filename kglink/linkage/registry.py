@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kglink.linkage import parallel
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
@@ -303,11 +304,18 @@ def comparisons_for(kind: str, names: tuple[str, ...]) -> list[Comparison]:
 
 
 def comparison_vectors(t: Table, comps: list[Comparison], left: IntArr, right: IntArr,
-                       chunk: int = 2_000_000) -> np.ndarray:
-    """(pairs x comparisons) int8 levels, computed in chunks to bound memory."""
-    out = np.empty((len(left), len(comps)), dtype=np.int8)
-    for s in range(0, len(left), chunk):
+                       chunk: int = 500_000, processes: int | None = None) -> np.ndarray:
+    """(pairs x comparisons) int8 levels, computed in chunks (bounding memory) spread over
+    the cores (kglink.linkage.parallel)."""
+    procs = parallel.workers() if processes is None else processes
+    shape = (len(left), len(comps))
+    out = parallel.shared_array(shape, np.int8) if procs > 1 and len(left) > chunk else np.empty(shape, np.int8)
+    starts = range(0, len(left), chunk)
+
+    def work(i: int) -> None:
+        s = starts[i]
         lo, hi = left[s:s + chunk], right[s:s + chunk]
         for c, comp in enumerate(comps):
             out[s:s + chunk, c] = comp.compute(t, lo, hi)
+    parallel.run_chunks(len(starts), work, procs)
     return out
