@@ -144,14 +144,15 @@ def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
     from kglink.graph.neo4j_store import read_query
 
     g = nx.MultiDiGraph()
-    start = read_query("MATCH (s:Person {uid: $uid}) RETURN properties(s) AS s", {"uid": uid}, neo4j)
+    start = read_query("MATCH (s:Person {uid: $uid}) RETURN properties(s) AS s", {"uid": uid}, neo4j,
+                       plain=True)
     if not start:
         return g
     g.add_node(uid, **({schema.LABEL_ATTR: "Person"} | start[0]["s"]))
     frontier, seen = {uid}, {uid}
     for hop in range(HOPS):        # one query per hop, by uid through the label indexes
         hub = HUB_DEGREE if hop else None         # the child is always stepped from
-        rows = read_query(_HOP, {"ids": sorted(frontier), "hub": hub}, neo4j)
+        rows = read_query(_HOP, {"ids": sorted(frontier), "hub": hub}, neo4j, plain=True)
         found: set[str] = set()
         for r in rows:
             for side, lab in (("a", "al"), ("b", "bl")):
