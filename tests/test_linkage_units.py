@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kglink.linkage import arrays
 from kglink.linkage import cluster as cl
 from kglink.linkage.blocking import _pairs_in_blocks, candidate_pairs, count_rule
 from kglink.linkage.comparisons import (
@@ -14,7 +15,9 @@ from kglink.linkage.comparisons import (
 from kglink.linkage.fields.address import parse_address
 from kglink.linkage.fields.dob import levels as dob_levels
 from kglink.linkage.prepare import Table, _obj
-from kglink.linkage.registry import ADDRESS_COMPARISONS, PERSON_COMPARISONS, code_lists, share_any
+from kglink.linkage.registry import (
+    ADDRESS_COMPARISONS, PERSON_COMPARISONS, code_lists, lists_contain, related_indexes, share_any,
+)
 from kglink.linkage.settings import BlockingRule, LinkageSettings, Thresholds, person_settings
 
 
@@ -241,3 +244,26 @@ def test_settings_round_trip_through_json_and_refuse_bad_thresholds() -> None:
     assert LinkageSettings.model_validate_json(s.model_dump_json()) == s
     with pytest.raises(ValueError, match="review threshold must be below"):
         Thresholds(link=0.5, review=0.9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["t:000", "t:001", "t:002", "t:003", "x:elsewhere"]),
+                         max_size=3, unique=True), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=20))
+def test_related_records_are_found_for_every_pair(related, pairs) -> None:  # type: ignore[no-untyped-def]
+    t = Table("person", [f"t:{i:03d}" for i in range(len(related))])
+    t.multi["related"] = related
+    pairs = [(a, b) for a, b in pairs if a < len(related) and b < len(related)]
+    left = np.array([a for a, _ in pairs], dtype=np.int64)
+    right = np.array([b for _, b in pairs], dtype=np.int64)
+    offsets, vals = related_indexes(t)
+    got = lists_contain(offsets, vals, left, right)
+    assert got.tolist() == [t.keys[b] in related[a] for a, b in pairs]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-5, 40), max_size=60), st.lists(st.integers(-5, 40), max_size=60))
+def test_integer_set_operations_equal_numpy(a, b) -> None:  # type: ignore[no-untyped-def]
+    x, y = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    assert np.array_equal(arrays.sorted_unique(x), np.unique(x))
+    assert np.array_equal(arrays.isin(x, y), np.isin(x, y))

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from kglink.linkage.arrays import sorted_unique
 from kglink.linkage.fields.name import phonetic
 from kglink.linkage.prepare import Table
 from kglink.linkage.settings import BlockingRule, LinkageSettings
@@ -219,7 +220,7 @@ def rule_pairs(table: Table, rule: BlockingRule, settings: LinkageSettings) -> t
         across = side[lo] != side[hi]
         lo, hi = lo[across], hi[across]
     n = np.int64(table.n)
-    codes = np.unique(lo * n + hi)
+    codes = sorted_unique(lo * n + hi)
     return codes // n, codes % n
 
 
@@ -249,5 +250,5 @@ def candidate_pairs(table: Table, settings: LinkageSettings,
     if not codes:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, counts
-    allc = np.unique(np.concatenate(codes))
+    allc = sorted_unique(np.concatenate(codes))
     return allc // n, allc % n, counts

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from kglink.linkage.arrays import isin
 from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import nickname_keys
 from kglink.linkage.prepare import Table
@@ -114,7 +115,7 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     out[init & (out > 3)] = 4
     nick = _nickname_code_pairs(words)
     if len(nick):
-        out[(out > 1) & np.isin(fa * np.int64(len(words)) + fb, nick)] = 1
+        out[(out > 1) & isin(fa * np.int64(len(words)) + fb, nick)] = 1
     multi = np.array([" " in v for v in uniq], dtype=bool)
     for k in np.flatnonzero((out > 1) & (multi[pa] | multi[pb])):
         x, y = uniq[pa[k]], uniq[pb[k]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from kglink.linkage import parallel
+from kglink.linkage.arrays import isin
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
@@ -174,9 +175,33 @@ def share_any(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.
     width = np.int64(vals.max() + 1)
     pl, xl = _explode(offsets, left)
     pr, xr = _explode(offsets, right)
-    common = np.isin(pl * width + vals[xl], pr * width + vals[xr])
+    common = isin(pl * width + vals[xl], pr * width + vals[xr])
     out[pl[common]] = True
     return out
+
+
+def lists_contain(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
+    """Per pair: is `right` among the values listed for `left`? (No loop per pair.)"""
+    out = np.zeros(len(left), dtype=bool)
+    if len(vals) == 0 or len(left) == 0:
+        return out
+    pl, xl = _explode(offsets, left)
+    out[pl[vals[xl] == right[pl]]] = True
+    return out
+
+
+def related_indexes(t: Table) -> tuple[IntArr, IntArr]:
+    """Each record's related records (an agency said so) as table indexes, in
+    (offsets, values) form; cached on the table."""
+    cache = t.__dict__.get("_related_indexes")
+    if cache is None:
+        index = {k: i for i, k in enumerate(t.keys)}
+        lists = [[index[k] for k in rel if k in index] for rel in t.multi["related"]]
+        offsets = np.zeros(t.n + 1, dtype=np.int64)
+        np.cumsum([len(v) for v in lists], out=offsets[1:])
+        cache = (offsets, np.asarray([i for v in lists for i in v], dtype=np.int64))
+        t.__dict__["_related_indexes"] = cache
+    return cache
 
 
 def _nonempty(t: Table, col: str) -> tuple[IntArr, np.ndarray]:

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import Table
+from kglink.linkage.registry import lists_contain, related_indexes
 from kglink.linkage.settings import LinkageSettings
 
 SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
@@ -100,10 +101,8 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         # A number on one side and a house name on the other cannot confirm one building.
         blockers.append(("unconfirmed_premise", level("premise") == 3))
     if "related_records" in on and "related" in t.multi:
-        rel = t.multi["related"]
-        keys = t.keys
-        blockers.append(("related_records", np.array(
-            [keys[j] in rel[i] for i, j in zip(left, right)], dtype=bool)))
+        offsets, related = related_indexes(t)
+        blockers.append(("related_records", lists_contain(offsets, related, left, right)))
     if "different_flat" in on:
         blockers.append(("different_flat", level("flat") == 3))
     if "different_number" in on:

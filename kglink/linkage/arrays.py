@@ -1,0 +1,35 @@
+"""Set operations on integer arrays of millions of pair codes, by sorting.
+
+numpy 2's np.unique and np.isin deduplicate integers through a hash table, which on
+tens of millions of int64 codes is tens of times slower than sorting them (measured on
+this machine: np.unique of 25M codes 38 s against 0.4 s; np.isin of 10M in 6M 13.4 s
+against 1.4 s). Both functions here return exactly what numpy's would.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+IntArr = NDArray[np.int64]
+
+
+def sorted_unique(x: IntArr) -> IntArr:
+    """np.unique(x) for an integer array: the distinct values, ascending."""
+    if len(x) == 0:
+        return x.copy()
+    s = np.sort(x)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
+def isin(a: IntArr, b: IntArr) -> NDArray[np.bool_]:
+    """np.isin(a, b) for integer arrays: both sorted, then one sequential search."""
+    out = np.zeros(len(a), dtype=bool)
+    if len(a) == 0 or len(b) == 0:
+        return out
+    sb = np.sort(b)
+    order = np.argsort(a)
+    sa = a[order]
+    pos = np.searchsorted(sb, sa)
+    pos[pos == len(sb)] = 0
+    out[order] = sb[pos] == sa
+    return out
