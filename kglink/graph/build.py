@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import orjson
+
 from kglink.graph import schema
 from kglink.linkage.entities import Membership, entity_map, source_key
 from kglink.workspace import Workspace
@@ -64,7 +66,7 @@ def _rows(ws: Workspace, kind: str) -> Iterator[_Row]:
     sql = ("SELECT agency, key, data, source_file, source_row, first_load, changed_load "
            "FROM records WHERE kind = ? AND status = 'active' ORDER BY agency, key")
     for agency, key, data, sfile, srow, first, changed in ws.conn.execute(sql, (kind,)):
-        yield _Row(agency, key, json.loads(data), sfile, srow, first, changed)
+        yield _Row(agency, key, orjson.loads(data), sfile, srow, first, changed)
 
 
 def _hash(text: str, size: int = 10) -> str:

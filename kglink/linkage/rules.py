@@ -53,17 +53,25 @@ def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> 
     return out
 
 
+_STATUS = np.array(["", "review", "link"], dtype=object)    # codes 0, 1, 2
+_DROP, _REVIEW, _LINK = 0, 1, 2
+
+
 def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray[np.int8],
           prob: NDArray[np.float64], left: NDArray[np.int64],
           right: NDArray[np.int64]) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
-    """(model status, reason) per pair: "link", "review" or "" (not kept)."""
+    """(model status, reason) per pair: "link", "review" or "" (not kept).
+
+    Worked out in small integer codes (millions of pairs; comparing strings in object
+    arrays cost seconds per rule) and spelled out at the end."""
     col = {c.name: k for k, c in enumerate(comps)}
     n = len(gamma)
     th = st.thresholds
-    status = np.full(n, "", dtype=object)
-    status[prob >= th.review] = "review"
-    status[prob >= th.link] = "link"
-    reason = np.full(n, "model", dtype=object)
+    status = np.zeros(n, dtype=np.int8)
+    status[prob >= th.review] = _REVIEW
+    status[prob >= th.link] = _LINK
+    reasons = ["model"]
+    reason = np.zeros(n, dtype=np.int16)      # index into `reasons`
     on = set(st.evidence_rules)
 
     def level(name: str) -> NDArray[np.int8]:
@@ -110,13 +118,15 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
     for name, mask in blockers:
         # A contradiction settles it: two people, two addresses, nothing for a person to
         # review. Missing corroboration only holds the link back for review.
-        hit = mask & (status != "")
-        status[hit] = "review" if name in SOFT_RULES else ""
-        reason[hit] = f"rule:{name}"
+        hit = mask & (status != _DROP)
+        status[hit] = _REVIEW if name in SOFT_RULES else _DROP
+        reasons.append(f"rule:{name}")
+        reason[hit] = len(reasons) - 1
     if "same_identifier" in on and ids:
         blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
         dob = level("dob")
         same = np.logical_or.reduce([x == 0 for x in ids]) & ((dob <= 2) | (st.kind != "person")) & ~blocked
-        reason[same & (status != "link")] = "rule:same_identifier"
-        status[same] = "link"
-    return status, reason
+        reasons.append("rule:same_identifier")
+        reason[same & (status != _LINK)] = len(reasons) - 1
+        status[same] = _LINK
+    return _STATUS[status], np.array(reasons, dtype=object)[reason]
