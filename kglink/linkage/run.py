@@ -5,13 +5,13 @@ person matching.
 """
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
+import orjson
 
 from kglink.linkage import cluster as cl
 from kglink.linkage import rules
@@ -88,7 +88,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     keep = model_status != ""
     new_links = [
         (table.keys[i], table.keys[j], float(w), float(p), ms, rs,
-         json.dumps({"levels": g.tolist()}))
+         orjson.dumps({"levels": g.tolist()}).decode())
         for i, j, w, p, ms, rs, g in zip(left[keep], right[keep], weight[keep], prob[keep],
                                           model_status[keep], reason[keep], gamma[keep])
     ]
@@ -129,7 +129,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     for (a, b), d in decisions.items():
         if (a, b) not in linked_pairs and a in index and b in index:
             rows.append((kind, a, b, 0.0, 1.0 if d == "same" else 0.0, "review", d, "human",
-                         json.dumps({"levels": None})))
+                         orjson.dumps({"levels": None}).decode()))
     ms_rows = [(kind, *table.keys[i].split(":", 1), entity_of[roots[i]], best_p.get(i, 1.0))
                for i in range(table.n)]
     t_save = time.perf_counter()
