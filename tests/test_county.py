@@ -146,6 +146,22 @@ def test_both_stores_give_identical_findings_on_the_county(county_ws, neo4j_db) 
     assert json.dumps(neo, sort_keys=True) == json.dumps(embedded, sort_keys=True)
 
 
+@pytest.mark.neo4j
+def test_neo4j_finds_every_planted_scenario_given_true_linkage(county: Path, tmp_path: Path, neo4j_db) -> None:  # type: ignore[no-untyped-def]
+    from kglink.graph.neo4j_store import sync
+
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, county_extracts(county))
+    truth = Truth.read(county)
+    apply_true_linkage(ws, truth)
+    sync(ws, neo4j_db)
+    neo = run_neo4j(ws, neo4j_db)
+    result = score(neo, truth)
+    assert not result.missed, [(m["query"], m["scenario"]) for m in result.missed]
+    assert not result.decoys_flagged, [(m["query"], m["scenario"]) for m in result.decoys_flagged]
+    assert [f.model_dump() for f in neo] == [f.model_dump() for f in run_embedded(ws)]
+
+
 def test_queued_pairs_raise_findings_only_marked_unconfirmed(county_ws) -> None:  # type: ignore[no-untyped-def]
     from kglink.queries.unconfirmed import queued_pairs, unconfirmed_findings
 
