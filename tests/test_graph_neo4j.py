@@ -103,8 +103,11 @@ def test_sync_creates_the_declared_constraints_and_indexes(neo4j_db: Neo4jSettin
 # ---- sync ---------------------------------------------------------------------------------
 
 @pytest.mark.neo4j
-def test_both_stores_hold_the_same_graph(neo4j_db: Neo4jSettings, ws: Workspace) -> None:
+@pytest.mark.parametrize(("writers", "batch"), [(1, 5_000), (3, 7)])
+def test_both_stores_hold_the_same_graph(neo4j_db: Neo4jSettings, ws: Workspace, writers: int,
+                                         batch: int) -> None:
     link(ws)
+    neo4j_db = neo4j_db.model_copy(update={"writers": writers, "batch_size": batch})
     report = sync(ws, neo4j_db)
     g = embedded.load_graph(ws)
     assert report.full and report.nodes == g.number_of_nodes()
@@ -303,8 +306,9 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("NEO4J_USER", "reader")
     monkeypatch.setenv("NEO4J_PASSWORD", "s3cret-password")
     monkeypatch.setenv("NEO4J_DATABASE", "county")
+    monkeypatch.setenv("KGLINK_NEO4J_WRITERS", "3")
     s = Neo4jSettings.from_env(database="other")
-    assert (s.uri, s.user, s.database) == ("neo4j://db.example:7687", "reader", "other")
+    assert (s.uri, s.user, s.database, s.writers) == ("neo4j://db.example:7687", "reader", "other", 3)
     assert "s3cret" not in repr(s)
 
 

@@ -47,12 +47,17 @@ class Neo4jSettings(BaseModel):
     batch_size: int = Field(default=5_000, ge=1)
     connection_timeout: float = Field(default=10.0, gt=0)   # seconds
     retry_time: float = Field(default=30.0, ge=0)          # seconds of retrying transient errors
+    # Write transactions in flight at once, each in its own session. Neo4j applies one
+    # transaction on one core, so a second writer lets a server with more cores work
+    # while the first commits (env KGLINK_NEO4J_WRITERS; 1: one after another).
+    writers: int = Field(default=2, ge=1, le=16)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Neo4jSettings:
         env = {"uri": os.environ.get("NEO4J_URI"), "user": os.environ.get("NEO4J_USER"),
                "password": os.environ.get("NEO4J_PASSWORD"),
-               "database": os.environ.get("NEO4J_DATABASE")}
+               "database": os.environ.get("NEO4J_DATABASE"),
+               "writers": os.environ.get("KGLINK_NEO4J_WRITERS")}
         values: dict[str, Any] = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

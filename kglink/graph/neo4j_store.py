@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from time import perf_counter
@@ -243,28 +243,41 @@ Job = Callable[[neo4j.Session], object]
 
 
 class _Pipeline:
-    """Runs write jobs in order on one background thread, so that Python building the next
-    batch overlaps with Neo4j writing the last one. The first error stops it and is raised
-    in the caller at its next submit or at close."""
+    """Runs write jobs on background threads, one session each, so that Python building the
+    next batch overlaps with Neo4j writing, and several transactions are in flight at
+    once. Jobs run in the order submitted but may overlap; `barrier()` waits for every job
+    submitted so far (what comes next depends on it). The first error stops the pipeline
+    and is raised in the caller at its next submit, barrier or close."""
 
-    def __init__(self, s: neo4j.Session, depth: int = 2) -> None:
-        self.session = s
-        self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=depth)
+    def __init__(self, sessions: list[neo4j.Session], depth: int = 2) -> None:
+        self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=depth * len(sessions))
         self.error: BaseException | None = None
-        self.busy = 0.0        # seconds the thread spent writing
-        self.waited = 0.0      # seconds the caller spent waiting for it
-        self.thread = threading.Thread(target=self._work, name="kglink-neo4j-writer", daemon=True)
-        self.thread.start()
+        self.busy = 0.0        # seconds the threads spent writing (summed over them)
+        self.waited = 0.0      # seconds the caller spent waiting for them
+        self._lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._work, args=(s,), daemon=True,
+                                         name=f"kglink-neo4j-writer-{i}")
+                        for i, s in enumerate(sessions)]
+        for t in self.threads:
+            t.start()
 
-    def _work(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            if self.error is None:
-                t0 = perf_counter()
-                try:
-                    job(self.session)
-                except BaseException as e:   # handed to the caller, which re-raises it
-                    self.error = e
-                self.busy += perf_counter() - t0
+    def _work(self, session: neo4j.Session) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None:
+                    t0 = perf_counter()
+                    try:
+                        job(session)
+                    except BaseException as e:   # handed to the caller, which re-raises it
+                        with self._lock:
+                            self.error = self.error or e
+                    with self._lock:
+                        self.busy += perf_counter() - t0
+            finally:
+                self.jobs.task_done()
 
     def _raise(self) -> None:
         if self.error is not None:
@@ -276,13 +289,22 @@ class _Pipeline:
         self.jobs.put(job)
         self.waited += perf_counter() - t0
 
+    def barrier(self) -> None:
+        """Wait until every job submitted so far has finished."""
+        t0 = perf_counter()
+        self.jobs.join()
+        self.waited += perf_counter() - t0
+        self._raise()
+
     def close(self, *, cancel: bool = False) -> None:
-        """Wait for the queued writes (or with `cancel`, drop them) and stop the thread."""
+        """Wait for the queued writes (or with `cancel`, drop them) and stop the threads."""
         if cancel and self.error is None:
             self.error = _Cancelled()
         t0 = perf_counter()
-        self.jobs.put(None)
-        self.thread.join()
+        for _ in self.threads:
+            self.jobs.put(None)
+        for t in self.threads:
+            t.join()
         self.waited += perf_counter() - t0
         if not cancel:
             self._raise()
@@ -302,6 +324,7 @@ class _Writer:
     def __init__(self, pipe: _Pipeline, batch: int, create: bool, begin: Job) -> None:
         self.pipe, self.batch, self.create = pipe, batch, create
         self.begin: Job | None = begin
+        self.writing_rels = False
         self.nodes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.rels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
 
@@ -314,6 +337,7 @@ class _Writer:
         if self.begin is not None:
             self.pipe.submit(self.begin)
             self.begin = None
+            self.pipe.barrier()              # nothing is written before the state says so
 
     def add(self, item: GraphItem) -> None:
         if isinstance(item, GraphNode):
@@ -323,8 +347,7 @@ class _Writer:
                 self._flush_nodes(item.label)
         else:
             assert isinstance(item, GraphRel)
-            if self.nodes:                  # relationships need every node written first
-                self.flush_nodes()
+            self.nodes_done()
             key = (item.type, item.start_label, item.end_label)
             self.rels[key].append(rel_row(item))
             if len(self.rels[key]) >= self.batch:
@@ -338,6 +361,15 @@ class _Writer:
     def flush_nodes(self) -> None:
         for label in list(self.nodes):
             self._flush_nodes(label)
+
+    def nodes_done(self) -> None:
+        """Relationships need both ends: every node write finishes before the first of them."""
+        if not self.writing_rels:
+            self.flush_nodes()
+            if not self.wrote:
+                return
+            self.pipe.barrier()
+            self.writing_rels = True
 
     def _flush_rels(self, key: tuple[str, str, str]) -> None:
         batch = rel_batch(key, self.rels.pop(key), create=self.create)
@@ -353,7 +385,7 @@ class _Writer:
         self.pipe.submit(job)
 
     def flush(self) -> None:
-        self.flush_nodes()
+        self.nodes_done()
         for key in list(self.rels):
             self._flush_rels(key)
 
@@ -363,8 +395,14 @@ class _Writer:
         for uid, synced in gone.items():
             by_kind[(synced.is_rel, synced.kind)].append(uid)
         counts = {True: 0, False: 0}
+        if gone and self.wrote:
+            self.pipe.barrier()                # what is deleted goes after what is written
+        nodes_wait = True
         for (is_rel, kind), uids in sorted(by_kind.items(), key=lambda kv: not kv[0][0]):
             self.start()
+            if not is_rel and counts[True] and nodes_wait:
+                self.pipe.barrier()            # relationships first, then their nodes
+                nodes_wait = False
             query = _rel_delete(kind) if is_rel else _node_delete(kind)
             for i in range(0, len(uids), self.batch):
                 chunk = uids[i:i + self.batch]
@@ -430,18 +468,20 @@ def _sync(ws: Workspace, settings: Neo4jSettings, verify: bool) -> SyncReport:
                 _drop_secondary_indexes(s)
                 _wipe(s, settings.batch_size)
 
-        pipe = _Pipeline(s)
-        try:
-            writer = _Writer(pipe, settings.batch_size, create=full, begin=begin)
-            report, upserts = _send_changes(ws, writer, previous, target, full)
-            writer.flush()
-            report.nodes_deleted, report.relationships_deleted = writer.delete(previous)
-            if full:
-                writer.start()                 # even an empty graph replaces what was there
-        except BaseException:
-            pipe.close(cancel=True)            # the state node still says in_progress
-            raise
-        pipe.close()
+        with ExitStack() as more:
+            sessions = [s] + [more.enter_context(session(settings)) for _ in range(settings.writers - 1)]
+            pipe = _Pipeline(sessions)
+            try:
+                writer = _Writer(pipe, settings.batch_size, create=full, begin=begin)
+                report, upserts = _send_changes(ws, writer, previous, target, full)
+                writer.flush()
+                report.nodes_deleted, report.relationships_deleted = writer.delete(previous)
+                if full:
+                    writer.start()             # even an empty graph replaces what was there
+            except BaseException:
+                pipe.close(cancel=True)        # the state node still says in_progress
+                raise
+            pipe.close()
         report.write_seconds, report.waited_seconds = pipe.busy, pipe.waited
         if full:
             t1 = perf_counter()
