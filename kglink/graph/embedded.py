@@ -30,19 +30,24 @@ _IN_CHUNK = 500     # SQLite's default limit on host parameters is far above thi
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS graph_nodes (
-    uid TEXT PRIMARY KEY, label TEXT NOT NULL, props TEXT NOT NULL);
+    uid TEXT NOT NULL, label TEXT NOT NULL, props TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS graph_edges (
-    uid TEXT PRIMARY KEY, type TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
+    uid TEXT NOT NULL, type TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
     props TEXT NOT NULL);
 """
 _INDEXES = {
+    "graph_nodes_uid": "CREATE UNIQUE INDEX IF NOT EXISTS graph_nodes_uid ON graph_nodes (uid)",
+    "graph_edges_uid": "CREATE UNIQUE INDEX IF NOT EXISTS graph_edges_uid ON graph_edges (uid)",
     "graph_edges_src": "CREATE INDEX IF NOT EXISTS graph_edges_src ON graph_edges (src)",
     "graph_edges_dst": "CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges (dst)",
     "graph_nodes_label": "CREATE INDEX IF NOT EXISTS graph_nodes_label ON graph_nodes (label)",
 }
 # A rebuild writes millions of rows keyed by hashes, i.e. in random order for every
-# B-tree: it drops the secondary indexes and builds each again in one sorted pass at the
-# end (same transaction), and gives SQLite this much page cache (KiB) meanwhile.
+# B-tree. It drops both tables (deleting millions of indexed rows one by one cost as much
+# as writing them), writes the rows into bare tables, and builds each index, the unique
+# ones on uid included, in one sorted pass at the end; all in one transaction, with this
+# much page cache (KiB) meanwhile. (Workspaces written before had uid as PRIMARY KEY; the
+# first rebuild gives them these tables.)
 _REBUILD_CACHE_KIB = 256 * 1024
 
 # How many times this process has rebuilt a graph: lets tests see that a load was a read.
@@ -123,10 +128,11 @@ def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
 def _rebuild(ws: Workspace, graph: nx.MultiDiGraph | None) -> None:
     with ws.transaction() as conn:
         token = ws.state_token()
-        for name in _INDEXES:
-            conn.execute(f"DROP INDEX IF EXISTS {name}")
-        conn.execute("DELETE FROM graph_edges")
-        conn.execute("DELETE FROM graph_nodes")
+        conn.execute("DROP TABLE IF EXISTS graph_edges")
+        conn.execute("DROP TABLE IF EXISTS graph_nodes")
+        for ddl in _TABLES.split(";"):
+            if ddl.strip():
+                conn.execute(ddl)
         nodes: list[tuple[str, str, str]] = []
         edges: list[tuple[str, str, str, str, str]] = []
         for item in iter_graph(ws):
