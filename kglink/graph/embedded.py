@@ -8,11 +8,9 @@ JSON text, no pickle. `meta.graph_state` holds the workspace's state token at bu
 """
 from __future__ import annotations
 
-import gc
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
@@ -21,6 +19,7 @@ import orjson
 
 from kglink.graph import schema
 from kglink.graph.build import GraphNode, GraphRel, iter_graph
+from kglink.graph.memory import gc_paused
 from kglink.workspace import Workspace
 
 STATE_KEY = "graph_state"
@@ -45,10 +44,9 @@ _INDEXES = {
 # A rebuild writes millions of rows keyed by hashes, i.e. in random order for every
 # B-tree. It drops both tables (deleting millions of indexed rows one by one cost as much
 # as writing them), writes the rows into bare tables, and builds each index, the unique
-# ones on uid included, in one sorted pass at the end; all in one transaction, with this
-# much page cache (KiB) meanwhile. (Workspaces written before had uid as PRIMARY KEY; the
-# first rebuild gives them these tables.)
-_REBUILD_CACHE_KIB = 256 * 1024
+# ones on uid included, in one sorted pass at the end; all in one transaction.
+# (Workspaces written before had uid as PRIMARY KEY; the first rebuild gives them these
+# tables.)
 
 # How many times this process has rebuilt a graph: lets tests see that a load was a read.
 build_count = 0
@@ -93,19 +91,6 @@ class _PropsReader:
                                for v in d.values()]))
 
 
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a large graph: every object made
-    lives as long as the graph, so its repeated passes over them find nothing."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def is_current(ws: Workspace) -> bool:
     """True when the stored graph was built from the workspace as it is now."""
     return (ws.get_meta(STATE_KEY) == ws.state_token()
@@ -116,12 +101,7 @@ def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
     """Rebuild the tables in one transaction (and fill `graph` on the way, if given)."""
     global build_count
     _ensure_schema(ws.conn)
-    cache_size = ws.conn.execute("PRAGMA cache_size").fetchone()[0]
-    ws.conn.execute(f"PRAGMA cache_size = {-_REBUILD_CACHE_KIB}")
-    try:
-        _rebuild(ws, graph)
-    finally:
-        ws.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    _rebuild(ws, graph)
     build_count += 1
 
 
@@ -175,7 +155,7 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
     the workspace state it was built from, `graph.graph["rebuilt"]` whether this call built it.
     """
     g = nx.MultiDiGraph()
-    with _bulk():
+    with gc_paused():
         if is_current(ws):
             read = _PropsReader()
             for uid, label, props in ws.conn.execute("SELECT uid, label, props FROM graph_nodes"):

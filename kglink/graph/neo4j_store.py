@@ -8,7 +8,6 @@ Connecting, errors and reading are in neo4j_conn.py.
 """
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 import uuid
@@ -24,6 +23,7 @@ import neo4j
 
 from kglink.graph import schema, sync_state
 from kglink.graph.build import GraphItem, GraphNode, GraphRel, content_hash, iter_graph, validate
+from kglink.graph.memory import gc_paused
 from kglink.graph.neo4j_conn import (
     STATE_ID, STATE_WRITE, GraphIncomplete, Neo4jSettings, Neo4jStoreError, Neo4jUnavailable,
     close_drivers, driver, read_query, read_state, session, sync_status, translate_errors,
@@ -100,11 +100,8 @@ def _drop_secondary_indexes(s: neo4j.Session) -> None:
         s.execute_write(_run_ddl, f"DROP INDEX {name} IF EXISTS")
 
 
-def _build_secondary_indexes(s: neo4j.Session) -> None:
-    have = s.execute_read(_schema_names)
-    for name, statement in schema.index_statements().items():
-        if name not in have[1]:
-            s.execute_write(_run_ddl, statement)
+def _build_secondary_indexes(settings: Neo4jSettings, s: neo4j.Session) -> None:
+    ensure_schema(settings)
     s.run("CALL db.awaitIndexes($timeout)", timeout=INDEX_TIMEOUT).consume()
 
 
@@ -420,27 +417,8 @@ def sync(ws: Workspace, settings: Neo4jSettings | None = None, *,
     When the database is complete and was last synced from this workspace in its present
     state, nothing can differ and nothing is built; `verify` builds and compares anyway.
     """
-    with _gc_paused():
+    with gc_paused():
         return _sync(ws, settings or Neo4jSettings.from_env(), verify)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (for the whole process) during a sync.
-
-    A sync keeps millions of objects alive until it ends (the hashes to record, the
-    previous sync's items), and every full collection walks all of them: at 100k persons
-    the collector took about a third of the CPU of building and hashing the graph. What
-    a sync leaves for the collector is little (a few driver objects per batch), and it
-    runs again afterwards, also after an error.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sync(ws: Workspace, settings: Neo4jSettings, verify: bool) -> SyncReport:
@@ -485,7 +463,7 @@ def _sync(ws: Workspace, settings: Neo4jSettings, verify: bool) -> SyncReport:
         report.write_seconds, report.waited_seconds = pipe.busy, pipe.waited
         if full:
             t1 = perf_counter()
-            _build_secondary_indexes(s)
+            _build_secondary_indexes(settings, s)
             report.index_seconds = perf_counter() - t1
         token = report.state_token
         done = {"state_token": token, "graph_version": schema.VERSION,

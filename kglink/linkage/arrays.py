@@ -1,4 +1,5 @@
-"""Set operations on integer arrays of millions of pair codes, by sorting.
+"""Integer arrays for millions of records and pairs: lists of values as codes, and set
+operations by sorting.
 
 numpy 2's np.unique and np.isin deduplicate integers through a hash table, which on
 tens of millions of int64 codes is tens of times slower than sorting them (measured on
@@ -33,3 +34,12 @@ def isin(a: IntArr, b: IntArr) -> NDArray[np.bool_]:
     pos[pos == len(sb)] = 0
     out[order] = sb[pos] == sa
     return out
+
+
+def code_lists(lists: list[list[str]]) -> tuple[IntArr, IntArr]:
+    """Lists of strings as (offsets, codes): record i's codes are codes[offsets[i]:offsets[i+1]]."""
+    codes: dict[str, int] = {}
+    flat = [codes.setdefault(v, len(codes)) for vs in lists for v in vs]
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(vs) for vs in lists], out=offsets[1:])
+    return offsets, np.asarray(flat, dtype=np.int64)

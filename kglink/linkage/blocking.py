@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.arrays import sorted_unique
+from kglink.linkage.arrays import code_lists, sorted_unique
 from kglink.linkage.fields.name import phonetic
 from kglink.linkage.prepare import Table
 from kglink.linkage.settings import BlockingRule, LinkageSettings
@@ -115,12 +115,9 @@ def _exploded(table: Table, name: str) -> _Exploded:
     """A key's (record, value code) entries, computed once per table."""
     cache = table.__dict__.setdefault("_key_entries", {})
     if name not in cache:
-        values = key_values(table, name)
-        codes: dict[str, int] = {}
-        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
-        flat = np.fromiter((codes.setdefault(x, len(codes)) for v in values for x in v),
-                           dtype=np.int64, count=int(lengths.sum()))
-        cache[name] = _Exploded(np.repeat(np.arange(len(values), dtype=np.int64), lengths), flat, len(codes))
+        offsets, codes = code_lists(key_values(table, name))
+        rec = np.repeat(np.arange(table.n, dtype=np.int64), np.diff(offsets))
+        cache[name] = _Exploded(rec, codes, int(codes.max()) + 1 if len(codes) else 0)
     return cache[name]
 
 

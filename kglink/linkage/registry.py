@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from kglink.linkage import parallel
-from kglink.linkage.arrays import isin
+from kglink.linkage.arrays import code_lists, isin
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
@@ -147,15 +147,6 @@ def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
     out = {k: code_lists(v) for k, v in lists.items()}
     t.__dict__["_location_sets"] = out
     return out
-
-
-def code_lists(lists: list[list[str]]) -> tuple[IntArr, IntArr]:
-    """Lists of strings as (offsets, codes): record i's codes are codes[offsets[i]:offsets[i+1]]."""
-    codes: dict[str, int] = {}
-    flat = [codes.setdefault(v, len(codes)) for vs in lists for v in vs]
-    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum([len(vs) for vs in lists], out=offsets[1:])
-    return offsets, np.asarray(flat, dtype=np.int64)
 
 
 def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
