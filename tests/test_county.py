@@ -194,6 +194,32 @@ def test_research_pack_is_the_same_from_both_stores(county_ws, neo4j_db) -> None
         assert neo == embedded, uid
 
 
+@pytest.mark.neo4j
+@pytest.mark.parametrize("hub", [2, 6, 500])
+def test_neighbourhood_is_the_same_from_both_stores(county_ws, neo4j_db, monkeypatch, hub) -> None:  # type: ignore[no-untyped-def]
+    """The pack's subgraph, nodes and relationships with their properties, read hop by hop
+    from Neo4j equals the embedded store's, hubs (more than `hub` relationships) included."""
+    from kglink.graph.neo4j_store import sync
+    from kglink.reports import profile
+
+    sync(county_ws, neo4j_db)
+    monkeypatch.setattr(profile, "HUB_DEGREE", hub)
+    people = [uid for (uid,) in county_ws.conn.execute(
+        "SELECT DISTINCT entity_id FROM entity_members WHERE kind = 'person' ORDER BY entity_id LIMIT 40")]
+    sizes = set()
+    for uid in people:
+        embedded = profile.subgraph(county_ws, uid)
+        # the embedded store also reads the source-record nodes, which packs do not use
+        embedded.remove_nodes_from([n for n, d in list(embedded.nodes(data=True))
+                                    if d["label"] in ("PersonRecord", "AddressRecord")])
+        neo = profile.subgraph(county_ws, uid, neo4j_db)
+        assert dict(neo.nodes(data=True)) == dict(embedded.nodes(data=True)), uid
+        assert (sorted(neo.edges(keys=True, data=True), key=lambda e: e[2])
+                == sorted(embedded.edges(keys=True, data=True), key=lambda e: e[2])), uid
+        sizes.add(neo.number_of_nodes())
+    assert len(sizes) > 3          # neighbourhoods of different shapes were compared
+
+
 def test_comparisons_and_scores_are_symmetric(county_ws) -> None:  # type: ignore[no-untyped-def]
     import numpy as np
 

@@ -8,9 +8,9 @@ database that holds no complete graph.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import exceptions as nx_errors
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from kglink.graph import schema
 
 STATE_ID = "state"
+T = TypeVar("T")
 
 
 class Neo4jStoreError(Exception):
@@ -170,9 +171,28 @@ def read_query(cypher: str, params: dict[str, Any] | None = None,
     being walked to turn nodes into dicts (that walk was two thirds of a research pack's
     time at 1M persons).
     """
+    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+        return rows(tx, cypher, params, plain=plain)
+    return read_transaction(work, settings, require_complete=require_complete)
+
+
+def rows(tx: neo4j.ManagedTransaction, cypher: str, params: dict[str, Any] | None = None, *,
+         plain: bool = False) -> list[dict[str, Any]]:
+    """One query's rows inside a transaction (`plain` as in read_query)."""
+    result = tx.run(cypher, params or {})
+    if plain:
+        keys = result.keys()
+        return [dict(zip(keys, values)) for values in result.values()]
+    return result.data()
+
+
+def read_transaction(work: Callable[[neo4j.ManagedTransaction], T],
+                     settings: Neo4jSettings | None = None, *, require_complete: bool = True) -> T:
+    """`work(tx)` in one READ transaction, after checking that the last sync finished
+    (unless `require_complete` is off): several queries see one state of the graph."""
     settings = settings or Neo4jSettings.from_env()
 
-    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+    def checked(tx: neo4j.ManagedTransaction) -> T:
         if require_complete:
             state = read_state(tx)
             if not state or state.get("status") != "complete":
@@ -180,11 +200,7 @@ def read_query(cypher: str, params: dict[str, Any] | None = None,
                 raise GraphIncomplete(
                     f"the kglink graph in Neo4j at {settings.uri} {what}. "
                     "Run the sync and wait for it to finish")
-        result = tx.run(cypher, params or {})
-        if plain:
-            keys = result.keys()
-            return [dict(zip(keys, values)) for values in result.values()]
-        return result.data()
+        return work(tx)
 
     with session(settings, read=True) as s:
-        return s.execute_read(work)
+        return s.execute_read(checked)

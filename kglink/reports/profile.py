@@ -127,12 +127,23 @@ def find_subject(ws: Workspace, record: str | None = None, name: str | None = No
     return next(iter(hits))
 
 
-_HOP = " UNION ALL ".join(
-    f"MATCH (n:{label}) WHERE n.uid IN $ids AND ($hub IS NULL OR COUNT {{ (n)--() }} <= $hub) "
+# One query per hop, all in one read transaction so that element ids hold: the frontier's
+# nodes by element id, then their relationships grouped by the node at the other end, whose
+# properties come back only if the pack has not read it yet (a household's events point
+# at the same addresses many times). Simple plans: a cold server plans them in a moment.
+_START = "MATCH (s:Person {uid: $uid}) RETURN elementId(s) AS id, properties(s) AS props"
+_HOP = (
+    "MATCH (n) WHERE elementId(n) IN $ids AND ($hub IS NULL OR COUNT { (n)--() } <= $hub) "
     "MATCH (n)-[r]-(m) WHERE NOT r:RESOLVED_AS "
-    "RETURN type(r) AS t, properties(r) AS p, properties(startNode(r)) AS a, labels(startNode(r))[0] AS al, "
-    "properties(endNode(r)) AS b, labels(endNode(r))[0] AS bl"
-    for label in ("Person", "Address", "Event", "Flag"))
+    "WITH m, collect([type(r), properties(r), elementId(startNode(r)), elementId(endNode(r))]) AS rels "
+    "WITH m, elementId(m) AS id, rels "
+    "RETURN id, CASE WHEN id IN $seen THEN null ELSE labels(m)[0] END AS label, "
+    "CASE WHEN id IN $seen THEN null ELSE properties(m) END AS props, rels")
+# After the last hop: relationships from its nodes to nodes already read, so that the
+# pack holds every relationship between its nodes (as the embedded store's does).
+_CLOSE = ("MATCH (n)-[r]->(m) WHERE elementId(n) IN $ids AND elementId(m) IN $seen "
+          "AND NOT r:RESOLVED_AS "
+          "RETURN type(r) AS t, properties(r) AS p, elementId(n) AS a, elementId(m) AS b")
 
 
 def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
@@ -141,30 +152,38 @@ def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
         from kglink.graph.embedded import neighbourhood
 
         return neighbourhood(ws, [uid], hops=HOPS, max_degree=HUB_DEGREE)
-    from kglink.graph.neo4j_store import read_query
+    from kglink.graph.neo4j_conn import read_transaction, rows
 
-    g = nx.MultiDiGraph()
-    start = read_query("MATCH (s:Person {uid: $uid}) RETURN properties(s) AS s", {"uid": uid}, neo4j,
-                       plain=True)
-    if not start:
+    def work(tx: Any) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        start = rows(tx, _START, {"uid": uid}, plain=True)
+        if not start:
+            return g
+        g.add_node(uid, **({schema.LABEL_ATTR: "Person"} | start[0]["props"]))
+        uids = {start[0]["id"]: uid}               # element id -> uid, for this transaction
+
+        def add_edge(rtype: str, props: dict[str, Any], a: str, b: str) -> None:
+            g.add_edge(uids[a], uids[b], key=props["uid"], **({schema.TYPE_ATTR: rtype} | props))
+
+        frontier = list(uids)
+        for hop in range(HOPS):
+            hub = HUB_DEGREE if hop else None         # the child is always stepped from
+            found = rows(tx, _HOP, {"ids": frontier, "hub": hub, "seen": list(uids)}, plain=True)
+            frontier = []
+            for r in found:
+                if r["props"] is not None:
+                    uids[r["id"]] = r["props"]["uid"]
+                    g.add_node(r["props"]["uid"], **({schema.LABEL_ATTR: r["label"]} | r["props"]))
+                    frontier.append(r["id"])
+            for r in found:
+                for rel in r["rels"]:
+                    add_edge(*rel)
+            if not frontier:
+                return g
+        for r in rows(tx, _CLOSE, {"ids": frontier, "seen": list(uids)}, plain=True):
+            add_edge(r["t"], r["p"], r["a"], r["b"])
         return g
-    g.add_node(uid, **({schema.LABEL_ATTR: "Person"} | start[0]["s"]))
-    frontier, seen = {uid}, {uid}
-    for hop in range(HOPS):        # one query per hop, by uid through the label indexes
-        hub = HUB_DEGREE if hop else None         # the child is always stepped from
-        rows = read_query(_HOP, {"ids": sorted(frontier), "hub": hub}, neo4j, plain=True)
-        found: set[str] = set()
-        for r in rows:
-            for side, lab in (("a", "al"), ("b", "bl")):
-                g.add_node(r[side]["uid"], **({schema.LABEL_ATTR: r[lab]} | r[side]))
-                found.add(r[side]["uid"])
-            g.add_edge(r["a"]["uid"], r["b"]["uid"], key=r["p"]["uid"],
-                       **({schema.TYPE_ATTR: r["t"]} | r["p"]))
-        frontier = found - seen
-        seen |= found
-        if not frontier:
-            break
-    return g
+    return read_transaction(work, neo4j)
 
 
 def _age(dob: str | None, ref: date) -> int | None:
