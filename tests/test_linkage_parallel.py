@@ -5,12 +5,14 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st_
 
 from kglink.linkage import parallel
 from kglink.linkage.blocking import candidate_pairs
 from kglink.linkage.entities import entity_map
 from kglink.linkage.prepare import address_table, person_table
-from kglink.linkage.registry import comparison_vectors, comparisons_for
+from kglink.linkage.registry import chunk_bounds, comparison_vectors, comparisons_for
 from kglink.linkage.settings import default_settings
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -71,5 +73,16 @@ def test_comparison_vectors_are_the_same_in_one_process_or_several(county_ws, ki
     left, right, _ = candidate_pairs(table(), st)
     comps = comparisons_for(kind, st.comparisons)
     one = comparison_vectors(table(), comps, left, right, chunk=1_000, processes=1)
-    several = comparison_vectors(table(), comps, left, right, chunk=1_000, processes=3)
+    several = comparison_vectors(table(), comps, left, right, chunk=1_000, processes=3, warm=300)
     assert len(left) > 5_000 and np.array_equal(one, several)
+
+
+@given(st_.integers(0, 5_000), st_.integers(1, 2_000), st_.integers(1, 8), st_.integers(1, 500))
+def test_chunk_bounds_cover_every_pair_once(n: int, chunk: int, procs: int, warm: int) -> None:
+    b = chunk_bounds(n, chunk, procs, warm)
+    assert b[0] == 0 and b[-1] == n
+    assert all(x < y for x, y in zip(b, b[1:]))                 # no empty or overlapping chunk
+    sizes = [y - x for x, y in zip(b, b[1:])]
+    assert all(s <= max(chunk, warm) for s in sizes)
+    if procs > 1 and n > 2 * warm:
+        assert sizes[0] == warm and len(sizes) - 1 >= min(procs, -(-(n - warm) // chunk))

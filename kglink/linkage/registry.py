@@ -320,18 +320,34 @@ def comparisons_for(kind: str, names: tuple[str, ...]) -> list[Comparison]:
 
 
 def comparison_vectors(t: Table, comps: list[Comparison], left: IntArr, right: IntArr,
-                       chunk: int = 500_000, processes: int | None = None) -> np.ndarray:
+                       chunk: int = 500_000, processes: int | None = None,
+                       warm: int | None = None) -> np.ndarray:
     """(pairs x comparisons) int8 levels, computed in chunks (bounding memory) spread over
     the cores (kglink.linkage.parallel)."""
     procs = parallel.workers() if processes is None else processes
     shape = (len(left), len(comps))
-    out = parallel.shared_array(shape, np.int8) if procs > 1 and len(left) > chunk else np.empty(shape, np.int8)
-    starts = range(0, len(left), chunk)
+    bounds = chunk_bounds(len(left), chunk, procs, WARM_PAIRS if warm is None else warm)
+    out = parallel.shared_array(shape, np.int8) if len(bounds) > 2 else np.empty(shape, np.int8)
 
     def work(i: int) -> None:
-        s = starts[i]
-        lo, hi = left[s:s + chunk], right[s:s + chunk]
+        lo, hi = left[bounds[i]:bounds[i + 1]], right[bounds[i]:bounds[i + 1]]
         for c, comp in enumerate(comps):
-            out[s:s + chunk, c] = comp.compute(t, lo, hi)
-    parallel.run_chunks(len(starts), work, procs)
+            out[bounds[i]:bounds[i + 1], c] = comp.compute(t, lo, hi)
+    parallel.run_chunks(len(bounds) - 1, work, procs)
     return out
+
+
+WARM_PAIRS = 20_000
+
+
+def chunk_bounds(n: int, chunk: int, procs: int, warm: int = WARM_PAIRS) -> list[int]:
+    """Where the chunks of n pairs start, and n. With more than one process, a small first
+    chunk (`warm` pairs) fills the table's caches before the fork (run_chunks computes it
+    alone), and the rest is cut into at least one chunk per process, none over `chunk`:
+    1M pairs on two cores were two chunks of 500k, one after the other."""
+    if n == 0:
+        return [0]
+    if procs <= 1 or n <= 2 * warm:
+        return list(range(0, n, chunk)) + [n]
+    size = min(chunk, -(-(n - warm) // procs))
+    return [0] + list(range(warm, n, size)) + [n]
