@@ -267,3 +267,44 @@ def test_integer_set_operations_equal_numpy(a, b) -> None:  # type: ignore[no-un
     x, y = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
     assert np.array_equal(arrays.sorted_unique(x), np.unique(x))
     assert np.array_equal(arrays.isin(x, y), np.isin(x, y))
+
+
+def _addresses(rows: list[tuple[str, str, str]]) -> Table:
+    """(number, street, postcode) per record."""
+    t = Table("address", [f"a:{i:03d}" for i in range(len(rows))])
+    t.cols.update(number=_obj([r[0] for r in rows]), flat=_obj([""] * len(rows)),
+                  house_name=_obj([""] * len(rows)), street=_obj([r[1] for r in rows]),
+                  postcode=_obj([r[2] for r in rows]), uprn=_obj([""] * len(rows)),
+                  town=_obj(["POOLE"] * len(rows)))
+    return t
+
+
+@pytest.mark.parametrize("street_a,street_b,linked", [
+    ("ACACIA AVENUE", "ACACIA AVENUE", True),
+    ("ACACIA AVENUE", "ACACIA AVENEU", True),       # a slip of the keyboard
+    ("ACACIA AVENUE", "", True),                    # not recorded on one side: no contradiction
+    ("ACACIA AVENUE", "BEECH ROAD", False),         # one postcode, one number, two streets
+])
+def test_the_same_number_on_another_street_is_another_address(street_a: str, street_b: str, linked: bool) -> None:
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+    from kglink.linkage.settings import address_settings
+
+    st_ = address_settings()
+    t = _addresses([("12", street_a, "BH15 1AA"), ("12", street_b, "BH15 1AA")])
+    comps = comparisons_for("address", st_.comparisons)
+    left, right = np.array([0]), np.array([1])
+    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
+    status, reason = rules.apply(t, st_, comps, gamma, np.array([0.999]), left, right)
+    assert (status[0] == "link") == linked, reason[0]
+    assert cl.conflict_for(t, st_)(0, 1) == (not linked)
+
+
+def test_two_streets_are_not_chained_through_a_record_without_a_street() -> None:
+    from kglink.linkage.settings import address_settings
+
+    t = _addresses([("12", "ACACIA AVENUE", "BH15 1AA"), ("12", "BEECH ROAD", "BH15 1AA"),
+                    ("12", "", "BH15 1AA")])
+    edges = [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98)]
+    roots, refused = cl.cluster(3, edges, cl.conflict_for(t, address_settings()), set())
+    assert roots[0] == roots[2] != roots[1] and refused == [edges[1]]

@@ -3,7 +3,7 @@
 Edges are merged strongest first (union-find); two clusters merge only if no member of
 one conflicts with a member of the other under the settings' evidence rules (different
 valid identifiers, a generation between the years of birth, twins' different first
-names with one date of birth, different flats or house numbers) or a person's decision
+names with one date of birth, different flats, house numbers or streets) or a person's decision
 that two of them are different. So a record with no date of birth that matches both a
 father and his son joins one of them, and the father and son stay apart.
 """
@@ -17,6 +17,7 @@ from rapidfuzz.distance import JaroWinkler
 from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import nickname_keys
 from kglink.linkage.prepare import Table
+from kglink.linkage.registry import STREET_JW
 from kglink.linkage.settings import LinkageSettings
 
 
@@ -84,6 +85,11 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
         return bool(name_p[i] and name_p[j] and name_p[i] != name_p[j]
                     and JaroWinkler.similarity(name_p[i], name_p[j]) < 0.9)
     number = _column(t, "number") if "different_number" in on else None
+    street = _column(t, "street") if "different_street" in on else None
+
+    def different_streets(i: int, j: int) -> bool:
+        return bool(street[i] and street[j] and street[i] != street[j]     # type: ignore[index]
+                    and JaroWinkler.similarity(street[i], street[j]) < STREET_JW[-1])  # type: ignore[index]
 
     def conflict(i: int, j: int) -> bool:
         if any(col[i] and col[j] and col[i] != col[j] for col in ids):
@@ -105,6 +111,8 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
             if not any(forenames_compatible(x, y) for x in fa for y in fb):
                 return True
         if flat is not None and flat[i] and flat[j] and flat[i] != flat[j]:
+            return True
+        if street is not None and different_streets(i, j):
             return True
         return bool(number is not None and number[i] and number[j] and number[i] != number[j])
     return conflict

@@ -13,6 +13,11 @@ from kglink.linkage.comparisons import (
 from kglink.linkage.prepare import Table
 
 
+# Street names: equal, then Jaro-Winkler at these thresholds, then different (the
+# different_street rule and clustering read the last threshold).
+STREET_JW = (0.92, 0.80)
+
+
 def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
     """Forename and surname levels of the best-matching pair of names, aliases included."""
     key = (left.__array_interface__["data"][0], right.__array_interface__["data"][0], len(left))
@@ -290,7 +295,7 @@ ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison("house_name", ("same house name", "Jaro-Winkler >= 0.90", "different"),
                column("house_name", similarity_levels((0.90,))), (0.8, 0.15, 0.05)),
     Comparison("street", ("same street", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "different"),
-               column("street", similarity_levels((0.92, 0.80))), (0.85, 0.08, 0.04, 0.03)),
+               column("street", similarity_levels(STREET_JW)), (0.85, 0.08, 0.04, 0.03)),
     Comparison("town", ("same town", "different town"), column("town", coded=exact_coded, dedupe=False), (0.9, 0.1)),
 )}
 

@@ -21,6 +21,10 @@
 - different_premise: another house number, flat or house name is another address; a
   number on one side and a name on the other is left to a person.
 - different_flat / different_number: two flats, or two house numbers, are two addresses.
+- different_street: two clearly different street names (Jaro-Winkler below 0.80, both
+  recorded) are two addresses, even with one postcode and one house number: a postcode
+  unit can span two streets, and "12 Acacia Avenue" and "12 Beech Road" in it are two
+  buildings. A misspelt street is nearer than that and still links.
 
 The same rules decide which clusters may merge (kglink/linkage/cluster.py).
 """
@@ -31,14 +35,15 @@ from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import Table
-from kglink.linkage.registry import lists_contain, related_indexes
+from kglink.linkage.registry import STREET_JW, lists_contain, related_indexes
 from kglink.linkage.settings import LinkageSettings
 
 SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
 PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
                 "related_records", "names_only", "generation_gap", "twin")
 ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
-                 "different_number")
+                 "different_number", "different_street")
+STREET_DIFFERENT = len(STREET_JW) + 1      # the street comparison's "different" level
 
 
 def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -115,6 +120,8 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         blockers.append(("different_flat", level("flat") == 3))
     if "different_number" in on:
         blockers.append(("different_number", level("number") == 2))
+    if "different_street" in on:
+        blockers.append(("different_street", level("street") == STREET_DIFFERENT))
     for name, mask in blockers:
         # A contradiction settles it: two people, two addresses, nothing for a person to
         # review. Missing corroboration only holds the link back for review.

@@ -114,7 +114,8 @@ def address_settings() -> LinkageSettings:
             BlockingRule(name="street+number+town", keys=("street", "number", "town")),
         ),
         tf_adjust=("street",),
-        evidence_rules=("conflicting_identifier", "same_identifier", "different_premise"),
+        evidence_rules=("conflicting_identifier", "same_identifier", "different_premise",
+                        "different_street"),
         strong_identifiers=("uprn",),
         individual_evidence=(),
         # Address parts are not independent given a match (street, town and postcode move
