@@ -308,3 +308,24 @@ def test_two_streets_are_not_chained_through_a_record_without_a_street() -> None
     edges = [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98)]
     roots, refused = cl.cluster(3, edges, cl.conflict_for(t, address_settings()), set())
     assert roots[0] == roots[2] != roots[1] and refused == [edges[1]]
+
+
+def test_em_keeps_the_default_m_of_a_comparison_that_never_agrees() -> None:
+    """A pupil number is on both sides only of two pupils' records: all "different". EM
+    must not conclude that matches never share one."""
+    from kglink.linkage.model import fit_em
+    from kglink.linkage.registry import comparisons_for
+
+    st_ = person_settings()
+    comps = comparisons_for("person", ("forename", "dob", "upn"))
+    rng = np.random.default_rng(5)
+    n = 20_000
+    match = rng.random(n) < 0.4
+    fore = np.where(match, rng.choice([0, 2], n, p=[0.9, 0.1]), rng.choice([0, 5], n, p=[0.1, 0.9]))
+    dob = np.where(match, rng.choice([0, 2], n, p=[0.9, 0.1]), rng.choice([0, 4], n, p=[0.01, 0.99]))
+    upn = np.where(rng.random(n) < 0.1, 1, -1)        # present on both sides: always different
+    gamma = np.stack([fore, dob, upn], axis=1).astype(np.int8)
+    u = [[0.01, 0.01, 0.01, 0.01, 0.01, 0.95], [1e-4, 1e-4, 1e-3, 0.02, 0.9787], [1e-4, 0.9999]]
+    m, lam, _ = fit_em(gamma, comps, u, st_)
+    assert m[2] == comps[2].start_m()                  # kept: (0.995, 0.005)
+    assert m[0][0] > 0.8 and m[1][0] > 0.8 and 0.3 < lam < 0.5   # the others are learnt

@@ -101,6 +101,14 @@ def _pattern_codes(gamma: NDArray[np.int8]) -> NDArray[np.int64]:
     return code
 
 
+def learnable(gamma: NDArray[np.int8], comps: list[Comparison], settings: LinkageSettings) -> list[bool]:
+    """Comparisons whose m EM can estimate from these pairs: those agreeing on at least
+    `min_agreeing_pairs` of them. An identifier only one agency records (a pupil number)
+    is present on both sides only for that agency's own pairs, nearly all of two children:
+    EM then made "the same UPN" a match weight of -8 bits."""
+    return [int((gamma[:, c] == 0).sum()) >= settings.min_agreeing_pairs for c in range(len(comps))]
+
+
 def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]],
            settings: LinkageSettings, m_start: list[list[float]] | None = None,
            active: list[bool] | None = None, fit_m: bool = True) -> tuple[list[list[float]], float, int]:
@@ -108,10 +116,12 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]
 
     u stays fixed at its random-pair estimate (as Splink does): left free, EM drifts to
     a class of "same household" rather than "same person". Inactive comparisons are left
-    out of the likelihood. With `fit_m` off only the match share is estimated.
+    out of the likelihood; comparisons that are not `learnable` from these pairs keep
+    their starting m. With `fit_m` off only the match share is estimated.
     Returns m per level, the share of pairs that match, iterations used.
     """
     active = active or [True] * len(comps)
+    learn = learnable(gamma, comps, settings)
     codes = _pattern_codes(gamma)
     _, first, counts = np.unique(codes, return_index=True, return_counts=True)
     pats = gamma[first]                                  # (patterns x comparisons)
@@ -136,7 +146,7 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]
         if fit_m:
             new_m = []
             for c, comp in enumerate(comps):
-                if not active[c]:
+                if not active[c] or not learn[c]:
                     new_m.append(m[c])
                     continue
                 lv = pats[:, c]
@@ -182,7 +192,7 @@ def _sessions(table: Table, comps: list[Comparison], u: list[list[float]],
         g = comparison_vectors(table, comps, lo, hi)
         m_r, _, it = fit_em(g, comps, u, settings, m_now, active)
         iterations += it
-        for c, on in enumerate(active):
+        for c, on in enumerate(a and b for a, b in zip(active, learnable(g, comps, settings))):
             if on:
                 arr = np.asarray(m_r[c])
                 sums[c] = arr if sums[c] is None else sums[c] + arr

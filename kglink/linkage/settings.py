@@ -51,6 +51,9 @@ class LinkageSettings(BaseModel):
                                "random sample of this many (EM needs patterns, not every pair)")
     em_max_iterations: int = 50
     min_pairs_for_em: int = Field(2000, description="fewer candidate pairs: use the default m probabilities")
+    min_agreeing_pairs: int = Field(
+        50, description="a comparison agreeing (its top level) on fewer training pairs than this "
+                        "keeps its default m: EM cannot tell how often matches agree on it")
     em_tolerance: float = 1e-6
     tf_adjust: tuple[str, ...] = ("surname", "forename")
     evidence_rules: tuple[str, ...] = Field(
