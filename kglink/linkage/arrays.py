@@ -36,10 +36,19 @@ def isin(a: IntArr, b: IntArr) -> NDArray[np.bool_]:
     return out
 
 
+def _offsets(lists: list[list[str]] | list[list[int]]) -> IntArr:
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(vs) for vs in lists], out=offsets[1:])
+    return offsets
+
+
+def flat_lists(lists: list[list[int]]) -> tuple[IntArr, IntArr]:
+    """Lists of integers as (offsets, values): list i is values[offsets[i]:offsets[i+1]]."""
+    return _offsets(lists), np.asarray([v for vs in lists for v in vs], dtype=np.int64)
+
+
 def code_lists(lists: list[list[str]]) -> tuple[IntArr, IntArr]:
     """Lists of strings as (offsets, codes): record i's codes are codes[offsets[i]:offsets[i+1]]."""
     codes: dict[str, int] = {}
     flat = [codes.setdefault(v, len(codes)) for vs in lists for v in vs]
-    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
-    np.cumsum([len(vs) for vs in lists], out=offsets[1:])
-    return offsets, np.asarray(flat, dtype=np.int64)
+    return _offsets(lists), np.asarray(flat, dtype=np.int64)

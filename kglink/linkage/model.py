@@ -111,17 +111,20 @@ def learnable(gamma: NDArray[np.int8], comps: list[Comparison], settings: Linkag
 
 def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]],
            settings: LinkageSettings, m_start: list[list[float]] | None = None,
-           active: list[bool] | None = None, fit_m: bool = True) -> tuple[list[list[float]], float, int]:
+           active: list[bool] | None = None, fit_m: bool = True,
+           learn: list[bool] | None = None) -> tuple[list[list[float]], float, int]:
     """EM over distinct comparison patterns (with counts) of the candidate pairs.
 
     u stays fixed at its random-pair estimate (as Splink does): left free, EM drifts to
     a class of "same household" rather than "same person". Inactive comparisons are left
-    out of the likelihood; comparisons that are not `learnable` from these pairs keep
-    their starting m. With `fit_m` off only the match share is estimated.
+    out of the likelihood; comparisons that are not `learnable` from these pairs (or not
+    in `learn`, when the caller has worked that out) keep their starting m. With `fit_m`
+    off only the match share is estimated.
     Returns m per level, the share of pairs that match, iterations used.
     """
     active = active or [True] * len(comps)
-    learn = learnable(gamma, comps, settings)
+    if fit_m and learn is None:
+        learn = learnable(gamma, comps, settings)
     codes = _pattern_codes(gamma)
     _, first, counts = np.unique(codes, return_index=True, return_counts=True)
     pats = gamma[first]                                  # (patterns x comparisons)
@@ -146,7 +149,7 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]
         if fit_m:
             new_m = []
             for c, comp in enumerate(comps):
-                if not active[c] or not learn[c]:
+                if not active[c] or not learn[c]:  # type: ignore[index]
                     new_m.append(m[c])
                     continue
                 lv = pats[:, c]
@@ -190,9 +193,10 @@ def _sessions(table: Table, comps: list[Comparison], u: list[list[float]],
         skip = involved(rule)
         active = [c.name not in skip for c in comps]
         g = comparison_vectors(table, comps, lo, hi)
-        m_r, _, it = fit_em(g, comps, u, settings, m_now, active)
+        learn = learnable(g, comps, settings)
+        m_r, _, it = fit_em(g, comps, u, settings, m_now, active, learn=learn)
         iterations += it
-        for c, on in enumerate(a and b for a, b in zip(active, learnable(g, comps, settings))):
+        for c, on in enumerate(a and b for a, b in zip(active, learn)):
             if on:
                 arr = np.asarray(m_r[c])
                 sums[c] = arr if sums[c] is None else sums[c] + arr

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from kglink.linkage import parallel
-from kglink.linkage.arrays import code_lists, isin
+from kglink.linkage.arrays import code_lists, flat_lists, isin
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
@@ -192,10 +192,7 @@ def related_indexes(t: Table) -> tuple[IntArr, IntArr]:
     cache = t.__dict__.get("_related_indexes")
     if cache is None:
         index = {k: i for i, k in enumerate(t.keys)}
-        lists = [[index[k] for k in rel if k in index] for rel in t.multi["related"]]
-        offsets = np.zeros(t.n + 1, dtype=np.int64)
-        np.cumsum([len(v) for v in lists], out=offsets[1:])
-        cache = (offsets, np.asarray([i for v in lists for i in v], dtype=np.int64))
+        cache = flat_lists([[index[k] for k in rel if k in index] for rel in t.multi["related"]])
         t.__dict__["_related_indexes"] = cache
     return cache
 
