@@ -329,3 +329,49 @@ def test_em_keeps_the_default_m_of_a_comparison_that_never_agrees() -> None:
     m, lam, _ = fit_em(gamma, comps, u, st_)
     assert m[2] == comps[2].start_m()                  # kept: (0.995, 0.005)
     assert m[0][0] > 0.8 and m[1][0] > 0.8 and 0.3 < lam < 0.5   # the others are learnt
+
+
+def _family(rows: list[tuple[str, str, str, str]], parent_of: list[tuple[int, int]]) -> Table:
+    """(forenames, surname, dob, sex) per record, and parent_of relations by row index, as
+    person_table prepares them."""
+    from kglink.linkage.prepare import _related_birth_years
+
+    t = _people([r[:3] for r in rows])
+    t.cols["sex"] = _obj([r[3] for r in rows])
+    dob = {k: (f"{r[2][:4]}-{r[2][4:6]}-{r[2][6:]}" if r[2] else None) for k, r in zip(t.keys, rows)}
+    parents, children = _related_birth_years(t.keys, dob, [(t.keys[p], t.keys[c]) for p, c in parent_of])
+    t.cols.update(parents_born=_obj(parents), children_born=_obj(children))
+    t.cols["forename"] = _obj([r[0] for r in rows])
+    t.multi.update(related=[[] for _ in rows], address_entity=[["home"]] * len(rows),
+                   crowded_entity=[[] for _ in rows], postcode=[["BH15 1AA"]] * len(rows))
+    return t
+
+
+@pytest.mark.parametrize("other_dob,linked", [
+    ("19850612", True),     # old enough to be the mother of a child born in 2015
+    ("20040101", True),     # 11 years: young, but not impossible
+    ("20100301", False),    # the daughter of one first name: five years older than her "child"
+    ("", True),             # nothing to go on
+])
+def test_a_parent_is_not_someone_younger_than_their_child(other_dob: str, linked: bool) -> None:
+    """Row 0 (no date of birth) is recorded as the parent of row 2 (born 2015); row 1 is the
+    candidate. Row 3 is a child of row 4 (born 1990): nobody born before 2001."""
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+
+    st_ = person_settings()
+    t = _family([("EMILY", "JONES", "", "F"), ("EMILY", "JONES", other_dob, "F"),
+                 ("MIA", "JONES", "20150704", "F")], parent_of=[(0, 2)])
+    comps = comparisons_for("person", st_.comparisons)
+    left, right = np.array([0]), np.array([1])
+    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
+    status, reason = rules.apply(t, st_, comps, gamma, np.array([0.999]), left, right)
+    assert (status[0] == "link") == linked, reason[0]
+    assert cl.conflict_for(t, st_)(0, 1) == (not linked)
+    # The rule reads the other way too: a child of a parent born in 1990 is not born in 1975.
+    t2 = _family([("SAM", "REID", "", "M"), ("SAM", "REID", "19750101", "M"), ("ANN", "REID", "19900101", "F")],
+                 parent_of=[(2, 0)])
+    assert cl.conflict_for(t2, st_)(0, 1)
+    off = st_.model_copy(update={"evidence_rules": tuple(r for r in st_.evidence_rules if r != "parent_age")})
+    assert not cl.conflict_for(t2, off)(0, 1)
+

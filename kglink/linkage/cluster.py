@@ -3,7 +3,7 @@
 Edges are merged strongest first (union-find); two clusters merge only if no member of
 one conflicts with a member of the other under the settings' evidence rules (different
 valid identifiers, a generation between the years of birth, twins' different first
-names with one date of birth, different flats, house numbers or streets) or a person's decision
+names with one date of birth, a parent younger than their child, different flats, house numbers or streets) or a person's decision
 that two of them are different. So a record with no date of birth that matches both a
 father and his son joins one of them, and the father and son stay apart.
 """
@@ -18,6 +18,7 @@ from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import nickname_keys
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import STREET_JW
+from kglink.linkage.rules import birth_year_ranges
 from kglink.linkage.settings import LinkageSettings
 
 
@@ -60,6 +61,9 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
     twin = "twin" in on
     variants = t.multi.get("names") or [[f"{f}\x1f"] for f in _column(t, "forenames_all")]
     dob_conflict = "dob_conflict" in on
+    born = birth_year_ranges(t, st.parent_gap_years) if "parent_age" in on else None
+    if born is not None:
+        born_lo, born_hi = born[0].tolist(), born[1].tolist()
     related = t.multi.get("related") if "related_records" in on else None
     keys = t.keys
     fore_conflict = "forename_conflict" in on
@@ -102,6 +106,9 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
         if dob_conflict and not dobf.compatible(dob[i], dob[j]) and not same_individual(i, j):
             return True
         if fore_conflict and not names_compatible(i, j) and not same_individual(i, j):
+            return True
+        if born is not None and (born_hi[i] < born_lo[j] or born_hi[j] < born_lo[i]) \
+                and not same_individual(i, j):
             return True
         if premise and _premise_conflict(i, j):
             return True

@@ -69,11 +69,14 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
             homes[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
+    parent_child: list[tuple[str, str]] = []
     for agency, _, rel in ws.records("relationship"):
         a, b = source_key(agency, rel["person_id"]), source_key(agency, rel["other_person_id"])
         if a != b:
             related[a].add(b)
             related[b].add(a)
+            if rel["relation"] == "parent_of":
+                parent_child.append((a, b))
     # Before linkage the same family appears once per agency, so count distinct surnames,
     # not records: a care home or hostel houses many families, a family home one or two.
     surname_of = {k: d["surname"] for k, d in everyone}
@@ -117,7 +120,28 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                   upn=_obj(upn), phone=_obj(phone), email=_obj(email))
     t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, postcode=units,
                    related=[sorted(related.get(k, ())) for k in t.keys])
+    parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
+                                                       parent_child)
+    t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born))
     return t
+
+
+NO_PARENT_BORN, NO_CHILD_BORN = 0, 9999
+
+
+def _related_birth_years(keys: list[str], dob: dict[str, str | None],
+                         parent_child: list[tuple[str, str]]) -> tuple[list[int], list[int]]:
+    """Per record, the latest year of birth of a parent and the earliest of a child that its
+    agency records (parent_of), for the parent_age rule; NO_PARENT_BORN / NO_CHILD_BORN where
+    no such relative has a date of birth."""
+    parents = dict.fromkeys(keys, NO_PARENT_BORN)
+    children = dict.fromkeys(keys, NO_CHILD_BORN)
+    for parent, child in parent_child:
+        if child in parents and dob.get(parent):
+            parents[child] = max(parents[child], int(dob[parent][:4]))  # type: ignore[index]
+        if parent in children and dob.get(child):
+            children[parent] = min(children[parent], int(dob[child][:4]))  # type: ignore[index]
+    return [parents[k] for k in keys], [children[k] for k in keys]
 
 
 def address_table(ws: Workspace, only: set[str] | None = None) -> Table:

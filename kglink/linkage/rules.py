@@ -16,6 +16,10 @@
 - names_only: names alone (no date of birth, identifier or home agreeing) do not identify
   a person, however rare the name. A shared phone or email does not count: families share
   them, and a father and son of one name share the rest too.
+- parent_age: a parent is born at least `parent_gap_years` before their child, so a record
+  without a date of birth that an agency names as the parent of a child born in 2015 is
+  not a person born in 2010 (a mother and her daughter of one first name at one home), nor
+  is the child of a parent born in 1990 a person born in 1975.
 - related_records: two records an agency says are related (parent of, partner of,
   sibling of...) are two people.
 - different_premise: another house number, flat or house name is another address; a
@@ -34,24 +38,46 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
-from kglink.linkage.prepare import Table
+from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
 from kglink.linkage.registry import STREET_JW, lists_contain, related_indexes
 from kglink.linkage.settings import LinkageSettings
 
 SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
 PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-                "related_records", "names_only", "generation_gap", "twin")
+                "parent_age", "related_records", "names_only", "generation_gap", "twin")
 ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
                  "different_number", "different_street")
 STREET_DIFFERENT = len(STREET_JW) + 1      # the street comparison's "different" level
 
 
-def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
-    """|year of birth difference| per pair; -1 where either is unknown."""
+def _years(t: Table) -> NDArray[np.int64]:
+    """Year of birth per record; -1 where unknown."""
     dob = t.cols.get("dob")
     if dob is None:
-        return np.full(len(left), -1, dtype=np.int64)
-    years = np.array([int(d[:4]) if d else -1 for d in dob], dtype=np.int64)
+        return np.full(t.n, -1, dtype=np.int64)
+    return np.array([int(d[:4]) if d else -1 for d in dob], dtype=np.int64)
+
+
+def birth_year_ranges(t: Table, parent_gap_years: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(earliest, latest) possible year of birth per record: its own where it has a date
+    of birth, else what its recorded parents' and children's years of birth allow."""
+    years = _years(t)
+    lo = np.full(t.n, NO_PARENT_BORN, dtype=np.int64)
+    hi = np.full(t.n, NO_CHILD_BORN, dtype=np.int64)
+    if "parents_born" in t.cols:
+        parents = np.array(t.cols["parents_born"], dtype=np.int64)
+        children = np.array(t.cols["children_born"], dtype=np.int64)
+        lo = np.where(parents != NO_PARENT_BORN, parents + parent_gap_years, lo)
+        hi = np.where(children != NO_CHILD_BORN, children - parent_gap_years, hi)
+    known = years >= 0
+    lo[known] = years[known]
+    hi[known] = years[known]
+    return lo, hi
+
+
+def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
+    """|year of birth difference| per pair; -1 where either is unknown."""
+    years = _years(t)
     ya, yb = years[left], years[right]
     out = np.abs(ya - yb)
     out[(ya < 0) | (yb < 0)] = -1
@@ -99,6 +125,10 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         blockers.append(("twin", (level("forename") == 5) & (level("dob") == 0) & ~individual))
     if "dob_conflict" in on:
         blockers.append(("dob_conflict", (level("dob") >= 3) & ~individual))
+    if "parent_age" in on:
+        lo, hi = birth_year_ranges(t, st.parent_gap_years)
+        apart = (hi[left] < lo[right]) | (hi[right] < lo[left])
+        blockers.append(("parent_age", apart & ~individual))
     if "forename_conflict" in on:
         blockers.append(("forename_conflict", (level("forename") == 5) & ~individual))
     if "names_only" in on:

@@ -58,7 +58,7 @@ class LinkageSettings(BaseModel):
     tf_adjust: tuple[str, ...] = ("surname", "forename")
     evidence_rules: tuple[str, ...] = Field(
         ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-         "related_records", "names_only"),
+         "parent_age", "related_records", "names_only"),
         description="hard evidence beside the score (kglink/linkage/rules.py); the same rules "
                     "keep clusters from merging")
     strong_identifiers: tuple[str, ...] = Field(
@@ -69,6 +69,9 @@ class LinkageSettings(BaseModel):
                     "agrees, the generation_gap and twin rules do not apply")
     generation_gap_years: int = Field(
         12, description="years of birth this far apart are two people (a father and son)")
+    parent_gap_years: int = Field(
+        11, description="a parent's year of birth is at least this many years before their "
+                        "child's (the parent_age rule)")
     link_only_between: str | None = Field(
         None, description="a column: pairs with the same value in it are not compared (link, not dedupe)")
     crowded_address_people: int = Field(
