@@ -375,3 +375,15 @@ def test_a_parent_is_not_someone_younger_than_their_child(other_dob: str, linked
     off = st_.model_copy(update={"evidence_rules": tuple(r for r in st_.evidence_rules if r != "parent_age")})
     assert not cl.conflict_for(t2, off)(0, 1)
 
+
+@pytest.mark.parametrize("sex_a,sex_b,level", [
+    ("F", "F", 4),          # both women: a married or maiden name is learnt apart
+    ("F", "M", 5), ("M", "M", 5), ("F", "", 5), ("", "", 5),
+])
+def test_different_surnames_of_two_women_are_a_level_of_their_own(sex_a: str, sex_b: str, level: int) -> None:
+    t = _family([("EMILY", "JONES", "", sex_a), ("EMILY", "PARKER", "", sex_b),
+                 ("EMILY", "JONES", "", sex_b)], parent_of=[])
+    left, right = np.array([0, 0]), np.array([1, 2])
+    got = PERSON_COMPARISONS["surname"].compute(t, left, right)
+    assert got.tolist() == [level, 0]
+    assert PERSON_COMPARISONS["surname"].compute(t, right[:1], left[:1]).tolist() == [level]
