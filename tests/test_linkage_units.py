@@ -387,3 +387,37 @@ def test_different_surnames_of_two_women_are_a_level_of_their_own(sex_a: str, se
     got = PERSON_COMPARISONS["surname"].compute(t, left, right)
     assert got.tolist() == [level, 0]
     assert PERSON_COMPARISONS["surname"].compute(t, right[:1], left[:1]).tolist() == [level]
+
+
+def test_the_match_prior_counts_the_pairs_blocking_left_out() -> None:
+    """10,000 matches among 10^9 pairs; blocking made 10,000 matches and 200,000 non-matches
+    that agree on one field. Over the candidates alone EM sees mostly agreement, which
+    random-pair u calls a match; over all pairs the prior comes out near 10^-5."""
+    from kglink.linkage.model import fit_em, match_prior
+    from kglink.linkage.registry import comparisons_for
+
+    comps = comparisons_for("person", ("forename", "dob"))
+    rng = np.random.default_rng(3)
+    m = [[0.9, 0.02, 0.04, 0.02, 0.01, 0.01], [0.9, 0.02, 0.05, 0.01, 0.02]]
+    u = [[0.01, 0.005, 0.002, 0.01, 0.003, 0.97], [1e-4, 1e-5, 1e-3, 0.015, 0.98389]]
+    matches = np.stack([rng.choice(6, 10_000, p=m[0]), rng.choice(5, 10_000, p=m[1])], axis=1)
+    # Non-matches blocked on first name: they agree on it, the rest is random.
+    others = np.stack([np.zeros(200_000, dtype=int), rng.choice(5, 200_000, p=u[1])], axis=1)
+    gamma = np.concatenate([matches, others]).astype(np.int8)
+    prior, share = match_prior(gamma, m, u, total_pairs=1e9)
+    assert 0.5e-5 < prior < 2e-5 and 0.025 < share < 0.1
+    _, lam_candidates, _ = fit_em(gamma, comps, u, person_settings(), m, fit_m=False)
+    assert lam_candidates * len(gamma) / 1e9 > 10 * prior       # the old, candidate-only estimate
+
+
+def test_u_of_a_level_never_seen_in_the_random_pairs_is_not_floored() -> None:
+    """Two records picked at random share a home about once in 10^5-10^6 pairs: a sample of
+    a million pairs must not put every rare level at 10^-4."""
+    from kglink.linkage.model import _level_freqs
+    from kglink.linkage.registry import comparisons_for
+
+    comps = comparisons_for("person", ("sex",))
+    gamma = np.zeros((1_000_000, 1), dtype=np.int8)
+    gamma[:3, 0] = 1
+    u = _level_freqs(gamma, comps)[0]
+    assert u[1] == pytest.approx(3.5 / 1_000_001) and u[0] == pytest.approx(1 - u[1])
