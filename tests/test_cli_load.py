@@ -71,7 +71,8 @@ def test_review_interactive_records_a_decision_and_relinks(sample_dir: Path, tmp
     kg(ws, "link")
     listed = runner.invoke(app, ["--workspace", str(ws), "review", "--list"], env={"COLUMNS": "200"})
     assert "childrens_social_care:CA1" in listed.output           # the two flat addresses
-    res = runner.invoke(app, ["--workspace", str(ws), "--user", "mash-1", "review", "--interactive"],
+    res = runner.invoke(app, ["--workspace", str(ws), "--user", "mash-1", "review", "--interactive",
+                              "--kind", "address"],
                         input="same\n", env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "same / different / unsure / skip / quit" in res.output

@@ -331,20 +331,38 @@ def test_em_keeps_the_default_m_of_a_comparison_that_never_agrees() -> None:
     assert m[0][0] > 0.8 and m[1][0] > 0.8 and 0.3 < lam < 0.5   # the others are learnt
 
 
-def _family(rows: list[tuple[str, str, str, str]], parent_of: list[tuple[int, int]]) -> Table:
-    """(forenames, surname, dob, sex) per record, and parent_of relations by row index, as
-    person_table prepares them."""
-    from kglink.linkage.prepare import _related_birth_years
+def _family(rows: list[tuple[str, str, str, str]], parent_of: list[tuple[int, int]],
+            partner_of: list[tuple[int, int]] = (), homes: list[str] | None = None) -> Table:  # type: ignore[assignment]
+    """(forenames, surname, dob, sex) per record, and parent_of and partner_of relations by
+    row index, as person_table prepares them; everyone at one home unless `homes` says."""
+    from kglink.linkage.prepare import _related_birth_years, _relatives
 
     t = _people([r[:3] for r in rows])
     t.cols["sex"] = _obj([r[3] for r in rows])
     dob = {k: (f"{r[2][:4]}-{r[2][4:6]}-{r[2][6:]}" if r[2] else None) for k, r in zip(t.keys, rows)}
-    parents, children = _related_birth_years(t.keys, dob, [(t.keys[p], t.keys[c]) for p, c in parent_of])
+    pc = [(t.keys[p], t.keys[c]) for p, c in parent_of]
+    parents, children = _related_birth_years(t.keys, dob, pc)
     t.cols.update(parents_born=_obj(parents), children_born=_obj(children))
     t.cols["forename"] = _obj([r[0] for r in rows])
-    t.multi.update(related=[[] for _ in rows], address_entity=[["home"]] * len(rows),
-                   crowded_entity=[[] for _ in rows], postcode=[["BH15 1AA"]] * len(rows))
+    person = {k: {"forenames": r[0], "surname": r[1], "dob": dob[k]} for k, r in zip(t.keys, rows)}
+    kids, mates = _relatives(t.keys, person, pc, [(t.keys[a], t.keys[b]) for a, b in partner_of])
+    homes = homes or ["home"] * len(rows)
+    t.multi.update(related=[[] for _ in rows], address_entity=[[h] for h in homes],
+                   crowded_entity=[[] for _ in rows], postcode=[["BH15 1AA"]] * len(rows),
+                   children=kids, partners=mates)
     return t
+
+
+def _decide(t: Table, i: int, j: int, probability: float) -> tuple[str, str]:
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+
+    st_ = person_settings()
+    comps = comparisons_for("person", st_.comparisons)
+    left, right = np.array([i]), np.array([j])
+    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
+    status, reason = rules.apply(t, st_, comps, gamma, np.array([probability]), left, right)
+    return str(status[0]), str(reason[0])
 
 
 @pytest.mark.parametrize("other_dob,linked", [
@@ -421,3 +439,39 @@ def test_u_of_a_level_never_seen_in_the_random_pairs_is_not_floored() -> None:
     gamma[:3, 0] = 1
     u = _level_freqs(gamma, comps)[0]
     assert u[1] == pytest.approx(3.5 / 1_000_001) and u[0] == pytest.approx(1 - u[1])
+
+
+# A mother known to the school as EMILY JONES (no date of birth) and to health as EMILY
+# PARKER, born 1988. Rows: 0 school mother, 1 health mother, 2 school child, 3 health child,
+# 4 school's other parent, 5 health's partner record.
+_MOTHERS = [("EMILY", "JONES", "", "F"), ("EMILY", "PARKER", "19880214", "F"),
+            ("MIA", "JONES", "20150704", "F"), ("MIA", "JONES", "20150704", "F"),
+            ("JOHN", "JONES", "", "M"), ("JOHN", "JONES", "19850101", "M")]
+
+
+@pytest.mark.parametrize("change,homes,status,reason", [
+    ({}, None, "link", "rule:shared_relative"),                    # one child, one mother
+    ({3: ("MIA", "JONES", "20150705", "F")}, None, "review", "model"),   # another child's birthday
+    ({1: ("EMILY", "PARKER", "19880214", "")}, None, "review", "model"),  # sex not recorded
+    ({1: ("SOPHIE", "PARKER", "19880214", "F")}, None, "", "rule:forename_conflict"),  # another first name
+    ({1: ("EM", "PARKER", "19880214", "F")}, None, "link", "rule:shared_relative"),  # a nickname
+])
+def test_two_records_naming_the_same_child_are_one_parent(change, homes, status, reason) -> None:  # type: ignore[no-untyped-def]
+    rows = [change.get(i, r) for i, r in enumerate(_MOTHERS)]
+    t = _family(rows, parent_of=[(0, 2), (4, 2), (1, 3)], homes=homes)
+    assert _decide(t, 0, 1, 0.7) == (status, reason)
+
+
+@pytest.mark.parametrize("homes,status,reason,other_partner", [
+    # Two homes: the partner does not count, and names alone are held for review.
+    (["a", "b", "a", "b", "a", "b"], "review", "rule:names_only", "rule:names_only"),
+    (["a", "a", "a", "a", "a", "a"], "link", "rule:shared_relative", "model"),   # one home
+])
+def test_the_same_partner_counts_only_at_one_home(homes, status, reason, other_partner) -> None:  # type: ignore[no-untyped-def]
+    """Row 0's partner is the other parent of its child (row 4); row 1's is row 5, by
+    partner_of. Same first name and surname: one man, so one woman, if they live together."""
+    t = _family(_MOTHERS, parent_of=[(0, 2), (4, 2)], partner_of=[(1, 5)], homes=homes)
+    assert _decide(t, 0, 1, 0.7) == (status, reason)
+    off = _family(_MOTHERS[:4] + [("PAUL", "JONES", "", "M"), _MOTHERS[5]], parent_of=[(0, 2), (4, 2)],
+                  partner_of=[(1, 5)], homes=homes)
+    assert _decide(off, 0, 1, 0.7) == ("review", other_partner)

@@ -70,6 +70,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
     parent_child: list[tuple[str, str]] = []
+    partners: list[tuple[str, str]] = []
     for agency, _, rel in ws.records("relationship"):
         a, b = source_key(agency, rel["person_id"]), source_key(agency, rel["other_person_id"])
         if a != b:
@@ -77,6 +78,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
             related[b].add(a)
             if rel["relation"] == "parent_of":
                 parent_child.append((a, b))
+            elif rel["relation"] in ("partner_of", "ex_partner_of"):
+                partners.append((a, b))
     # Before linkage the same family appears once per agency, so count distinct surnames,
     # not records: a care home or hostel houses many families, a family home one or two.
     surname_of = {k: d["surname"] for k, d in everyone}
@@ -123,7 +126,34 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
     t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born))
+    children, partners_of = _relatives(t.keys, dict(everyone), parent_child, partners)
+    t.multi.update(children=children, partners=partners_of)
     return t
+
+
+def _relatives(keys: list[str], person: dict[str, dict], parent_child: list[tuple[str, str]],
+               partners: list[tuple[str, str]]) -> tuple[list[list[str]], list[list[str]]]:
+    """Per record, who its agency says its relatives are, as values two agencies' records
+    can share: each child as first name and date of birth, each partner (partner_of,
+    ex_partner_of, or the other parent of one of its children) as first name and surname.
+    For the shared_relative rule."""
+    def first(k: str) -> str:
+        return (person[k]["forenames"] or "").split(" ")[0]
+
+    kids: dict[str, set[str]] = defaultdict(set)
+    mates: dict[str, set[str]] = defaultdict(set)
+    parents_of: dict[str, list[str]] = defaultdict(list)
+    for parent, child in parent_child:
+        if parent in person and child in person:
+            parents_of[child].append(parent)
+            if first(child) and person[child]["dob"]:
+                kids[parent].add(f"{first(child)}\x1f{person[child]['dob']}")
+    pairs = partners + [(a, b) for ps in parents_of.values() for a in ps for b in ps if a != b]
+    for a, b in pairs:
+        for x, y in ((a, b), (b, a)):
+            if x in person and y in person and first(y) and person[y]["surname"]:
+                mates[x].add(f"{first(y)}\x1f{person[y]['surname']}")
+    return [sorted(kids.get(k, ())) for k in keys], [sorted(mates.get(k, ())) for k in keys]
 
 
 NO_PARENT_BORN, NO_CHILD_BORN = 0, 9999

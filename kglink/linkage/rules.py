@@ -20,6 +20,11 @@
   without a date of birth that an agency names as the parent of a child born in 2015 is
   not a person born in 2010 (a mother and her daughter of one first name at one home), nor
   is the child of a parent born in 1990 a person born in 1975.
+- shared_relative: two records whose agencies name the same child of theirs (first name and
+  date of birth), or at one home the same partner (first name and surname), with first
+  names that agree (or a nickname) and the same recorded sex, are one person and link: a
+  child has one mother and one father. This is how a mother known to the school by one
+  surname, without a date of birth, and to the police or health by another is found.
 - related_records: two records an agency says are related (parent of, partner of,
   sibling of...) are two people.
 - different_premise: another house number, flat or house name is another address; a
@@ -39,12 +44,13 @@ from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
-from kglink.linkage.registry import STREET_JW, lists_contain, related_indexes
+from kglink.linkage.registry import STREET_JW, code_lists, lists_contain, related_indexes, share_any
 from kglink.linkage.settings import LinkageSettings
 
 SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
 PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-                "parent_age", "related_records", "names_only", "generation_gap", "twin")
+                "parent_age", "related_records", "names_only", "shared_relative", "generation_gap",
+                "twin")
 ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
                  "different_number", "different_street")
 STREET_DIFFERENT = len(STREET_JW) + 1      # the street comparison's "different" level
@@ -73,6 +79,21 @@ def birth_year_ranges(t: Table, parent_gap_years: int) -> tuple[NDArray[np.int64
     lo[known] = years[known]
     hi[known] = years[known]
     return lo, hi
+
+
+def shared_relative(t: Table, left: NDArray[np.int64], right: NDArray[np.int64],
+                    same_home: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Per pair: do both agencies name the same child (first name and date of birth), or,
+    at one home, the same partner (first name and surname)?"""
+    cache = t.__dict__.get("_relative_lists")
+    if cache is None:
+        cache = t.__dict__["_relative_lists"] = (code_lists(t.multi["children"]),
+                                                 code_lists(t.multi["partners"]))
+    (co, cv), (po, pv) = cache
+    out = share_any(co, cv, left, right)
+    rest = np.flatnonzero(same_home & ~out)
+    out[rest] = share_any(po, pv, left[rest], right[rest])
+    return out
 
 
 def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -159,8 +180,14 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         status[hit] = _REVIEW if name in SOFT_RULES else _DROP
         reasons.append(f"rule:{name}")
         reason[hit] = len(reasons) - 1
+    blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
+    if "shared_relative" in on and "children" in t.multi:
+        same = shared_relative(t, left, right, level("location") == 0)
+        same &= (level("forename") >= 0) & (level("forename") <= 1) & (level("sex") == 0) & ~blocked
+        reasons.append("rule:shared_relative")
+        reason[same & (status != _LINK)] = len(reasons) - 1
+        status[same] = _LINK
     if "same_identifier" in on and ids:
-        blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
         dob = level("dob")
         same = np.logical_or.reduce([x == 0 for x in ids]) & ((dob <= 2) | (st.kind != "person")) & ~blocked
         reasons.append("rule:same_identifier")
