@@ -224,7 +224,9 @@ def kglink_settings(link_only: bool, household_rules: bool = True) -> LinkageSet
         kind="person",
         comparisons=(
             "forename", "surname", "dob",                 # kept by name: the person rules read them
-            "jw:soc_sec_id", "exact:street_number", "jw:address_1", "jw:address_2",
+            # FEBRL's corruptions include swapping two fields' values: address lines are
+            # compared in either order.
+            "jw:soc_sec_id", "exact:street_number", "jw:address_1~address_2", "jw:address_2~address_1",
             "jw:suburb", "exact:postcode", "exact:state",
         ),
         blocking_rules=(

@@ -475,3 +475,24 @@ def test_the_same_partner_counts_only_at_one_home(homes, status, reason, other_p
     off = _family(_MOTHERS[:4] + [("PAUL", "JONES", "", "M"), _MOTHERS[5]], parent_of=[(0, 2), (4, 2)],
                   partner_of=[(1, 5)], homes=homes)
     assert _decide(off, 0, 1, 0.7) == ("review", other_partner)
+
+
+@pytest.mark.parametrize("a,b,levels", [
+    # Swapped, with a slip in one: the crossed lines agree (once each).
+    (("HAWKER PLACE", "CHIPPENDALE VILLAGE"), ("CHIPPENDALE VILLAGE", "HAWKEKR PLACE"), (0, 1)),
+    (("HAWKER PLACE", "CHIPPENDALE VILLAGE"), ("HAWKER PLACE", ""), (0, -1)),
+    (("HAWKER PLACE", ""), ("", "HAWKER PLACE"), (0, -1)),                 # written in the other line
+    (("HAWKER PLACE", "CHIPPENDALE VILLAGE"), ("MILLER STREET", "KINGSWOOD"), (3, 3)),
+    (("", ""), ("MILLER STREET", ""), (-1, -1)),
+])
+def test_two_fields_compared_in_either_order(a: tuple[str, str], b: tuple[str, str],
+                                             levels: tuple[int, int]) -> None:
+    from kglink.linkage.registry import generic_comparison
+
+    t = Table("person", ["x:0", "x:1"])
+    t.cols.update(address_1=_o(a[0], b[0]), address_2=_o(a[1], b[1]))
+    for name, level in (("jw:address_1~address_2", levels[0]), ("jw:address_2~address_1", levels[1])):
+        comp = generic_comparison(name)
+        assert comp is not None
+        assert comp.compute(t, np.array([0]), np.array([1])).tolist() == [level], name
+        assert comp.compute(t, np.array([1]), np.array([0])).tolist() == [level], name

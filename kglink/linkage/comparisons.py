@@ -68,9 +68,12 @@ def values(fn: Callable[[Obj, Obj], Levels]) -> Coded:
     return lambda uniq, pa, pb: fn(uniq[pa], uniq[pb])
 
 
-def jaro_winkler(a: Obj, b: Obj) -> NDArray[np.float64]:
-    return np.asarray(process.cpdist(list(a), list(b), scorer=JaroWinkler.similarity, workers=-1),
-                      dtype=np.float64)
+def jaro_winkler(a: Obj, b: Obj, cutoff: float = 0.0) -> NDArray[np.float64]:
+    """Similarity per pair; 0 where below `cutoff` (rapidfuzz stops early there). The
+    cutoff is eased by 1e-6: rapidfuzz returns float32 scores, and a score of exactly 0.8
+    is at or above 0.8 as a float32 but below it inside rapidfuzz's double arithmetic."""
+    return np.asarray(process.cpdist(list(a), list(b), scorer=JaroWinkler.similarity, workers=-1,
+                                     score_cutoff=max(cutoff - 1e-6, 0.0)), dtype=np.float64)
 
 
 @lru_cache(maxsize=200_000)
@@ -106,7 +109,7 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     fa, fb = wc[pa], wc[pb]
     wlen = _lengths(words)
     la, lb = wlen[fa], wlen[fb]
-    jw = jaro_winkler(words[fa], words[fb])
+    jw = jaro_winkler(words[fa], words[fb], cutoff=0.80)
     out = np.full(len(pa), 5, dtype=np.int8)
     out[jw >= 0.80] = 3
     out[jw >= 0.92] = 2
@@ -130,7 +133,7 @@ def surname_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     """0 equal, 1 JW>=0.92, 2 JW>=0.80, 3 a shared part of a double-barrelled name, 4 else."""
     if len(pa) == 0:
         return np.zeros(0, dtype=np.int8)
-    jw = jaro_winkler(uniq[pa], uniq[pb])
+    jw = jaro_winkler(uniq[pa], uniq[pb], cutoff=0.80)
     out = np.full(len(pa), 4, dtype=np.int8)
     out[jw >= 0.80] = 2
     out[jw >= 0.92] = 1
@@ -155,7 +158,7 @@ surname_levels = by_value(surname_coded)
 def similarity_levels(thresholds: tuple[float, ...]) -> Callable[[Obj, Obj], Levels]:
     """0 equal, then one level per JW threshold, then else."""
     def levels(a: Obj, b: Obj) -> Levels:
-        jw = jaro_winkler(a, b)
+        jw = jaro_winkler(a, b, cutoff=min(thresholds))
         out = np.full(len(a), len(thresholds) + 1, dtype=np.int8)
         for k in range(len(thresholds) - 1, -1, -1):
             out[jw >= thresholds[k]] = k + 1

@@ -1,12 +1,15 @@
 """The comparisons for each kind of record, by name, as the settings refer to them."""
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 import numpy as np
 
 from kglink.linkage import parallel
 from kglink.linkage.arrays import code_lists, flat_lists, isin
 from kglink.linkage.comparisons import (
-    Comparison, IntArr, Levels, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
+    Comparison, IntArr, Levels, Obj, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
     similarity_levels, surname_coded, surname_levels,
 )
@@ -18,12 +21,25 @@ from kglink.linkage.prepare import Table
 STREET_JW = (0.92, 0.80)
 
 
+def _for_these_pairs(t: Table, name: str, left: IntArr, right: IntArr,
+                     compute: Callable[[], tuple[Levels, Levels]]) -> tuple[Levels, Levels]:
+    """Two comparisons worked out together (forename and surname; two swappable fields),
+    kept on the table for the very same pair arrays only. Held by weak reference: a new
+    array at a freed one's address is not mistaken for it, and nothing is kept alive."""
+    held = t.__dict__.get(name)
+    if held is not None and held[0]() is left and held[1]() is right:
+        return held[2]  # type: ignore[no-any-return]
+    value = compute()
+    t.__dict__[name] = (weakref.ref(left), weakref.ref(right), value)
+    return value
+
+
 def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
     """Forename and surname levels of the best-matching pair of names, aliases included."""
-    key = (left.__array_interface__["data"][0], right.__array_interface__["data"][0], len(left))
-    cache = t.__dict__.setdefault("_names_cache", {})
-    if key in cache:
-        return cache[key]
+    return _for_these_pairs(t, "_names_of_pairs", left, right, lambda: _names_now(t, left, right))
+
+
+def _names_now(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
     fu, fc = codes_of(t, "forenames_all")
     su, sc = codes_of(t, "surname")
     fore = on_distinct(fu, fc[left], fc[right], forename_coded)
@@ -71,8 +87,6 @@ def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
         rf[(c1 < 0) | (c2 < 0)] = -1
         better = (rf >= 0) & (rs >= 0) & (rf + rs < fore[poor] + sur[poor])
         fore[poor[better]], sur[poor[better]] = rf[better], rs[better]
-    cache.clear()
-    cache[key] = (fore, sur)
     return fore, sur
 
 
@@ -257,7 +271,7 @@ def _premise(t: Table, left: IntArr, right: IntArr) -> Levels:
 
 def _house_name_coded(uniq: np.ndarray, pa: IntArr, pb: IntArr) -> Levels:
     """2 the same house name (or Jaro-Winkler >= 0.9), 4 another house."""
-    same = (pa == pb) | (jaro_winkler(uniq[pa], uniq[pb]) >= 0.9)
+    same = (pa == pb) | (jaro_winkler(uniq[pa], uniq[pb], cutoff=0.9) >= 0.9)
     return np.where(same, 2, 4).astype(np.int8)
 
 
@@ -320,9 +334,44 @@ ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
 )}
 
 
+def _either_order(col: str, other: str, levels: Callable[[Obj, Obj], Levels]) -> Callable[[Table, IntArr, IntArr], Levels]:
+    """Two fields that may have been written the wrong way round (address lines 1 and 2):
+    compared straight, or crossed where crossing agrees better (a missing value ranks as
+    middling). Crossed, the comparison of the field whose name sorts first takes the better
+    of the two crossed levels and the other the worse, so (a, b) and (b, a) score the same
+    and each agreement counts once."""
+    first, second = sorted((col, other))
+    straight = (column(first, levels), column(second, levels))
+
+    def both(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
+        a, b = t.cols[first], t.cols[second]
+        s1, s2 = straight[0](t, left, right), straight[1](t, left, right)
+        c1, c2 = levels(a[left], b[right]), levels(b[left], a[right])
+
+        def rank(x: Levels) -> np.ndarray:
+            return np.where(x < 0, 2.5, x)
+        crossed = rank(c1) + rank(c2) < rank(s1) + rank(s2)
+        best = np.minimum(np.where(c1 < 0, 127, c1), np.where(c2 < 0, 127, c2))
+        worse = np.where((c1 < 0) | (c2 < 0), -1, np.maximum(c1, c2))
+        return (np.where(crossed, np.where(best == 127, -1, best), s1).astype(np.int8),
+                np.where(crossed, worse, s2).astype(np.int8))
+
+    def compute(t: Table, left: IntArr, right: IntArr) -> Levels:
+        pair = _for_these_pairs(t, f"_crossed:{first}~{second}", left, right, lambda: both(t, left, right))
+        return pair[0 if col == first else 1]
+    return compute
+
+
 def generic_comparison(name: str) -> Comparison | None:
-    """`exact:COL` and `jw:COL` compare any prepared column, for tables of other shapes."""
+    """`exact:COL` and `jw:COL` compare any prepared column, for tables of other shapes;
+    `jw:COL~OTHER` also accepts COL's value written in OTHER on either side (two fields
+    swapped, like Splink's columns-reversed level)."""
     how, _, col = name.partition(":")
+    if how == "jw" and "~" in col:
+        col, other = col.split("~", 1)
+        return Comparison(name, (f"{col} equal (either order)", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
+                                 f"{col} different"),
+                          _either_order(col, other, similarity_levels((0.92, 0.80))), (0.8, 0.1, 0.05, 0.05))
     if how == "exact" and col:
         return Comparison(name, (f"{col} equal", f"{col} different"), column(col, coded=exact_coded, dedupe=False),
                           (0.9, 0.1))
