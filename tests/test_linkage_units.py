@@ -279,6 +279,21 @@ def _addresses(rows: list[tuple[str, str, str]]) -> Table:
     return t
 
 
+def _decide(t: Table, i: int, j: int, probability: float) -> tuple[str, str]:
+    """(status, reason) that the default settings' rules give the pair (i, j) of `t` at this
+    model probability."""
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+    from kglink.linkage.settings import default_settings
+
+    st_ = default_settings("person" if t.kind == "person" else "address")
+    comps = comparisons_for(st_.kind, st_.comparisons)
+    left, right = np.array([i]), np.array([j])
+    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
+    status, reason = rules.apply(t, st_, comps, gamma, np.array([probability]), left, right)
+    return str(status[0]), str(reason[0])
+
+
 @pytest.mark.parametrize("street_a,street_b,linked", [
     ("ACACIA AVENUE", "ACACIA AVENUE", True),
     ("ACACIA AVENUE", "ACACIA AVENEU", True),       # a slip of the keyboard
@@ -286,18 +301,12 @@ def _addresses(rows: list[tuple[str, str, str]]) -> Table:
     ("ACACIA AVENUE", "BEECH ROAD", False),         # one postcode, one number, two streets
 ])
 def test_the_same_number_on_another_street_is_another_address(street_a: str, street_b: str, linked: bool) -> None:
-    from kglink.linkage import rules
-    from kglink.linkage.registry import comparisons_for
     from kglink.linkage.settings import address_settings
 
-    st_ = address_settings()
     t = _addresses([("12", street_a, "BH15 1AA"), ("12", street_b, "BH15 1AA")])
-    comps = comparisons_for("address", st_.comparisons)
-    left, right = np.array([0]), np.array([1])
-    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
-    status, reason = rules.apply(t, st_, comps, gamma, np.array([0.999]), left, right)
-    assert (status[0] == "link") == linked, reason[0]
-    assert cl.conflict_for(t, st_)(0, 1) == (not linked)
+    status, reason = _decide(t, 0, 1, 0.999)
+    assert (status == "link") == linked, reason
+    assert cl.conflict_for(t, address_settings())(0, 1) == (not linked)
 
 
 def test_two_streets_are_not_chained_through_a_record_without_a_street() -> None:
@@ -353,18 +362,6 @@ def _family(rows: list[tuple[str, str, str, str]], parent_of: list[tuple[int, in
     return t
 
 
-def _decide(t: Table, i: int, j: int, probability: float) -> tuple[str, str]:
-    from kglink.linkage import rules
-    from kglink.linkage.registry import comparisons_for
-
-    st_ = person_settings()
-    comps = comparisons_for("person", st_.comparisons)
-    left, right = np.array([i]), np.array([j])
-    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
-    status, reason = rules.apply(t, st_, comps, gamma, np.array([probability]), left, right)
-    return str(status[0]), str(reason[0])
-
-
 @pytest.mark.parametrize("other_dob,linked", [
     ("19850612", True),     # old enough to be the mother of a child born in 2015
     ("20040101", True),     # 11 years: young, but not impossible
@@ -374,17 +371,11 @@ def _decide(t: Table, i: int, j: int, probability: float) -> tuple[str, str]:
 def test_a_parent_is_not_someone_younger_than_their_child(other_dob: str, linked: bool) -> None:
     """Row 0 (no date of birth) is recorded as the parent of row 2 (born 2015); row 1 is the
     candidate. Row 3 is a child of row 4 (born 1990): nobody born before 2001."""
-    from kglink.linkage import rules
-    from kglink.linkage.registry import comparisons_for
-
     st_ = person_settings()
     t = _family([("EMILY", "JONES", "", "F"), ("EMILY", "JONES", other_dob, "F"),
                  ("MIA", "JONES", "20150704", "F")], parent_of=[(0, 2)])
-    comps = comparisons_for("person", st_.comparisons)
-    left, right = np.array([0]), np.array([1])
-    gamma = np.stack([c.compute(t, left, right) for c in comps], axis=1)
-    status, reason = rules.apply(t, st_, comps, gamma, np.array([0.999]), left, right)
-    assert (status[0] == "link") == linked, reason[0]
+    status, reason = _decide(t, 0, 1, 0.999)
+    assert (status == "link") == linked, reason
     assert cl.conflict_for(t, st_)(0, 1) == (not linked)
     # The rule reads the other way too: a child of a parent born in 1990 is not born in 1975.
     t2 = _family([("SAM", "REID", "", "M"), ("SAM", "REID", "19750101", "M"), ("ANN", "REID", "19900101", "F")],
