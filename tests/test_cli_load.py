@@ -81,3 +81,19 @@ def test_review_interactive_records_a_decision_and_relinks(sample_dir: Path, tmp
 
     found = entity_records(open_workspace(ws), "police:A1")
     assert found is not None and {k for k, _, _ in found[2]} == {"police:A1", "childrens_social_care:CA1"}
+
+
+def test_explain_shows_every_comparison_as_a_waterfall(sample_dir: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    kg(ws, "load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care"))
+    kg(ws, "link")
+    res = runner.invoke(app, ["--workspace", str(ws), "explain", "police:P1", "childrens_social_care:C10"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    for row in ("prior", "forename", "surname", "dob", "sex", "location", "nhs_number", "pnc_id", "upn",
+                "contact", "term frequency"):
+        assert f"│ {row} " in res.output, row
+    assert "nickname or middle name used" in res.output and "dates of birth equal" in res.output
+    assert "match weight" in res.output and "model and rules say: " in res.output
+    unknown = kg(ws, "explain", "police:P1", "police:NOPE")
+    assert unknown.exit_code == 2 and "police:NOPE" in unknown.output and "Traceback" not in unknown.output

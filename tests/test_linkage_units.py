@@ -487,3 +487,10 @@ def test_two_fields_compared_in_either_order(a: tuple[str, str], b: tuple[str, s
         assert comp is not None
         assert comp.compute(t, np.array([0]), np.array([1])).tolist() == [level], name
         assert comp.compute(t, np.array([1]), np.array([0])).tolist() == [level], name
+
+
+def test_every_rule_says_what_it_means_in_explain() -> None:
+    from kglink.linkage.rules import ADDRESS_RULES, MEANING, PERSON_RULES, SOFT_RULES
+
+    for name in (*PERSON_RULES, *ADDRESS_RULES, *SOFT_RULES):
+        assert MEANING.get(f"rule:{name}"), name

@@ -63,6 +63,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         """
         from kglink.linkage.explain import explain as run_explain
         from kglink.linkage.review import ReviewError
+        from kglink.linkage.rules import MEANING
 
         ws = ctx.obj.open(create=False)
         try:
@@ -82,7 +83,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         table.add_row("term frequency", "rare names count for more", "", "", f"{ex.tf_adjustment:+.2f}", f"{running:+.2f}")
         console.print(table)
         console.print(f"match weight {ex.total:+.2f} bits, probability {ex.probability:.4f}; "
-                      f"model says: {ex.model_status} ({ex.rule})", markup=False, soft_wrap=True)
+                      f"model and rules say: {ex.model_status} ({ex.rule}: "
+                      f"{MEANING.get(ex.rule, 'see kglink/linkage/rules.py')})", markup=False, soft_wrap=True)
         console.print(f"stored status: {ex.stored_status or 'not a candidate pair'}; human decision: "
                       f"{ex.decision or 'none'}; same entity now: {'yes' if ex.same_entity else 'no'}",
                       markup=False, soft_wrap=True)

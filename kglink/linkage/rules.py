@@ -55,6 +55,26 @@ ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise
                  "different_number", "different_street")
 STREET_DIFFERENT = len(STREET_JW) + 1      # the street comparison's "different" level
 
+# What each reason means, in a line, for `kglink explain`.
+MEANING = {
+    "model": "the score alone decided",
+    "rule:conflicting_identifier": "two valid, different identifiers: two people or places",
+    "rule:same_identifier": "the same valid identifier, with compatible dates of birth",
+    "rule:generation_gap": "years of birth a generation apart",
+    "rule:twin": "one date of birth, clearly different first names (twins)",
+    "rule:dob_conflict": "dates of birth that cannot be one person's",
+    "rule:forename_conflict": "clearly different first names",
+    "rule:parent_age": "one is recorded as the parent of a child born too soon after the other",
+    "rule:related_records": "an agency records the two as related: two people",
+    "rule:names_only": "names alone, nothing else agrees: a person must decide",
+    "rule:shared_relative": "both name the same child, or at one home the same partner",
+    "rule:different_premise": "another house number, flat or house name",
+    "rule:unconfirmed_premise": "a number on one side, a house name on the other: a person must decide",
+    "rule:different_flat": "two flats",
+    "rule:different_number": "two house numbers",
+    "rule:different_street": "two clearly different streets",
+}
+
 
 def _years(t: Table) -> NDArray[np.int64]:
     """Year of birth per record; -1 where unknown."""
