@@ -3,8 +3,8 @@
 Edges are merged strongest first (union-find); two clusters merge only if no member of
 one conflicts with a member of the other under the settings' evidence rules (different
 valid identifiers, a generation between the years of birth, twins' different first
-names with one date of birth, a parent younger than their child, different flats, house numbers or streets) or a person's decision
-that two of them are different. So a record with no date of birth that matches both a
+names with one date of birth, a parent younger than their child, different flats, house
+numbers or streets) or a person's decision that two of them are different. So a record with no date of birth that matches both a
 father and his son joins one of them, and the father and son stay apart.
 """
 from __future__ import annotations

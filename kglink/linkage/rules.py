@@ -25,6 +25,8 @@
   names that agree (or a nickname) and the same recorded sex, are one person and link: a
   child has one mother and one father. This is how a mother known to the school by one
   surname, without a date of birth, and to the police or health by another is found.
+  It never overrides another rule: a contradiction still separates, and a pair held for
+  names alone (no home, date of birth or identifier in common) stays with a person.
 - related_records: two records an agency says are related (parent of, partner of,
   sibling of...) are two people.
 - different_premise: another house number, flat or house name is another address; a
