@@ -171,6 +171,9 @@ def test_queued_pairs_raise_findings_only_marked_unconfirmed(county_ws) -> None:
     extra = unconfirmed_findings(county_ws, confirmed)
     assert queued_pairs(county_ws)
     assert extra and all(f.unconfirmed_link and f.summary.startswith("UNCONFIRMED LINK") for f in extra)
+    # Most probable first: each says the lowest probability of the queued pairs it rests on.
+    shown = [float(f.summary.split("p = ", 1)[1].split(")", 1)[0]) for f in extra]
+    assert shown == sorted(shown, reverse=True) and all(0.0 < p <= 1.0 for p in shown)
     assert not {f.id for f in extra} & {f.id for f in confirmed}
     assert not any(f.unconfirmed_link for f in confirmed)
     after = (county_ws.state_token(), county_ws.conn.execute(

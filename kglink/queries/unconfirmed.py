@@ -23,14 +23,21 @@ from kglink.workspace import Workspace
 
 def queued_pairs(ws: Workspace) -> list[tuple[str, str, str]]:
     """(kind, a, b) of pairs waiting for a person: in review or marked unsure."""
+    return [(k, a, b) for k, a, b, _ in _queued(ws)]
+
+
+def _queued(ws: Workspace) -> list[tuple[str, str, str, float]]:
     return [tuple(r) for r in ws.conn.execute(  # type: ignore[misc]
-        "SELECT kind, a, b FROM links WHERE status IN ('review', 'unsure') ORDER BY kind, a, b")]
+        "SELECT kind, a, b, probability FROM links WHERE status IN ('review', 'unsure') "
+        "ORDER BY kind, a, b")]
 
 
-def _what_if_graph(ws: Workspace, pairs: list[tuple[str, str, str]]) -> tuple[nx.MultiDiGraph, set[str]]:
-    """The graph with every queued pair merged, and the entity ids such merges touched."""
+def _what_if_graph(ws: Workspace, pairs: list[tuple[str, str, str, float]]
+                   ) -> tuple[nx.MultiDiGraph, dict[str, float]]:
+    """The graph with every queued pair merged, and the entity ids such merges touched,
+    each with the lowest model probability of the queued pairs merged into it."""
     g = nx.MultiDiGraph()
-    touched: set[str] = set()
+    touched: dict[str, float] = {}
     ws.conn.execute("SAVEPOINT what_if")
     try:
         member = {(k, a, r): e for k, a, r, e in ws.conn.execute(
@@ -42,13 +49,14 @@ def _what_if_graph(ws: Workspace, pairs: list[tuple[str, str, str]]) -> tuple[nx
                 x = parent[x]
             return x
 
-        for kind, a, b in pairs:
+        for kind, a, b, p in pairs:
             ea = member.get((kind, *split_source_key(a)))
             eb = member.get((kind, *split_source_key(b)))
             if ea and eb and find(ea) != find(eb):
                 ra, rb = sorted((find(ea), find(eb)))
                 parent[rb] = ra
-                touched |= {ea, eb}
+                for e in (ea, eb):
+                    touched[e] = min(touched.get(e, 1.0), p)
         moved = [(find(e), e) for e in {e for e in parent}]
         ws.conn.executemany("UPDATE entity_members SET entity_id = ? WHERE entity_id = ?", moved)
         for item in iter_graph(ws):
@@ -59,7 +67,10 @@ def _what_if_graph(ws: Workspace, pairs: list[tuple[str, str, str]]) -> tuple[nx
     finally:
         ws.conn.execute("ROLLBACK TO what_if")
         ws.conn.execute("RELEASE what_if")
-    return g, {find(e) for e in touched} | touched
+    lowest = dict(touched)
+    for e, p in touched.items():
+        lowest[find(e)] = min(lowest.get(find(e), 1.0), p)
+    return g, lowest
 
 
 def _subject_records(f: Finding) -> set[tuple[str, str]]:
@@ -76,7 +87,10 @@ def _restates(confirmed: Finding, what_if: Finding) -> bool:
 
 def unconfirmed_findings(ws: Workspace, confirmed: list[Finding], names: list[str] | None = None,
                          params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
-    pairs = queued_pairs(ws)
+    """Findings only the queued pairs raise, each marked, most probable first: ranked by
+    the lowest model probability among the queued pairs merged into the entities it
+    involves, which its summary states."""
+    pairs = _queued(ws)
     if not pairs:
         return []
     g, touched = _what_if_graph(ws, pairs)
@@ -84,10 +98,12 @@ def unconfirmed_findings(ws: Workspace, confirmed: list[Finding], names: list[st
 
     ctx = QueryContext(reference_date(ws))
     known = {f.id for f in confirmed}
-    out = []
+    ranked = []
     for f in run_on_view(View(g, ctx), ctx, names, params):
-        involved = {p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}
-        if f.id not in known and involved & touched and not any(_restates(c, f) for c in confirmed):
-            out.append(f.model_copy(update={"unconfirmed_link": True,
-                                            "summary": "UNCONFIRMED LINK (pair awaiting review): " + f.summary}))
-    return out
+        involved = ({p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}) & touched.keys()
+        if f.id not in known and involved and not any(_restates(c, f) for c in confirmed):
+            p = min(touched[e] for e in involved)
+            ranked.append((-p, len(ranked), f.model_copy(update={
+                "unconfirmed_link": True,
+                "summary": f"UNCONFIRMED LINK (pair awaiting review, p = {p:.2f}): " + f.summary})))
+    return [f for _, _, f in sorted(ranked, key=lambda r: (r[0], r[1]))]
