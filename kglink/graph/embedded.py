@@ -19,7 +19,7 @@ import orjson
 
 from kglink.graph import schema
 from kglink.graph.build import GraphNode, GraphRel, iter_graph
-from kglink.graph.memory import gc_paused
+from kglink.memory import gc_paused
 from kglink.workspace import Workspace
 
 STATE_KEY = "graph_state"

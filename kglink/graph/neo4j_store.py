@@ -23,7 +23,7 @@ import neo4j
 
 from kglink.graph import schema, sync_state
 from kglink.graph.build import GraphItem, GraphNode, GraphRel, content_hash, iter_graph, validate
-from kglink.graph.memory import gc_paused
+from kglink.memory import gc_paused
 from kglink.graph.neo4j_conn import (
     STATE_ID, STATE_WRITE, GraphIncomplete, Neo4jSettings, Neo4jStoreError, Neo4jUnavailable,
     close_drivers, driver, read_query, read_state, session, sync_status, translate_errors,

@@ -97,10 +97,7 @@ def key_function(name: str) -> Callable[[Table], Values]:
 
 def key_values(table: Table, name: str) -> Values:
     """A key's values per record, computed once per table (several rules share a key)."""
-    cache = table.__dict__.setdefault("_key_values", {})
-    if name not in cache:
-        cache[name] = key_function(name)(table)
-    return cache[name]
+    return table.derived(f"key_values:{name}", lambda: key_function(name)(table))
 
 
 @dataclass
@@ -113,12 +110,11 @@ class _Exploded:
 
 def _exploded(table: Table, name: str) -> _Exploded:
     """A key's (record, value code) entries, computed once per table."""
-    cache = table.__dict__.setdefault("_key_entries", {})
-    if name not in cache:
+    def make() -> _Exploded:
         offsets, codes = code_lists(key_values(table, name))
         rec = np.repeat(np.arange(table.n, dtype=np.int64), np.diff(offsets))
-        cache[name] = _Exploded(rec, codes, int(codes.max()) + 1 if len(codes) else 0)
-    return cache[name]
+        return _Exploded(rec, codes, int(codes.max()) + 1 if len(codes) else 0)
+    return table.derived(f"key_entries:{name}", make)
 
 
 def _combine(a: _Exploded, b: _Exploded, n: int) -> _Exploded:

@@ -112,11 +112,9 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
             return True
         if premise and _premise_conflict(i, j):
             return True
-        if twin and dob[i] and dob[i] == dob[j] and not same_individual(i, j):
-            fa = [v.split("\x1f")[0] for v in variants[i]]
-            fb = [v.split("\x1f")[0] for v in variants[j]]
-            if not any(forenames_compatible(x, y) for x in fa for y in fb):
-                return True
+        if twin and dob[i] and dob[i] == dob[j] and not same_individual(i, j) \
+                and not names_compatible(i, j):
+            return True
         if flat is not None and flat[i] and flat[j] and flat[i] != flat[j]:
             return True
         if street is not None and different_streets(i, j):

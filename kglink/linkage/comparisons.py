@@ -26,12 +26,11 @@ Obj = NDArray[np.object_]
 
 
 def codes_of(table: Table, col: str) -> tuple[Obj, IntArr]:
-    """(distinct values, code per record), cached on the table."""
-    cache = table.__dict__.setdefault("_codes", {})
-    if col not in cache:
+    """(distinct values, code per record), kept on the table."""
+    def make() -> tuple[Obj, IntArr]:
         uniq, inv = np.unique(table.cols[col].astype(str), return_inverse=True)
-        cache[col] = (uniq.astype(object), inv.astype(np.int64))
-    return cache[col]
+        return uniq.astype(object), inv.astype(np.int64)
+    return table.derived(f"codes:{col}", make)
 
 
 Coded = Callable[[Obj, IntArr, IntArr], Levels]

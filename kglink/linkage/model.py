@@ -95,11 +95,13 @@ def term_frequencies(table: Table, columns: tuple[str, ...]) -> dict[str, dict[s
     return out
 
 
-def _pattern_codes(gamma: NDArray[np.int8]) -> NDArray[np.int64]:
+def _patterns(gamma: NDArray[np.int8]) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+    """The distinct comparison patterns of the pairs, and how many pairs have each."""
     code = np.zeros(len(gamma), dtype=np.int64)
     for c in range(gamma.shape[1]):
         code = code * 16 + (gamma[:, c].astype(np.int64) + 1)
-    return code
+    _, first, counts = np.unique(code, return_index=True, return_counts=True)
+    return gamma[first], counts.astype(np.float64)
 
 
 def learnable(gamma: NDArray[np.int8], comps: list[Comparison], settings: LinkageSettings) -> list[bool]:
@@ -126,10 +128,7 @@ def fit_em(gamma: NDArray[np.int8], comps: list[Comparison], u: list[list[float]
     active = active or [True] * len(comps)
     if fit_m and learn is None:
         learn = learnable(gamma, comps, settings)
-    codes = _pattern_codes(gamma)
-    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-    pats = gamma[first]                                  # (patterns x comparisons)
-    w = counts.astype(np.float64)
+    pats, w = _patterns(gamma)                           # (patterns x comparisons), counts
     m = [list(x) for x in (m_start or [comp.start_m() for comp in comps])]
     lu_tab = [np.log(np.asarray(uc)) for uc in u]
     lam = 0.1
@@ -237,10 +236,7 @@ def match_prior(gamma: NDArray[np.int8], m: list[list[float]], u: list[list[floa
     were chosen for agreeing, and random-pair u calls every agreement a match; spread over
     all pairs as a prior, that overstated every match by 3 to 5 bits, more the larger the
     data."""
-    codes = _pattern_codes(gamma)
-    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-    pats = gamma[first]
-    w = counts.astype(np.float64)
+    pats, w = _patterns(gamma)
     log_lr = np.zeros(len(pats))
     for c in range(pats.shape[1]):
         lv = pats[:, c]

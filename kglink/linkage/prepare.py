@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,7 @@ from kglink.linkage.fields.postcode import parse_postcode
 from kglink.workspace import Workspace
 
 Obj = NDArray[np.object_]
+T = TypeVar("T")
 
 
 def _obj(values: Sequence[object]) -> Obj:
@@ -42,6 +44,14 @@ class Table:
     @property
     def n(self) -> int:
         return len(self.keys)
+
+    def derived(self, key: str, make: Callable[[], T]) -> T:
+        """A value worked out from the table once and kept on it (codes, per-record
+        arrays): a prepared table is never changed, and forked workers inherit them."""
+        held: dict[str, Any] = self.__dict__.setdefault("_derived", {})
+        if key not in held:
+            held[key] = make()
+        return held[key]  # type: ignore[no-any-return]
 
     def fingerprints(self) -> list[str]:
         """A hash per record of every prepared feature: if it changes, relink the record."""

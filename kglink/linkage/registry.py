@@ -104,9 +104,7 @@ def _surname(t: Table, left: IntArr, right: IntArr) -> Levels:
     sex = t.cols.get("sex")
     women = np.zeros(len(different), dtype=bool)
     if sex is not None and len(different):
-        female = t.__dict__.get("_female")
-        if female is None:
-            female = t.__dict__["_female"] = np.array([v == "F" for v in sex], dtype=bool)
+        female = t.derived("female", lambda: np.array([v == "F" for v in sex], dtype=bool))
         women = female[left[different]] & female[right[different]]
     sur[different[~women]] = _SURNAME_DIFFERENT + 1
     return sur
@@ -117,10 +115,7 @@ _AS_FORENAME = np.array([0, 2, 3, 5, 5], dtype=np.int8)
 
 
 def _initials(t: Table, col: str) -> np.ndarray:
-    cache = t.__dict__.setdefault("_initials", {})
-    if col not in cache:
-        cache[col] = np.array([v[:1] for v in t.cols[col]], dtype=object)
-    return cache[col]
+    return t.derived(f"initials:{col}", lambda: np.array([v[:1] for v in t.cols[col]], dtype=object))
 
 
 def _first(values: np.ndarray) -> np.ndarray:
@@ -129,10 +124,11 @@ def _first(values: np.ndarray) -> np.ndarray:
 
 def _location_codes(t: Table) -> dict[str, np.ndarray]:
     """Per record: codes of its (first) home entity, shared entity, postcode, sector and
-    district (-1 for none), and whether it has more than one of them. Cached on the table."""
-    cache = t.__dict__.get("_location_codes")
-    if cache is not None:
-        return cache
+    district (-1 for none), and whether it has more than one of them. Kept on the table."""
+    return t.derived("location_codes", lambda: _make_location_codes(t))
+
+
+def _make_location_codes(t: Table) -> dict[str, np.ndarray]:
     ents, crowd, pcs = t.multi["address_entity"], t.multi["crowded_entity"], t.multi["postcode"]
     codes: dict[str, dict[str, int]] = {k: {} for k in ("e", "c", "p", "s", "d")}
 
@@ -149,9 +145,7 @@ def _location_codes(t: Table) -> dict[str, np.ndarray]:
         cols["d"][i] = code("d", [p[0].split(" ")[0]]) if p else -1
         multi[i] = len(e) + len(c) > 1 or len(p) > 1
         known[i] = bool(e or c or p)
-    out = cols | {"multi": multi, "known": known}
-    t.__dict__["_location_codes"] = out
-    return out
+    return cols | {"multi": multi, "known": known}
 
 
 def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
@@ -177,17 +171,14 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
 
 def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
     """Per record, every home entity, shared entity, postcode, sector and district it has,
-    as (offsets, codes) for `share_any`. Cached on the table."""
-    cache = t.__dict__.get("_location_sets")
-    if cache is not None:
-        return cache
-    pcs = t.multi["postcode"]
-    lists = {"e": t.multi["address_entity"], "c": t.multi["crowded_entity"], "p": pcs,
-             "s": [sorted({p[:-2] for p in ps}) for ps in pcs],
-             "d": [sorted({p.split(" ")[0] for p in ps}) for ps in pcs]}
-    out = {k: code_lists(v) for k, v in lists.items()}
-    t.__dict__["_location_sets"] = out
-    return out
+    as (offsets, codes) for `share_any`. Kept on the table."""
+    def make() -> dict[str, tuple[IntArr, IntArr]]:
+        pcs = t.multi["postcode"]
+        lists = {"e": t.multi["address_entity"], "c": t.multi["crowded_entity"], "p": pcs,
+                 "s": [sorted({p[:-2] for p in ps}) for ps in pcs],
+                 "d": [sorted({p.split(" ")[0] for p in ps}) for ps in pcs]}
+        return {k: code_lists(v) for k, v in lists.items()}
+    return t.derived("location_sets", make)
 
 
 def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
@@ -224,13 +215,11 @@ def lists_contain(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) ->
 
 def related_indexes(t: Table) -> tuple[IntArr, IntArr]:
     """Each record's related records (an agency said so) as table indexes, in
-    (offsets, values) form; cached on the table."""
-    cache = t.__dict__.get("_related_indexes")
-    if cache is None:
+    (offsets, values) form; kept on the table."""
+    def make() -> tuple[IntArr, IntArr]:
         index = {k: i for i, k in enumerate(t.keys)}
-        cache = flat_lists([[index[k] for k in rel if k in index] for rel in t.multi["related"]])
-        t.__dict__["_related_indexes"] = cache
-    return cache
+        return flat_lists([[index[k] for k in rel if k in index] for rel in t.multi["related"]])
+    return t.derived("related_indexes", make)
 
 
 def _nonempty(t: Table, col: str) -> tuple[IntArr, np.ndarray]:

@@ -79,11 +79,11 @@ MEANING = {
 
 
 def _years(t: Table) -> NDArray[np.int64]:
-    """Year of birth per record; -1 where unknown."""
+    """Year of birth per record; -1 where unknown (kept on the table)."""
     dob = t.cols.get("dob")
     if dob is None:
         return np.full(t.n, -1, dtype=np.int64)
-    return np.array([int(d[:4]) if d else -1 for d in dob], dtype=np.int64)
+    return t.derived("years", lambda: np.array([int(d[:4]) if d else -1 for d in dob], dtype=np.int64))
 
 
 def birth_year_ranges(t: Table, parent_gap_years: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -107,11 +107,8 @@ def shared_relative(t: Table, left: NDArray[np.int64], right: NDArray[np.int64],
                     same_home: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Per pair: do both agencies name the same child (first name and date of birth), or,
     at one home, the same partner (first name and surname)?"""
-    cache = t.__dict__.get("_relative_lists")
-    if cache is None:
-        cache = t.__dict__["_relative_lists"] = (code_lists(t.multi["children"]),
-                                                 code_lists(t.multi["partners"]))
-    (co, cv), (po, pv) = cache
+    (co, cv), (po, pv) = t.derived("relative_lists", lambda: (code_lists(t.multi["children"]),
+                                                              code_lists(t.multi["partners"])))
     out = share_any(co, cv, left, right)
     rest = np.flatnonzero(same_home & ~out)
     out[rest] = share_any(po, pv, left[rest], right[rest])

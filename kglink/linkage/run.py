@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 import orjson
 
-from kglink.graph.memory import gc_paused
+from kglink.memory import gc_paused
 from kglink.linkage import cluster as cl
 from kglink.linkage import rules
 from kglink.linkage.blocking import RuleCount, candidate_pairs

@@ -98,7 +98,7 @@ def unconfirmed_findings(ws: Workspace, confirmed: list[Finding], names: list[st
 
     ctx = QueryContext(reference_date(ws))
     known = {f.id for f in confirmed}
-    ranked = []
+    ranked: list[tuple[float, int, Finding]] = []
     for f in run_on_view(View(g, ctx), ctx, names, params):
         involved = ({p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}) & touched.keys()
         if f.id not in known and involved and not any(_restates(c, f) for c in confirmed):

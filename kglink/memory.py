@@ -1,4 +1,4 @@
-"""Memory helpers shared by the graph stores."""
+"""Memory helpers shared by linkage and the graph stores."""
 from __future__ import annotations
 
 import gc
@@ -10,10 +10,10 @@ from contextlib import contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector (for the whole process) meanwhile.
 
-    Building or syncing a graph keeps millions of objects alive until it ends, and every
-    full collection walks all of them to find nothing: at 100k persons the collector took
-    about a third of the CPU of building and hashing the graph. It runs again afterwards,
-    also after an error.
+    Linking, or building or syncing a graph, keeps millions of objects alive until it
+    ends, and every full collection walks all of them to find nothing: at 100k persons the
+    collector took about a third of the CPU of building and hashing the graph. It runs
+    again afterwards, also after an error.
     """
     was_enabled = gc.isenabled()
     gc.disable()
