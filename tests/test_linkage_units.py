@@ -92,28 +92,42 @@ def test_premise_levels() -> None:
     assert ADDRESS_COMPARISONS["premise"].compute(t, right, left).tolist() == expected
 
 
-# (home entities, shared entities, postcodes) on each side -> location level
+# (home entities, shared entities, postcodes[, event places, visited places]) on each side
+# -> location level, by name
 LOCATION_CASES = [
-    ((["A1"], [], ["BH15 1AA"]), ((["A1"], [], ["BH15 1AA"])), 0),
-    ((["A1", "A2"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"])), 0),    # a second home shared
-    (([], ["H1"], ["BH15 1AA"]), (([], ["H1"], ["BH15 1AA"])), 1),         # the same hostel
-    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 1AA"])), 2),
-    ((["A1"], [], ["BH15 1AA", "SO1 2BB"]), ((["A2"], [], ["SO1 2BB"])), 2),
-    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 1AB"])), 3),         # same sector
-    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 2AB"])), 4),         # same district
-    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"])), 5),
-    (([], [], []), ((["A2"], [], ["SO1 1AA"])), -1),
+    ((["A1"], [], ["BH15 1AA"]), ((["A1"], [], ["BH15 1AA"])), "same_home"),
+    ((["A1", "A2"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"])), "same_home"),  # a second home shared
+    (([], ["H1"], ["BH15 1AA"]), (([], ["H1"], ["BH15 1AA"])), "same_shared"),     # the same hostel
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 1AA"])), "same_postcode"),
+    ((["A1"], [], ["BH15 1AA", "SO1 2BB"]), ((["A2"], [], ["SO1 2BB"])), "same_postcode"),
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 1AB"])), "same_sector"),
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["BH15 2AB"])), "same_district"),
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"])), "none_in_common"),
+    (([], [], []), ((["A2"], [], ["SO1 1AA"])), None),
+    # a victim with no home on file, at the incident at her home; the same woman at home
+    (([], [], ["BH15 1AA"], ["A1"], []), ((["A1"], [], ["BH15 1AA"])), "same_event_place"),
+    # the same event place on both sides (two agencies' records of one incident's victim)
+    (([], [], ["BH15 1AA"], ["A1"], []), (([], [], ["BH15 1AA"], ["A1"], [])), "same_event_place"),
+    # a home on one side that the other visits
+    ((["A1"], [], ["BH15 1AA"]), ((["A2"], [], ["SO1 1AA"], [], ["A1"])), "same_visited"),
+    # a home beats an event place: both at A1 as home, one also an event at A2 shared
+    ((["A1"], [], ["BH15 1AA"], ["A2"], []), ((["A1"], [], ["BH15 1AA"], ["A2"], [])), "same_home"),
+    # places known only through an event count as known
+    (([], [], [], ["A3"], []), ((["A2"], [], ["SO1 1AA"])), "none_in_common"),
 ]
 
 
-def test_location_levels_compare_every_address_a_record_has() -> None:
+def test_location_levels_compare_every_place_a_record_is_tied_to() -> None:
+    from kglink.linkage.registry import LOCATION
     sides = [c[0] for c in LOCATION_CASES] + [c[1] for c in LOCATION_CASES]
     t = Table("person", [f"p:{i:03d}" for i in range(len(sides))])
     t.multi.update(address_entity=[s[0] for s in sides], crowded_entity=[s[1] for s in sides],
-                   postcode=[s[2] for s in sides])
+                   postcode=[s[2] for s in sides],
+                   event_entity=[s[3] if len(s) > 3 else [] for s in sides],
+                   visit_entity=[s[4] if len(s) > 4 else [] for s in sides])
     n = len(LOCATION_CASES)
     left, right = np.arange(n), np.arange(n) + n
-    expected = [c[2] for c in LOCATION_CASES]
+    expected = [LOCATION[c[2]] if c[2] else -1 for c in LOCATION_CASES]
     assert PERSON_COMPARISONS["location"].compute(t, left, right).tolist() == expected
     assert PERSON_COMPARISONS["location"].compute(t, right, left).tolist() == expected
 

@@ -56,6 +56,12 @@ KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
     "forename_phonetic": _variant_part(0, lambda s: phonetic(_first_word(s))),
     "postcode": lambda t: t.multi["postcode"] if "postcode" in t.multi else _single("postcode")(t),
     "address_entity": lambda t: t.multi["address_entity"],
+    # Every place a record is tied to: homes, where its events happened, what it visits.
+    "place_entity": lambda t: [sorted(set(h + e + v)) for h, e, v in zip(
+        t.multi["address_entity"], t.multi.get("event_entity") or [[]] * t.n,
+        t.multi.get("visit_entity") or [[]] * t.n)],
+    "forename_exact": _variant_part(0, _first_word),
+    "surname_exact": _variant_part(1, lambda s: s),
     "postcode_district": lambda t: [sorted({p.split(" ")[0] for p in pcs}) for pcs in t.multi["postcode"]],
 }
 for _col in ("uprn", "street", "number", "town", "house_name", "district", "street_phonetic"):
@@ -183,7 +189,8 @@ KEY_COMPARISONS: dict[str, tuple[str, ...]] = {
     "dob": ("dob",), "yob": ("dob",), "surname_initial": ("surname",),
     "forename_initial": ("forename",), "surname_phonetic": ("surname",),
     "forename_phonetic": ("forename",), "postcode": ("location", "postcode"),
-    "address_entity": ("location",), "postcode_district": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
+    "address_entity": ("location",), "place_entity": ("location",),
+    "forename_exact": ("forename",), "surname_exact": ("surname",), "postcode_district": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
     "upn": ("upn",), "contact": ("contact",), "uprn": ("uprn",), "street": ("street",),
     "street_phonetic": ("street",), "number": ("number",), "town": ("town",),
     "house_name": ("house_name",), "district": ("postcode",),

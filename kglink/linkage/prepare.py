@@ -73,10 +73,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     everyone = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")), key=lambda t: t[0])
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
-    homes: dict[str, list[str]] = defaultdict(list)      # person key -> address keys
-    for agency, _, occ in ws.records("occupancy"):
-        if occ["relation"] in vocab.HOME_RELATIONS or occ["relation"] == "frequents":
-            homes[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
+    homes, visits = _occupancy_places(ws)
+    events = _event_places(ws)
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
     parent_child: list[tuple[str, str]] = []
@@ -98,17 +96,33 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         for ak in akeys:
             if ak in address_entities and pkey in surname_of:
                 occupants[address_entities[ak].entity_id].add(surname_of[pkey])
-    shared_kinds = {"care_home", "supported_accommodation", "hotel", "school", "business"}
     crowded = {e for e, names in occupants.items() if len(names) > crowded_threshold}
     for ak, m in address_entities.items():
-        if addresses.get(ak, {}).get("kind") in shared_kinds:
+        if addresses.get(ak, {}).get("kind") in SHARED_KINDS:
             crowded.add(m.entity_id)
+    # A place tied to people of many families through events or visits (a shop, a
+    # station, a park) is not where any of them lives: it says nothing of who they are.
+    visitors: dict[str, set[str]] = defaultdict(set)
+    for ties in (events, visits):
+        for pkey, akeys in ties.items():
+            for ak in akeys:
+                if ak in address_entities and pkey in surname_of:
+                    visitors[address_entities[ak].entity_id].add(surname_of[pkey])
+    busy = crowded | {e for e, names in visitors.items() if len(names) > crowded_threshold}
+
+    def entities(akeys: list[str], drop: set[str]) -> list[str]:
+        return sorted({address_entities[a].entity_id for a in akeys if a in address_entities} - drop)
+
+    def postcodes(akeys: list[str]) -> list[str]:
+        return sorted({addresses[a]["postcode"] for a in akeys if a in addresses and addresses[a]["postcode"]})
 
     t = Table("person", [k for k, _ in persons])
     fore, fore_all, sur, dob, sex, nhs, pnc, upn, phone, email = ([] for _ in range(10))
     variants: list[list[str]] = []
     ents: list[list[str]] = []
     crowd: list[list[str]] = []
+    event_ents: list[list[str]] = []
+    visit_ents: list[list[str]] = []
     units: list[list[str]] = []
     for key, d in persons:
         names = [(d["forenames"], d["surname"])] + [(a["forenames"], a["surname"]) for a in d["aliases"]]
@@ -123,22 +137,91 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         upn.append(d["upn"] or "")
         phone.append(d["phone"] or "")
         email.append(d["email"] or "")
-        e_ids = sorted({address_entities[a].entity_id for a in homes.get(key, []) if a in address_entities})
+        e_ids = entities(homes.get(key, []), set())
         ents.append([e for e in e_ids if e not in crowded])
         crowd.append([e for e in e_ids if e in crowded])
-        units.append(sorted({addresses[a]["postcode"] for a in homes.get(key, [])
-                             if a in addresses and addresses[a]["postcode"]}))
+        at_events = entities(events.get(key, []), busy | set(e_ids))
+        visited = entities(visits.get(key, []), busy | set(e_ids) | set(at_events))
+        event_ents.append(at_events)
+        visit_ents.append(visited)
+        # Postcodes of the homes; a record with no home on file is placed by its events
+        # and visits (a victim with no address recorded, at the incident at her home).
+        units.append(postcodes(homes.get(key, [])) or postcodes(
+            [a for a in events.get(key, []) + visits.get(key, [])
+             if a in address_entities and address_entities[a].entity_id not in busy]))
     t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
                   dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
                   upn=_obj(upn), phone=_obj(phone), email=_obj(email))
-    t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, postcode=units,
+    t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, event_entity=event_ents,
+                   visit_entity=visit_ents, postcode=units,
                    related=[sorted(related.get(k, ())) for k in t.keys])
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
     t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born))
     children, partners_of = _relatives(t.keys, dict(everyone), parent_child, partners)
     t.multi.update(children=children, partners=partners_of)
+    t.multi.update(_relative_records(t.keys, parent_child, partners))
     return t
+
+
+def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
+                      partners: list[tuple[str, str]]) -> dict[str, list[list[str]]]:
+    """Per record, the keys of the records its agency names as its children, its partners
+    (partner_of, ex_partner_of, the other parent of one of its children) and its parents:
+    once those records are linked, two records naming one child are one parent
+    (kglink/linkage/relational.py)."""
+    kids: dict[str, set[str]] = defaultdict(set)
+    mates: dict[str, set[str]] = defaultdict(set)
+    parents: dict[str, set[str]] = defaultdict(set)
+    for parent, child in parent_child:
+        kids[parent].add(child)
+        parents[child].add(parent)
+    for ps in parents.values():
+        for a in ps:
+            mates[a].update(ps - {a})
+    for a, b in partners:
+        mates[a].add(b)
+        mates[b].add(a)
+    return {"child_records": [sorted(kids.get(k, ())) for k in keys],
+            "partner_records": [sorted(mates.get(k, ())) for k in keys],
+            "parent_records": [sorted(parents.get(k, ())) for k in keys]}
+
+
+SHARED_KINDS = frozenset({"care_home", "supported_accommodation", "hotel", "school", "business"})
+# Roles that tie a person to the place where an event happened to them or that they did:
+# a victim, a suspect, a child involved, a missing person at the place they went missing
+# from. A witness, a reporting person or an appropriate adult is only passing through.
+PLACE_ROLES = frozenset({"victim", "suspect", "perpetrator", "offender", "involved_child",
+                         "missing_person", "subject"})
+EVENT_PLACE_ROLES = frozenset({"location", "missing_from"})
+VISIT_RELATIONS = frozenset({"visits", "frequents"})
+
+
+def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per person record, the addresses it calls home (lives_at, registered_at, placed_at)
+    and those it visits or frequents."""
+    homes: dict[str, list[str]] = defaultdict(list)
+    visits: dict[str, list[str]] = defaultdict(list)
+    for agency, _, occ in ws.records("occupancy"):
+        ties = homes if occ["relation"] in vocab.HOME_RELATIONS else \
+            visits if occ["relation"] in VISIT_RELATIONS else None
+        if ties is not None:
+            ties[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
+    return homes, visits
+
+
+def _event_places(ws: Workspace) -> dict[str, list[str]]:
+    """Per person record, the addresses of the events it took part in (PLACE_ROLES) where
+    they happened (EVENT_PLACE_ROLES)."""
+    where: dict[str, list[str]] = defaultdict(list)
+    for agency, _, ea in ws.records("event_address"):
+        if ea["role"] in EVENT_PLACE_ROLES:
+            where[source_key(agency, ea["event_id"])].append(source_key(agency, ea["address_id"]))
+    out: dict[str, list[str]] = defaultdict(list)
+    for agency, _, ep in ws.records("event_person"):
+        if ep["role"] in PLACE_ROLES:
+            out[source_key(agency, ep["person_id"])] += where.get(source_key(agency, ep["event_id"]), [])
+    return out
 
 
 def _relatives(keys: list[str], person: dict[str, dict], parent_child: list[tuple[str, str]],

@@ -122,63 +122,69 @@ def _first(values: np.ndarray) -> np.ndarray:
     return np.array([v.split(" ", 1)[0] for v in values], dtype=object)
 
 
-def _location_codes(t: Table) -> dict[str, np.ndarray]:
-    """Per record: codes of its (first) home entity, shared entity, postcode, sector and
-    district (-1 for none), and whether it has more than one of them. Kept on the table."""
-    return t.derived("location_codes", lambda: _make_location_codes(t))
-
-
-def _make_location_codes(t: Table) -> dict[str, np.ndarray]:
-    ents, crowd, pcs = t.multi["address_entity"], t.multi["crowded_entity"], t.multi["postcode"]
-    codes: dict[str, dict[str, int]] = {k: {} for k in ("e", "c", "p", "s", "d")}
-
-    def code(kind: str, values: list[str]) -> int:
-        return codes[kind].setdefault(values[0], len(codes[kind])) if values else -1
-
-    cols = {k: np.empty(t.n, dtype=np.int64) for k in ("e", "c", "p", "s", "d")}
-    multi = np.zeros(t.n, dtype=bool)
-    known = np.zeros(t.n, dtype=bool)
-    for i in range(t.n):
-        e, c, p = ents[i], crowd[i], pcs[i]
-        cols["e"][i], cols["c"][i], cols["p"][i] = code("e", e), code("c", c), code("p", p)
-        cols["s"][i] = code("s", [p[0][:-2]]) if p else -1
-        cols["d"][i] = code("d", [p[0].split(" ")[0]]) if p else -1
-        multi[i] = len(e) + len(c) > 1 or len(p) > 1
-        known[i] = bool(e or c or p)
-    return cols | {"multi": multi, "known": known}
-
-
-def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
-    """0 same home (an address entity few families share), 1 same shared address
-    (care home, hostel), 2 same postcode, 3 same sector, 4 same district, 5 else."""
-    lc = _location_codes(t)
-    out = np.full(len(left), 5, dtype=np.int8)
-    for lvl, key in ((4, "d"), (3, "s"), (2, "p"), (1, "c"), (0, "e")):
-        a, b = lc[key][left], lc[key][right]
-        out[(a == b) & (a >= 0)] = lvl
-    out[~(lc["known"][left] & lc["known"][right])] = -1
-    # Records with several addresses or postcodes: any one in common counts.
-    many = np.flatnonzero((lc["multi"][left] | lc["multi"][right]) & (out != -1))
-    if len(many):
-        li, ri = left[many], right[many]
-        sub = np.full(len(many), 5, dtype=np.int8)
-        for lvl, key in ((4, "d"), (3, "s"), (2, "p"), (1, "c"), (0, "e")):
-            offsets, vals = _location_sets(t)[key]
-            sub[share_any(offsets, vals, li, ri)] = lvl
-        out[many] = sub
-    return out
+# The location comparison's levels, strongest first (rules and tests ask for them by name).
+LOCATION_LEVELS = (
+    ("same_home", "same home address"),
+    ("same_shared", "same shared address (care home, hostel...)"),
+    ("same_event_place", "same address: home or event place (victim, suspect, missing from...)"),
+    ("same_visited", "same address: one of them visits or frequents it"),
+    ("same_postcode", "same postcode"),
+    ("same_sector", "same postcode sector"),
+    ("same_district", "same postcode district"),
+    ("none_in_common", "no address in common"),
+)
+LOCATION = {name: i for i, (name, _) in enumerate(LOCATION_LEVELS)}
 
 
 def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
-    """Per record, every home entity, shared entity, postcode, sector and district it has,
-    as (offsets, codes) for `share_any`. Kept on the table."""
+    """Per record, as (offsets, codes) for `_share`: its homes ("e"), shared addresses
+    ("c"), homes and event places ("x"), every place it is tied to ("v"), and the
+    postcodes, sectors and districts of its homes (of its other places if it has no
+    home). Kept on the table."""
     def make() -> dict[str, tuple[IntArr, IntArr]]:
-        pcs = t.multi["postcode"]
-        lists = {"e": t.multi["address_entity"], "c": t.multi["crowded_entity"], "p": pcs,
+        m = t.multi
+        pcs = m["postcode"]
+        homes, events = m["address_entity"], m.get("event_entity") or [[] for _ in range(t.n)]
+        visits = m.get("visit_entity") or [[] for _ in range(t.n)]
+        lists = {"e": homes, "c": m["crowded_entity"],
+                 "x": [h + e for h, e in zip(homes, events)],
+                 "v": [h + e + v for h, e, v in zip(homes, events, visits)],
+                 "p": pcs,
                  "s": [sorted({p[:-2] for p in ps}) for ps in pcs],
                  "d": [sorted({p.split(" ")[0] for p in ps}) for ps in pcs]}
         return {k: code_lists(v) for k, v in lists.items()}
     return t.derived("location_sets", make)
+
+
+def _share(t: Table, sets: tuple[IntArr, IntArr], left: IntArr, right: IntArr) -> np.ndarray:
+    """Per pair: do the two records' code lists have a code in common? Records with at
+    most one code each (nearly all) are compared directly, the rest by `share_any`."""
+    offsets, vals = sets
+    count = np.diff(offsets)
+    first = np.full(len(count), -1, dtype=np.int64)
+    some = count > 0
+    first[some] = vals[offsets[:-1][some]]
+    single = (count[left] <= 1) & (count[right] <= 1)
+    out = (first[left] == first[right]) & (first[left] >= 0) & single
+    many = np.flatnonzero(~single)
+    if len(many):
+        out[many] = share_any(offsets, vals, left[many], right[many])
+    return out
+
+
+def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
+    """LOCATION_LEVELS: the strongest tie the two records' places have in common; -1 where
+    either record is tied to no place at all."""
+    sets = _location_sets(t)
+    out = np.full(len(left), LOCATION["none_in_common"], dtype=np.int8)
+    for name, key in (("same_district", "d"), ("same_sector", "s"), ("same_postcode", "p"),
+                      ("same_visited", "v"), ("same_event_place", "x"), ("same_shared", "c"),
+                      ("same_home", "e")):
+        out[_share(t, sets[key], left, right)] = LOCATION[name]
+    known = t.derived("place_known", lambda: np.diff(sets["v"][0]) + np.diff(sets["c"][0])
+                      + np.diff(sets["p"][0]) > 0)
+    out[~(known[left] & known[right])] = -1
+    return out
 
 
 def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
@@ -278,6 +284,12 @@ def _sex(t: Table, left: IntArr, right: IntArr) -> Levels:
     return exact_levels(t.cols["sex"][left], t.cols["sex"][right])
 
 
+def _relational():  # type: ignore[no-untyped-def]
+    """kglink.linkage.relational, imported when first needed (it builds on this module)."""
+    import importlib
+    return importlib.import_module("kglink.linkage.relational")
+
+
 def _ident(col: str) -> Comparison:
     return Comparison(col, (f"{col} the same (valid)", f"{col} different (both valid)"),
                       column(col, coded=exact_coded, dedupe=False), (0.995, 0.005))
@@ -296,10 +308,11 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
                        "same year only", "different"), column("dob", coded=dob_coded),
                (0.88, 0.03, 0.05, 0.02, 0.02)),
     Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),
-    Comparison("location", ("same home address", "same shared address (care home, hostel...)",
-                            "same postcode", "same postcode sector", "same postcode district",
-                            "no address in common"), _location, (0.55, 0.05, 0.15, 0.05, 0.05, 0.15)),
+    Comparison("location", tuple(label for _, label in LOCATION_LEVELS), _location,
+               (0.50, 0.05, 0.08, 0.02, 0.12, 0.05, 0.05, 0.13)),
     _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
+    Comparison("relatives", tuple(label for _, label in _relational().RELATIVE_LEVELS),
+               lambda t, l, r: _relational().compare(t, l, r), _relational().DEFAULT_M),
     Comparison("contact", ("same phone or email", "different phone and email"), _contact, (0.8, 0.2)),
 )}
 

@@ -28,7 +28,8 @@
   It never overrides another rule: a contradiction still separates, and a pair held for
   names alone (no home, date of birth or identifier in common) stays with a person.
 - related_records: two records an agency says are related (parent of, partner of,
-  sibling of...) are two people.
+  sibling of...) are two people; so are two records one of which names the other's
+  entity (as linked so far) as its child, partner or parent (kglink/linkage/relational.py).
 - different_premise: another house number, flat or house name is another address; a
   number on one side and a name on the other is left to a person.
 - different_flat / different_number: two flats, or two house numbers, are two addresses.
@@ -46,7 +47,8 @@ from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
-from kglink.linkage.registry import STREET_JW, code_lists, lists_contain, related_indexes, share_any
+from kglink.linkage.registry import LOCATION, STREET_JW, code_lists, lists_contain, related_indexes, share_any
+from kglink.linkage.relational import RELATIVES
 from kglink.linkage.settings import LinkageSettings
 
 SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
@@ -175,7 +177,9 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         # A name, however rare, is not a person: something else must agree.
         corroborated = individual | (level("dob").astype(np.int16) <= 2) & (level("dob") >= 0)
         loc = level("location")
-        corroborated |= (loc >= 0) & (loc <= 1)          # the same home or shared address
+        # The same address (a home, a shared address, or where an event one of them took
+        # part in happened); a visit or a postcode is not enough.
+        corroborated |= (loc >= 0) & (loc <= LOCATION["same_event_place"])
         for x in ids:
             corroborated |= x == 0
         blockers.append(("names_only", ~corroborated))
@@ -185,7 +189,9 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         blockers.append(("unconfirmed_premise", level("premise") == 3))
     if "related_records" in on and "related" in t.multi:
         offsets, related = related_indexes(t)
-        blockers.append(("related_records", lists_contain(offsets, related, left, right)))
+        # ... or whose linked records are: one names the other's entity as its relative.
+        relatives = level("relatives") == RELATIVES["each_others_relative"]
+        blockers.append(("related_records", lists_contain(offsets, related, left, right) | relatives))
     if "different_flat" in on:
         blockers.append(("different_flat", level("flat") == 3))
     if "different_number" in on:
@@ -201,7 +207,7 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         reason[hit] = len(reasons) - 1
     blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
     if "shared_relative" in on and "children" in t.multi:
-        same = shared_relative(t, left, right, level("location") == 0)
+        same = shared_relative(t, left, right, level("location") == LOCATION["same_home"])
         same &= (level("forename") >= 0) & (level("forename") <= 1) & (level("sex") == 0) & ~blocked
         reasons.append("rule:shared_relative")
         reason[same & (status != _LINK)] = len(reasons) - 1

@@ -15,7 +15,8 @@ import orjson
 
 from kglink.memory import gc_paused
 from kglink.linkage import cluster as cl
-from kglink.linkage import rules
+from kglink.linkage import relational, rules
+from kglink.linkage.arrays import isin
 from kglink.linkage.blocking import RuleCount, candidate_pairs
 from kglink.linkage.entities import entity_id_for, entity_map
 from kglink.linkage.model import Model, score, train
@@ -85,8 +86,18 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     saved = None if retrain else load_model(ws, st)
     incremental = not full and saved is not None and bool(old_fps)
     changed = np.array([not incremental or old_fps.get(k) != f for k, f in zip(table.keys, fps)])
-    say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records to (re)link)")
-    scored = score_pairs(table, st, saved, only=changed if incremental else None)
+    collective_on = "relatives" in st.comparisons and st.relational_rounds > 0
+    # Collective linkage makes every pair depend on how the others were linked: a pair of
+    # unchanged records gains evidence when a new record joins their relatives. So with it
+    # on, a run that reuses the saved model still rescores every pair (the model is not
+    # refitted), and gives exactly the links of a full relink.
+    rescore_only = changed if incremental and not collective_on else None
+    say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records changed)")
+    scored = score_pairs(table, st, saved, only=rescore_only)
+    decisions = load_decisions(ws, kind)
+    if collective_on:
+        say(f"{kind}: relatives")
+        scored = collective(table, st, scored, decisions, fit_model=saved is None)
     stages = dict(scored.stages)
     t_links = time.perf_counter()
     left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
@@ -100,11 +111,10 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                                           model_status[keep], reason[keep], gamma[keep])
     ]
     index = {k: i for i, k in enumerate(table.keys)}
-    if incremental:
+    if rescore_only is not None:
         unchanged = {k for k, c in zip(table.keys, changed) if not c}
         new_links += [row for row in previous_links(ws, kind)
                       if row[0] in unchanged and row[1] in unchanged]
-    decisions = load_decisions(ws, kind)
     edges, different = [], set()
     for a, b, w, p, ms, rs, _ in new_links:
         if ms == "link" and (a, b) not in decisions:
@@ -192,6 +202,58 @@ def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
     status, reason = rules.apply(table, st, comps, gamma, prob, left, right)
     lap("rules")
     return Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
+
+
+def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tuple[str, str], str],
+               *, fit_model: bool, rounds: int | None = None) -> Scored:
+    """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then add the pairs of records naming one relative,
+    compare everyone's relatives, rescore, apply the rules; again until nothing changes or
+    `rounds` (default `st.relational_rounds`) have run. With `fit_model` the relatives
+    comparison's m and u are learnt after the first pass."""
+    comps = comparisons_for(table.kind, st.comparisons)
+    c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
+    index = {k: i for i, k in enumerate(table.keys)}
+    forced, different = [], set()
+    for (a, b), d in decisions.items():
+        if a in index and b in index:
+            i, j = sorted((index[a], index[b]))
+            if d == "same":
+                forced.append(cl.Edge(i, j, 1.0, forced=True))
+            elif d == "different":
+                different.add((i, j))
+    conflict = cl.conflict_for(table, st)
+    n = np.int64(table.n)
+    stages = dict(s.stages)
+    for rnd in range(st.relational_rounds if rounds is None else rounds):
+        t0 = time.perf_counter()
+        link = s.status == "link"
+        edges = [cl.Edge(int(i), int(j), float(p)) for i, j, p in
+                 zip(s.left[link], s.right[link], s.prob[link])
+                 if (table.keys[i], table.keys[j]) not in decisions] + forced
+        roots, _ = cl.cluster(table.n, edges, conflict, different)
+        relational.set_entities(table, roots)
+        xl, xr = relational.pairs_sharing_relatives(table, st.max_block_size)
+        known = s.left * n + s.right
+        new = ~isin(xl * n + xr, known)
+        xl, xr = xl[new], xr[new]
+        left, right = np.concatenate((s.left, xl)), np.concatenate((s.right, xr))
+        gamma = np.concatenate((s.gamma, comparison_vectors(table, comps, xl, xr)))
+        order = np.argsort(left * n + right, kind="stable")
+        left, right, gamma = left[order], right[order], gamma[order]
+        gamma[:, c] = comps[c].compute(table, left, right)
+        model = s.model
+        if fit_model and rnd == 0:
+            relational.fit(model, table, comps, gamma, st)
+        weight, prob = score(model, table, comps, gamma, left)
+        status, reason = rules.apply(table, st, comps, gamma, prob, left, right)
+        counts = [rc for rc in s.rule_counts if rc.rule != "relatives"] + [
+            RuleCount("relatives", int(new.sum()), 0, 0, 0, False)]
+        same = len(xl) == 0 and bool(np.array_equal(status, s.status))
+        stages[f"relatives {rnd + 1}"] = time.perf_counter() - t0
+        s = Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
+        if same:
+            break
+    return s
 
 
 def cluster_scored(table: Table, s: Scored, st: LinkageSettings | None = None) -> list[int]:

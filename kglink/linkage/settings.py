@@ -77,13 +77,18 @@ class LinkageSettings(BaseModel):
     crowded_address_people: int = Field(
         4, description="an address entity where people of more distinct surnames than this live "
                        "is shared (care home, hostel) and weighs less for person matching")
+    relational_rounds: int = Field(
+        3, ge=0, description="rounds of collective linkage after the first pass: records whose "
+                             "relatives are already one person gain evidence (the relatives "
+                             "comparison) and are rescored, until nothing changes")
     seed: int = 42
 
 
 def person_settings() -> LinkageSettings:
     return LinkageSettings(
         kind="person",
-        comparisons=("forename", "surname", "dob", "sex", "location", "nhs_number", "pnc_id", "upn", "contact"),
+        comparisons=("forename", "surname", "dob", "sex", "location", "nhs_number", "pnc_id", "upn", "contact",
+                     "relatives"),
         blocking_rules=(
             BlockingRule(name="nhs_number", keys=("nhs_number",)),
             BlockingRule(name="pnc_id", keys=("pnc_id",)),
@@ -95,7 +100,14 @@ def person_settings() -> LinkageSettings:
                          keys=("surname_phonetic", "yob", "forename_initial")),
             BlockingRule(name="names+district", keys=("forename_phonetic", "surname_phonetic", "postcode_district")),
             BlockingRule(name="postcode+forename_phonetic", keys=("postcode", "forename_phonetic")),
-            BlockingRule(name="address+surname_initial", keys=("address_entity", "surname_initial")),
+            # Any place a record is tied to (a home, where an event happened, a visit), with
+            # either initial: a woman known by her married name at her home and by her
+            # maiden name as the victim of an incident there.
+            BlockingRule(name="place+surname_initial", keys=("place_entity", "surname_initial")),
+            BlockingRule(name="place+forename_initial", keys=("place_entity", "forename_initial")),
+            # The same full name anywhere in the workspace: blocks of common names are too
+            # large (max_block_size) and left out, so this reaches rare names only.
+            BlockingRule(name="full_name", keys=("forename_exact", "surname_exact")),
         ),
         training_rules=(
             BlockingRule(name="dob", keys=("dob",)),
