@@ -399,6 +399,16 @@ def test_a_parent_is_not_someone_younger_than_their_child(other_dob: str, linked
     assert not cl.conflict_for(t2, off)(0, 1)
 
 
+def test_parent_age_leaves_two_recorded_dates_of_birth_to_the_dob_comparison() -> None:
+    """A mother born 31 December 1977 in one agency and 1 January 1978 in another (a day
+    apart across New Year) with a child on record is one woman, not two."""
+    t = _family([("CATE", "HARRIS", "19771231", "F"), ("CATE", "HARRIS", "19780101", "F"),
+                 ("MIA", "HARRIS", "20050704", "F")], parent_of=[(0, 2)])
+    status, reason = _decide(t, 0, 1, 0.999)
+    assert status == "link", reason
+    assert not cl.conflict_for(t, person_settings())(0, 1)
+
+
 @pytest.mark.parametrize("sex_a,sex_b,level", [
     ("F", "F", 4),          # both women: a married or maiden name is learnt apart
     ("F", "M", 5), ("M", "M", 5), ("F", "", 5), ("", "", 5),

@@ -107,7 +107,8 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
             return True
         if fore_conflict and not names_compatible(i, j) and not same_individual(i, j):
             return True
-        if born is not None and (born_hi[i] < born_lo[j] or born_hi[j] < born_lo[i]) \
+        if born is not None and not (dob[i] and dob[j]) \
+                and (born_hi[i] < born_lo[j] or born_hi[j] < born_lo[i]) \
                 and not same_individual(i, j):
             return True
         if premise and _premise_conflict(i, j):

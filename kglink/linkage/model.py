@@ -262,21 +262,62 @@ TF_COLUMN = {"forename": "forenames_all", "surname": "surname", "street": "stree
 def tf_adjustments(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
                    left: NDArray[np.int64]) -> NDArray[np.float64]:
     """Extra bits for an exact agreement on a rare value (fewer for a common one)."""
-    from kglink.linkage.comparisons import codes_of
-
     adj = np.zeros(len(gamma))
     for c, comp in enumerate(comps):
-        freqs = model.tf.get(comp.name)
-        if not freqs:
-            continue
-        uniq, codes = codes_of(table, _tf_column(comp.name))
-        keys = [u.split(" ")[0] for u in uniq] if comp.name == "forename" else list(uniq)
-        u_exact = model.u[c][0]
-        bits = np.array([min(max(math.log2(u_exact / max(freqs.get(k, 0.0), 1e-9)), -8.0), 8.0)
-                         if freqs.get(k) else 0.0 for k in keys])
-        exact = gamma[:, c] == 0
-        adj[exact] += bits[codes[left[exact]]]
+        if model.tf.get(comp.name):
+            exact = gamma[:, c] == 0
+            adj[exact] += _tf_bits(model, table, comp.name, model.u[c][0])[left[exact]]
+    _joint_name(model, table, comps, gamma, left, adj)
     return adj
+
+
+def _joint_name(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
+                left: NDArray[np.int64], adj: NDArray[np.float64]) -> None:
+    """Where first name and surname both agree exactly, the two term-frequency adjustments
+    are replaced by one from the full name's own frequency in the workspace: first names
+    and surnames are not independent (a family's or a community's names go together), so
+    a full name can be rarer, or commoner, than its two parts' frequencies multiplied."""
+    names = {c.name: i for i, c in enumerate(comps)}
+    if not {"forename", "surname"} <= set(model.tf) or not {"forename", "surname"} <= set(names):
+        return
+    fc, sc = names["forename"], names["surname"]
+    both = np.flatnonzero((gamma[:, fc] == 0) & (gamma[:, sc] == 0))
+    if len(both) == 0:
+        return
+    codes, freq = table.derived("full_name_frequency", lambda: _full_name_frequency(table))
+    u_both = model.u[fc][0] * model.u[sc][0]
+    bits = np.clip(np.log2(u_both / freq), -16.0, 16.0)
+    f_adj = _tf_bits(model, table, "forename", model.u[fc][0])
+    s_adj = _tf_bits(model, table, "surname", model.u[sc][0])
+    rows = left[both]
+    adj[both] += bits[codes[rows]] - f_adj[rows] - s_adj[rows]
+
+
+def _full_name_frequency(table: Table) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """(code of each record's full name, frequency of each full name among the records)."""
+    fore, sur = table.cols["forenames_all"], table.cols["surname"]
+    ids: dict[tuple[str, str], int] = {}
+    codes = np.fromiter((ids.setdefault((f.split(" ")[0], s), len(ids)) for f, s in zip(fore, sur)),
+                        dtype=np.int64, count=table.n)
+    return codes, np.bincount(codes, minlength=len(ids)) / max(table.n, 1)
+
+
+def _tf_bits(model: Model, table: Table, comparison: str, u_exact: float) -> NDArray[np.float64]:
+    """Per record, the term-frequency adjustment an exact agreement on its value gets."""
+    from kglink.linkage.comparisons import codes_of
+
+    def make() -> NDArray[np.float64]:
+        freqs = model.tf[comparison]
+        uniq, codes = codes_of(table, _tf_column(comparison))
+        keys = [u.split(" ")[0] for u in uniq] if comparison == "forename" else list(uniq)
+        bits = np.array([min(max(math.log2(u_exact / freqs[k]), -8.0), 8.0) if freqs.get(k) else 0.0
+                         for k in keys])
+        return bits[codes]
+    held = table.__dict__.setdefault("_tf_bits", {})
+    key = (comparison, id(model.tf[comparison]), u_exact)
+    if key not in held:
+        held[key] = make()
+    return held[key]  # type: ignore[no-any-return]
 
 
 def score(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],

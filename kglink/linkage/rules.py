@@ -19,7 +19,8 @@
 - parent_age: a parent is born at least `parent_gap_years` before their child, so a record
   without a date of birth that an agency names as the parent of a child born in 2015 is
   not a person born in 2010 (a mother and her daughter of one first name at one home), nor
-  is the child of a parent born in 1990 a person born in 1975.
+  is the child of a parent born in 1990 a person born in 1975. Between two records that
+  both have a date of birth it does not apply: the dates themselves are compared.
 - shared_relative: two records whose agencies name the same child of theirs (first name and
   date of birth), or at one home the same partner (first name and surname), with first
   names that agree (or a nickname) and the same recorded sex, are one person and link: a
@@ -170,6 +171,10 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
     if "parent_age" in on:
         lo, hi = birth_year_ranges(t, st.parent_gap_years)
         apart = (hi[left] < lo[right]) | (hi[right] < lo[left])
+        # Two recorded dates of birth are the dob comparison's and generation_gap's to
+        # judge (a day apart across New Year is two years, not two people).
+        years = _years(t)
+        apart &= (years[left] < 0) | (years[right] < 0)
         blockers.append(("parent_age", apart & ~individual))
     if "forename_conflict" in on:
         blockers.append(("forename_conflict", (level("forename") == 5) & ~individual))
