@@ -15,8 +15,10 @@ from collections import Counter, defaultdict
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
 
+from kglink.linkage.arrays import isin
 from kglink.linkage.members import all_memberships
 from kglink.linkage.run import link
 from kglink.loaders.load import load_extracts
@@ -53,6 +55,16 @@ def prf(pred: set, truth: set) -> tuple[float, float, float]:  # type: ignore[ty
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+def blocking_recall(keys: list[str], lo: np.ndarray, hi: np.ndarray, truth: set[tuple[str, str]]) -> float:
+    """The share of true pairs that blocking (every rule together) made candidates."""
+    index = {k: i for i, k in enumerate(keys)}
+    n = np.int64(len(keys))
+    pairs = [sorted((index[a], index[b])) for a, b in truth if a in index and b in index]
+    codes = np.array([i * n + j for i, j in pairs], dtype=np.int64)
+    found = isin(codes, lo.astype(np.int64) * n + hi.astype(np.int64))
+    return float(found.sum()) / len(truth) if truth else 1.0
+
+
 def missed_by_status(ws: Workspace, kind: str, missed: set[tuple[str, str]]) -> str:
     """Where the recall went: each missed true pair's status in the links table (a pair not
     there was never a candidate, or scored below the review threshold)."""
@@ -83,7 +95,7 @@ def main() -> None:
         t1 = time.perf_counter()
         # A workspace loaded before is linked again from scratch (model retrained): the
         # same work as the first link, without loading the county again.
-        report = link(ws, full=loaded, retrain=loaded)
+        report = link(ws, full=loaded, retrain=loaded, keep_pairs=True)
         t_link = time.perf_counter() - t1
         rows = all_memberships(ws)
         print(f"command: {command_line()}")
@@ -100,6 +112,11 @@ def main() -> None:
             print(f"{kind}: pairwise precision {p:.4f} recall {r:.4f} F1 {f:.4f} "
                   f"(true pairs {len(truth)}, predicted {len(pred)})")
             print(f"  missed pairs by what linkage made of them: {missed_by_status(ws, kind, truth - pred)}")
+            kr = next(k for k in report.kinds if k.kind == kind)
+            if kr.candidates is not None:
+                keys, lo, hi = kr.candidates
+                print(f"  recall of blocking: {blocking_recall(keys, lo, hi, truth):.4f} of the true "
+                      f"pairs are among the {len(lo):,} candidate pairs")
             if args.errors:
                 from kglink.linkage.members import record_summary
                 for label, wrong in (("false link", sorted(pred - truth)), ("missed", sorted(truth - pred))):

@@ -52,3 +52,35 @@ def code_lists(lists: list[list[str]]) -> tuple[IntArr, IntArr]:
     codes: dict[str, int] = {}
     flat = [codes.setdefault(v, len(codes)) for vs in lists for v in vs]
     return _offsets(lists), np.asarray(flat, dtype=np.int64)
+
+
+def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
+    """(pair index, position in the codes array) for every code of every row, vectorised."""
+    start = offsets[rows]
+    count = offsets[rows + 1] - start
+    pair = np.repeat(np.arange(len(rows), dtype=np.int64), count)
+    within = np.arange(len(pair), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return pair, np.repeat(start, count) + within
+
+
+def share_any(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
+    """Per pair: do the two records' code lists have a code in common? (No loop per pair.)"""
+    out = np.zeros(len(left), dtype=bool)
+    if len(vals) == 0 or len(left) == 0:
+        return out
+    width = np.int64(vals.max() + 1)
+    pl, xl = _explode(offsets, left)
+    pr, xr = _explode(offsets, right)
+    common = isin(pl * width + vals[xl], pr * width + vals[xr])
+    out[pl[common]] = True
+    return out
+
+
+def lists_contain(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
+    """Per pair: is `right` among the values listed for `left`? (No loop per pair.)"""
+    out = np.zeros(len(left), dtype=bool)
+    if len(vals) == 0 or len(left) == 0:
+        return out
+    pl, xl = _explode(offsets, left)
+    out[pl[vals[xl] == right[pl]]] = True
+    return out

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 
 from kglink.linkage import parallel
-from kglink.linkage.arrays import code_lists, flat_lists, isin
+from kglink.linkage import relational
+from kglink.linkage.arrays import code_lists, flat_lists, lists_contain, share_any
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Levels, Obj, codes_of, column, dob_coded, exact_coded, exact_levels, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
@@ -187,38 +188,6 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
     return out
 
 
-def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
-    """(pair index, position in the codes array) for every code of every row, vectorised."""
-    start = offsets[rows]
-    count = offsets[rows + 1] - start
-    pair = np.repeat(np.arange(len(rows), dtype=np.int64), count)
-    within = np.arange(len(pair), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
-    return pair, np.repeat(start, count) + within
-
-
-def share_any(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
-    """Per pair: do the two records' code lists have a code in common? (No loop per pair.)"""
-    out = np.zeros(len(left), dtype=bool)
-    if len(vals) == 0 or len(left) == 0:
-        return out
-    width = np.int64(vals.max() + 1)
-    pl, xl = _explode(offsets, left)
-    pr, xr = _explode(offsets, right)
-    common = isin(pl * width + vals[xl], pr * width + vals[xr])
-    out[pl[common]] = True
-    return out
-
-
-def lists_contain(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
-    """Per pair: is `right` among the values listed for `left`? (No loop per pair.)"""
-    out = np.zeros(len(left), dtype=bool)
-    if len(vals) == 0 or len(left) == 0:
-        return out
-    pl, xl = _explode(offsets, left)
-    out[pl[vals[xl] == right[pl]]] = True
-    return out
-
-
 def related_indexes(t: Table) -> tuple[IntArr, IntArr]:
     """Each record's related records (an agency said so) as table indexes, in
     (offsets, values) form; kept on the table."""
@@ -284,12 +253,6 @@ def _sex(t: Table, left: IntArr, right: IntArr) -> Levels:
     return exact_levels(t.cols["sex"][left], t.cols["sex"][right])
 
 
-def _relational():  # type: ignore[no-untyped-def]
-    """kglink.linkage.relational, imported when first needed (it builds on this module)."""
-    import importlib
-    return importlib.import_module("kglink.linkage.relational")
-
-
 def _ident(col: str) -> Comparison:
     return Comparison(col, (f"{col} the same (valid)", f"{col} different (both valid)"),
                       column(col, coded=exact_coded, dedupe=False), (0.995, 0.005))
@@ -311,8 +274,8 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison("location", tuple(label for _, label in LOCATION_LEVELS), _location,
                (0.50, 0.05, 0.08, 0.02, 0.12, 0.05, 0.05, 0.13)),
     _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
-    Comparison("relatives", tuple(label for _, label in _relational().RELATIVE_LEVELS),
-               lambda t, l, r: _relational().compare(t, l, r), _relational().DEFAULT_M),
+    Comparison("relatives", tuple(label for _, label in relational.RELATIVE_LEVELS),
+               relational.compare, relational.DEFAULT_M),
     Comparison("contact", ("same phone or email", "different phone and email"), _contact, (0.8, 0.2)),
 )}
 

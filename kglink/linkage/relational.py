@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.arrays import flat_lists
+from kglink.linkage.arrays import flat_lists, lists_contain, share_any
 from kglink.linkage.blocking import _Blocks, _pairs_in_blocks
 from kglink.linkage.comparisons import IntArr, Levels
 from kglink.linkage.prepare import Table
-from kglink.linkage.registry import lists_contain, share_any
 
 if TYPE_CHECKING:
     from kglink.linkage.comparisons import Comparison

@@ -48,6 +48,9 @@ class KindReport:
     seconds: float
     # seconds per stage (blocking, comparing, training, scoring, rules, clustering, saving)
     stages: dict[str, float] = field(default_factory=dict)
+    # with link(keep_pairs=True): every candidate pair scored, as (record keys, left, right)
+    # indexes into the keys (benchmarks measure the recall of blocking with it)
+    candidates: tuple[list[str], np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -57,28 +60,28 @@ class LinkReport:
 
 def link(ws: Workspace, *, full: bool = False, retrain: bool = False,
          settings: dict[str, LinkageSettings] | None = None,
-         progress: Progress | None = None) -> LinkReport:
+         progress: Progress | None = None, keep_pairs: bool = False) -> LinkReport:
     # Tables, pairs and clusters are millions of long-lived objects: the cyclic collector
     # walked them over and over for nothing (half of building the 1M person table).
     with gc_paused():
-        return _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None))
+        return _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None), keep_pairs)
 
 
 def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageSettings],
-          say: Progress) -> LinkReport:
+          say: Progress, keep_pairs: bool) -> LinkReport:
     report = LinkReport()
     say("addresses: preparing")
     a_settings = settings.get("address") or default_settings("address")
-    report.kinds.append(_link_kind(ws, address_table(ws), a_settings, full, retrain, say))
+    report.kinds.append(_link_kind(ws, address_table(ws), a_settings, full, retrain, say, keep_pairs))
     say("persons: preparing")
     p_settings = settings.get("person") or default_settings("person")
     table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people)
-    report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say))
+    report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say, keep_pairs))
     return report
 
 
 def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, retrain: bool,
-               say: Progress) -> KindReport:
+               say: Progress, keep_pairs: bool = False) -> KindReport:
     t0 = time.perf_counter()
     kind = table.kind
     fps = table.fingerprints()
@@ -160,7 +163,8 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
                       statuses.count("link") + statuses.count("same"),
                       statuses.count("review") + statuses.count("unsure") + statuses.count("conflict"),
                       statuses.count("conflict"), len(members), sum(1 for s in sizes if s > 1),
-                      trained, time.perf_counter() - t0, stages)
+                      trained, time.perf_counter() - t0, stages,
+                      (table.keys, left, right) if keep_pairs else None)
 
 
 @dataclass

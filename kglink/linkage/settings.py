@@ -126,6 +126,8 @@ def address_settings() -> LinkageSettings:
             BlockingRule(name="street+number+town", keys=("street", "number", "town")),
             BlockingRule(name="house_name+district", keys=("house_name", "district")),
             BlockingRule(name="street_phonetic+number+district", keys=("street_phonetic", "number", "district")),
+            # No postcode and no town (or a village written for the town) on one side.
+            BlockingRule(name="street_phonetic+number", keys=("street_phonetic", "number")),
         ),
         training_rules=(
             BlockingRule(name="postcode", keys=("postcode",)),

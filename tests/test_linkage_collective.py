@@ -1,0 +1,132 @@
+"""Every place a record is tied to as location evidence, and collective linkage through
+linked relatives (kglink/linkage/prepare.py, registry.py, relational.py). Synthetic people."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from kglink.linkage import relational
+from kglink.linkage.entities import entity_map
+from kglink.linkage.prepare import Table, person_table
+from kglink.linkage.registry import LOCATION, PERSON_COMPARISONS
+from kglink.linkage.run import link
+from kglink.linkage.settings import person_settings
+from kglink.loaders.load import load_extracts
+from kglink.workspace import open_workspace
+
+HEADERS = {
+    "persons.csv": "record_id,forenames,surname,dob,sex",
+    "addresses.csv": "record_id,line1,line2,town,postcode,uprn,kind",
+    "occupancies.csv": "person_id,address_id,relation,from_date,to_date",
+    "relationships.csv": "person_id,other_person_id,relation,from_date,to_date",
+    "events.csv": "record_id,type,occurred_at,ended_at,risk,status,reference,description,attributes",
+    "event_people.csv": "event_id,person_id,role",
+    "event_addresses.csv": "event_id,address_id,role",
+}
+
+
+def _extract(root: Path, agency: str, files: dict[str, list[str]]) -> Path:
+    d = root / agency
+    d.mkdir(parents=True)
+    (d / "manifest.json").write_text(json.dumps({
+        "format": "kglink-extract", "version": 1, "agency": agency, "system": "test",
+        "extracted_at": "2026-11-26T02:00:00Z"}))
+    for name, header in HEADERS.items():
+        (d / name).write_text("\n".join([header, *files.get(name, [])]) + "\n")
+    return d
+
+
+def test_a_victim_with_no_home_on_file_is_placed_at_the_incident_at_her_home(tmp_path: Path) -> None:
+    """The issue's shape: a woman in a police extract with a date of birth and no home, the
+    victim of a domestic incident at an address; the same woman in an education extract as
+    a pupil's contact living at that address, without a date of birth."""
+    police = _extract(tmp_path, "police", {
+        "persons.csv": ["P1,Dana,OKORO,12/03/1990,F", "P2,Rick,VANCE,01/02/1985,M"],
+        "addresses.csv": ["A1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential",
+                          "A2,Poole Quay Stores,,Poole,BH15 4AA,,business"],
+        "occupancies.csv": ["P2,A1,lives_at,2024-01-01,"],
+        "events.csv": ["E1,domestic_abuse,2026-10-01T22:15,,High,open,,,",
+                       "E2,incident,2026-10-03T12:00,,,closed,,,"],
+        "event_people.csv": ["E1,P1,victim", "E1,P2,perpetrator", "E2,P1,witness"],
+        "event_addresses.csv": ["E1,A1,location", "E2,A2,location"],
+    })
+    school = _extract(tmp_path, "education", {
+        "persons.csv": ["S1,Dana,Okoro,,F", "S2,Mia,Okoro,2016-05-04,F"],
+        "addresses.csv": ["B1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["S1,B1,lives_at,2024-01-01,", "S2,B1,lives_at,2016-05-04,"],
+        "relationships.csv": ["S1,S2,parent_of,,"],
+    })
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [police, school])
+    link(ws)
+    st = person_settings()
+    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people)
+    i, j = t.keys.index("police:P1"), t.keys.index("education:S1")
+    assert t.multi["address_entity"][i] == []                    # no home on file
+    assert t.multi["event_entity"][i] != []                      # but the victim's incident
+    level = PERSON_COMPARISONS["location"].compute(t, np.array([i]), np.array([j]))
+    assert level.tolist() == [LOCATION["same_event_place"]]
+    # A witness is only passing through: the shop she saw something at is not her place.
+    shop = entity_map(ws, "address")["police:A2"].entity_id
+    assert shop not in t.multi["event_entity"][i] + t.multi["visit_entity"][i]
+
+
+def _people(rows: list[tuple[str, str, str]], child: dict[int, list[int]],
+            partner: dict[int, list[int]] | None = None) -> Table:
+    """(first name, sex, agency) per record; child: record -> its children (indexes)."""
+    t = Table("person", [f"{a}:{k}" for k, (_, _, a) in enumerate(rows)])
+    t.cols["sex"] = np.array([r[1] for r in rows], dtype=object)
+    partner = partner or {}
+    parents: dict[int, list[int]] = {}
+    for p, kids in child.items():
+        for c in kids:
+            parents.setdefault(c, []).append(p)
+    t.multi.update(
+        child_records=[[t.keys[c] for c in child.get(k, [])] for k in range(len(rows))],
+        partner_records=[[t.keys[c] for c in partner.get(k, [])] for k in range(len(rows))],
+        parent_records=[[t.keys[c] for c in parents.get(k, [])] for k in range(len(rows))])
+    return t
+
+
+def test_relatives_levels_say_which_linked_relative_two_records_share() -> None:
+    # 0 mother (school), 1 mother (police), 2 child (school), 3 child (police), 4 father
+    # (police), 5 a brother of the child (school), 6 a stranger with a child of his own (7),
+    # 8 a record naming no relative.
+    t = _people([("EMILY", "F", "ed"), ("EMILY", "F", "po"), ("MIA", "F", "ed"), ("MIA", "F", "po"),
+                 ("TOM", "M", "po"), ("JACK", "M", "ed"), ("SAM", "M", "po"), ("ZOE", "F", "po"),
+                 ("LILY", "F", "ed")],
+                child={0: [2, 5], 1: [3], 4: [3], 6: [7]})
+    pairs = [(0, 1), (0, 4), (2, 5), (0, 3), (0, 6), (2, 8)]
+    left, right = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    comp = PERSON_COMPARISONS["relatives"]
+    assert comp.compute(t, left, right).tolist() == [-1] * len(pairs)   # nothing linked yet
+    relational.set_entities(t, [0, 1, 2, 2, 4, 5, 6, 7, 8])                # the child is one person
+    got = comp.compute(t, left, right).tolist()
+    r = relational.RELATIVES
+    assert got == [r["same_child"],            # the two mothers name one child: one mother
+                   r["other_parent"],          # mother and father share the child
+                   r["same_parent"],           # brother and sister share a mother
+                   r["each_others_relative"],  # a mother and (a record of) her own child
+                   r["none_shared"],           # relatives on both sides, none in common
+                   -1]                         # LILY (8) names no relative
+    assert comp.compute(t, right, left).tolist() == got
+    lo, hi = relational.pairs_sharing_relatives(t, max_block=100)
+    assert {(0, 1), (0, 4), (1, 4)} <= set(zip(lo.tolist(), hi.tolist()))
+
+
+def test_each_others_relative_is_a_related_records_contradiction() -> None:
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+
+    st = person_settings()
+    comps = comparisons_for("person", st.comparisons)
+    c = st.comparisons.index("relatives")
+    t = _people([("EMILY", "F", "ed"), ("EMILY", "F", "po")], child={})
+    t.multi["related"] = [[], []]
+    gamma = np.full((2, len(comps)), -1, dtype=np.int8)
+    gamma[:, c] = [relational.RELATIVES["each_others_relative"], relational.RELATIVES["same_child"]]
+    status, reason = rules.apply(t, st.model_copy(update={"evidence_rules": ("related_records",)}),
+                                 comps, gamma, np.array([0.999, 0.999]), np.array([0, 0]), np.array([1, 1]))
+    assert status.tolist() == ["", "link"] and reason.tolist()[0] == "rule:related_records"
