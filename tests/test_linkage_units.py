@@ -518,3 +518,31 @@ def test_every_rule_says_what_it_means_in_explain() -> None:
 
     for name in (*PERSON_RULES, *ADDRESS_RULES, *SOFT_RULES):
         assert MEANING.get(f"rule:{name}"), name
+
+
+def test_a_full_name_counts_by_its_own_frequency_not_its_parts() -> None:
+    """ADA and LOVE are each common here, but the full name ADA LOVE is on two records
+    only: agreeing on it counts for what the full name's frequency says; a full name as
+    common as its parts predict keeps the per-part adjustments."""
+    import math
+
+    from kglink.linkage.model import Model, term_frequencies, tf_adjustments
+    from kglink.linkage.registry import comparisons_for
+
+    rows = ([("ADA", "LOVE", "")] * 2 + [("ADA", f"S{i}", "") for i in range(18)]
+            + [(f"F{i}", "LOVE", "") for i in range(18)] + [("BO", "RAY", "")] * 2
+            + [(f"G{i}", f"T{i}", "") for i in range(60)])
+    t = _people(rows)
+    st_ = person_settings()
+    comps = comparisons_for("person", ("forename", "surname"))
+    u = [[0.01] + [0.99 / 5] * 5, [0.02] + [0.98 / 5] * 5]
+    model = Model(st_, [c.start_m() for c in comps], u, 1e-3, term_frequencies(t, ("surname", "forename")))
+    gamma = np.zeros((2, 2), dtype=np.int8)                  # both agree exactly
+    adj = tf_adjustments(model, t, comps, gamma, np.array([0, 38]))
+    n = len(rows)
+    assert adj[0] == pytest.approx(math.log2(0.01 * 0.02 / (2 / n)))      # ADA LOVE: 2 of 100
+    assert adj[1] == pytest.approx(math.log2(0.01 * 0.02 / (2 / n)))      # BO RAY: 2 of 100
+    parts = math.log2(0.01 / (20 / n)) + math.log2(0.02 / (20 / n))       # ADA: 20, LOVE: 20
+    assert adj[0] > parts            # rarer together than its common parts make it look
+    one = np.array([[0, 1]], dtype=np.int8)                  # forename only: its own adjustment
+    assert tf_adjustments(model, t, comps, one, np.array([0]))[0] == pytest.approx(math.log2(0.01 / (20 / n)))
