@@ -159,7 +159,7 @@ def _blocks(table: Table, rule: BlockingRule, max_block: int) -> tuple[_Blocks, 
 
 
 def count_rule(table: Table, rule: BlockingRule, settings: LinkageSettings) -> tuple[RuleCount, _Blocks]:
-    b, n_big, in_big = _blocks(table, rule, settings.max_block_size)
+    b, n_big, in_big = _blocks(table, rule, rule.max_block_size or settings.max_block_size)
     pairs = int((b.sizes * (b.sizes - 1) // 2).sum())
     refused = pairs > settings.max_pairs_per_rule
     return RuleCount(rule.name, pairs, len(b.sizes), n_big, in_big, refused), b

@@ -18,6 +18,9 @@ class BlockingRule(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: str
     keys: tuple[str, ...]
+    max_block_size: int | None = Field(
+        None, ge=2, description="blocks larger than this are left out (default: the settings' "
+                                "max_block_size); a rule meant for rare values says how rare")
 
 
 class Thresholds(BaseModel):
@@ -105,9 +108,9 @@ def person_settings() -> LinkageSettings:
             # maiden name as the victim of an incident there.
             BlockingRule(name="place+surname_initial", keys=("place_entity", "surname_initial")),
             BlockingRule(name="place+forename_initial", keys=("place_entity", "forename_initial")),
-            # The same full name anywhere in the workspace: blocks of common names are too
-            # large (max_block_size) and left out, so this reaches rare names only.
-            BlockingRule(name="full_name", keys=("forename_exact", "surname_exact")),
+            # The same rare full name anywhere in the workspace (at most 10 records of it),
+            # whatever else each record holds: a moved home, no place, no date of birth.
+            BlockingRule(name="full_name", keys=("forename_exact", "surname_exact"), max_block_size=10),
         ),
         training_rules=(
             BlockingRule(name="dob", keys=("dob",)),
