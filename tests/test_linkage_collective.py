@@ -73,6 +73,33 @@ def test_a_victim_with_no_home_on_file_is_placed_at_the_incident_at_her_home(tmp
     assert shop not in t.multi["event_entity"][i] + t.multi["visit_entity"][i]
 
 
+def test_a_contact_with_no_place_on_file_is_placed_at_her_childrens_home(tmp_path: Path) -> None:
+    """A pupil's contact with no address and no date of birth; her children live at the
+    address where the police know a woman of her name."""
+    police = _extract(tmp_path, "police", {
+        "persons.csv": ["P1,Dana,OKORO,12/03/1990,F"],
+        "addresses.csv": ["A1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["P1,A1,lives_at,2024-01-01,"],
+    })
+    school = _extract(tmp_path, "education", {
+        "persons.csv": ["S1,Dana,Okoro,,F", "S2,Mia,Okoro,2016-05-04,F"],
+        "addresses.csv": ["B1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["S2,B1,lives_at,2016-05-04,"],
+        "relationships.csv": ["S1,S2,parent_of,,"],
+    })
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [police, school])
+    link(ws)
+    st = person_settings()
+    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people)
+    i, j = t.keys.index("police:P1"), t.keys.index("education:S1")
+    assert t.multi["address_entity"][j] == [] and t.multi["household_entity"][j] != []
+    level = PERSON_COMPARISONS["location"].compute(t, np.array([i]), np.array([j]))
+    assert level.tolist() == [LOCATION["same_household"]]
+    # The child has a home of her own: she is not placed through anyone else's.
+    assert t.multi["household_entity"][t.keys.index("education:S2")] == []
+
+
 def _people(rows: list[tuple[str, str, str]], child: dict[int, list[int]],
             partner: dict[int, list[int]] | None = None) -> Table:
     """(first name, sex, agency) per record; child: record -> its children (indexes)."""

@@ -92,7 +92,8 @@ def test_premise_levels() -> None:
     assert ADDRESS_COMPARISONS["premise"].compute(t, right, left).tolist() == expected
 
 
-# (home entities, shared entities, postcodes[, event places, visited places]) on each side
+# (home entities, shared entities, postcodes[, event places, visited places, household
+# homes]) on each side
 # -> location level, by name
 LOCATION_CASES = [
     ((["A1"], [], ["BH15 1AA"]), ((["A1"], [], ["BH15 1AA"])), "same_home"),
@@ -114,6 +115,10 @@ LOCATION_CASES = [
     ((["A1"], [], ["BH15 1AA"], ["A2"], []), ((["A1"], [], ["BH15 1AA"], ["A2"], [])), "same_home"),
     # places known only through an event count as known
     (([], [], [], ["A3"], []), ((["A2"], [], ["SO1 1AA"])), "none_in_common"),
+    # a pupil's contact with no place on file, whose children live at A1; a record at home there
+    (([], [], ["BH15 1AA"], [], [], ["A1"]), ((["A1"], [], ["BH15 1AA"])), "same_household"),
+    # an event place beats a household's home
+    (([], [], ["BH15 1AA"], ["A2"], [], ["A1"]), ((["A1", "A2"], [], ["BH15 1AA"])), "same_event_place"),
 ]
 
 
@@ -124,7 +129,8 @@ def test_location_levels_compare_every_place_a_record_is_tied_to() -> None:
     t.multi.update(address_entity=[s[0] for s in sides], crowded_entity=[s[1] for s in sides],
                    postcode=[s[2] for s in sides],
                    event_entity=[s[3] if len(s) > 3 else [] for s in sides],
-                   visit_entity=[s[4] if len(s) > 4 else [] for s in sides])
+                   visit_entity=[s[4] if len(s) > 4 else [] for s in sides],
+                   household_entity=[s[5] if len(s) > 5 else [] for s in sides])
     n = len(LOCATION_CASES)
     left, right = np.arange(n), np.arange(n) + n
     expected = [LOCATION[c[2]] if c[2] else -1 for c in LOCATION_CASES]

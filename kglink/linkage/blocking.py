@@ -56,10 +56,11 @@ KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
     "forename_phonetic": _variant_part(0, lambda s: phonetic(_first_word(s))),
     "postcode": lambda t: t.multi["postcode"] if "postcode" in t.multi else _single("postcode")(t),
     "address_entity": lambda t: t.multi["address_entity"],
-    # Every place a record is tied to: homes, where its events happened, what it visits.
-    "place_entity": lambda t: [sorted(set(h + e + v)) for h, e, v in zip(
+    # Every place a record is tied to: homes, where its events happened, what it visits,
+    # and for a record with none of those its household's homes.
+    "place_entity": lambda t: [sorted(set(h + e + v + k)) for h, e, v, k in zip(
         t.multi["address_entity"], t.multi.get("event_entity") or [[]] * t.n,
-        t.multi.get("visit_entity") or [[]] * t.n)],
+        t.multi.get("visit_entity") or [[]] * t.n, t.multi.get("household_entity") or [[]] * t.n)],
     "forename_exact": _variant_part(0, _first_word),
     "surname_exact": _variant_part(1, lambda s: s),
     "postcode_district": lambda t: [sorted({p.split(" ")[0] for p in pcs}) for pcs in t.multi["postcode"]],

@@ -117,14 +117,16 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         return sorted({addresses[a]["postcode"] for a in akeys if a in addresses and addresses[a]["postcode"]})
 
     t = Table("person", [k for k, _ in persons])
+    kin = _relative_records(t.keys, parent_child, partners)
     fore, fore_all, sur, dob, sex, nhs, pnc, upn, phone, email = ([] for _ in range(10))
     variants: list[list[str]] = []
     ents: list[list[str]] = []
     crowd: list[list[str]] = []
     event_ents: list[list[str]] = []
     visit_ents: list[list[str]] = []
+    household_ents: list[list[str]] = []
     units: list[list[str]] = []
-    for key, d in persons:
+    for i, (key, d) in enumerate(persons):
         names = [(d["forenames"], d["surname"])] + [(a["forenames"], a["surname"]) for a in d["aliases"]]
         fore.append(d["forenames"].split(" ")[0] if d["forenames"] else "")
         fore_all.append(d["forenames"])
@@ -144,23 +146,32 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         visited = entities(visits.get(key, []), busy | set(e_ids) | set(at_events))
         event_ents.append(at_events)
         visit_ents.append(visited)
+        # A record tied to no place at all (a pupil's contact with no address on file) is
+        # placed, more weakly, at the homes of the children and partner its agency names.
+        household: list[str] = []
+        if not (e_ids or at_events or visited):
+            household = [a for r in kin["child_records"][i] + kin["partner_records"][i]
+                         for a in homes.get(r, [])]
+        household_ents.append(entities(household, crowded))
         # Postcodes of the homes; a record with no home on file is placed by its events
-        # and visits (a victim with no address recorded, at the incident at her home).
+        # and visits (a victim with no address recorded, at the incident at her home), and
+        # failing those by its household's homes.
         units.append(postcodes(homes.get(key, [])) or postcodes(
             [a for a in events.get(key, []) + visits.get(key, [])
-             if a in address_entities and address_entities[a].entity_id not in busy]))
+             if a in address_entities and address_entities[a].entity_id not in busy])
+            or postcodes(household))
     t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
                   dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
                   upn=_obj(upn), phone=_obj(phone), email=_obj(email))
     t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, event_entity=event_ents,
-                   visit_entity=visit_ents, postcode=units,
+                   visit_entity=visit_ents, household_entity=household_ents, postcode=units,
                    related=[sorted(related.get(k, ())) for k in t.keys])
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
     t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born))
     children, partners_of = _relatives(t.keys, dict(everyone), parent_child, partners)
     t.multi.update(children=children, partners=partners_of)
-    t.multi.update(_relative_records(t.keys, parent_child, partners))
+    t.multi.update(kin)
     return t
 
 

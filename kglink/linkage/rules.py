@@ -182,9 +182,10 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         # A name, however rare, is not a person: something else must agree.
         corroborated = individual | (level("dob").astype(np.int16) <= 2) & (level("dob") >= 0)
         loc = level("location")
-        # The same address (a home, a shared address, or where an event one of them took
-        # part in happened); a visit or a postcode is not enough.
-        corroborated |= (loc >= 0) & (loc <= LOCATION["same_event_place"])
+        # The same address (a home, a shared address, where an event one of them took part
+        # in happened, or the home of the children or partner of one with no place on file);
+        # a visit or a postcode is not enough.
+        corroborated |= (loc >= 0) & (loc <= LOCATION["same_household"])
         for x in ids:
             corroborated |= x == 0
         blockers.append(("names_only", ~corroborated))
