@@ -157,3 +157,35 @@ def test_each_others_relative_is_a_related_records_contradiction() -> None:
     status, reason = rules.apply(t, st.model_copy(update={"evidence_rules": ("related_records",)}),
                                  comps, gamma, np.array([0.999, 0.999]), np.array([0, 0]), np.array([1, 1]))
     assert status.tolist() == ["", "link"] and reason.tolist()[0] == "rule:related_records"
+
+
+def test_a_perpetrator_is_not_a_baby_of_his_name(tmp_path: Path) -> None:
+    """A man with no date of birth, the perpetrator of a domestic incident in 2025, and a
+    baby of his name born in 2026 at his home (a son named after his father) are two people:
+    the roles a record is in bound its year of birth (prepare.ROLE_MIN_AGE)."""
+    from kglink.linkage import cluster as cl
+    from kglink.linkage.rules import birth_year_ranges
+
+    police = _extract(tmp_path, "police", {
+        "persons.csv": ["P1,Marco,BIANCHI,,M", "P2,Anna,BIANCHI,02/02/1994,F"],
+        "addresses.csv": ["A1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["P1,A1,lives_at,2024-01-01,", "P2,A1,lives_at,2024-01-01,"],
+        "events.csv": ["E1,domestic_abuse,2025-10-01T22:15,,High,open,,,"],
+        "event_people.csv": ["E1,P2,victim", "E1,P1,perpetrator"],
+        "event_addresses.csv": ["E1,A1,location"],
+    })
+    health = _extract(tmp_path, "health", {
+        "persons.csv": ["H1,Marco,Bianchi,2026-06-04,M"],
+        "addresses.csv": ["B1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["H1,B1,lives_at,2026-06-04,"],
+    })
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [police, health])
+    link(ws)
+    st = person_settings()
+    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people)
+    i, j = t.keys.index("police:P1"), t.keys.index("health:H1")
+    lo, hi = birth_year_ranges(t, st.parent_gap_years)
+    assert hi[i] == 2025 - 16               # a domestic abuse perpetrator is 16 or over
+    assert cl.conflict_for(t, st)(i, j)
+    assert entity_map(ws, "person")["police:P1"].entity_id != entity_map(ws, "person")["health:H1"].entity_id

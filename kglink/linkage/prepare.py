@@ -168,7 +168,9 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                    related=[sorted(related.get(k, ())) for k in t.keys])
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
-    t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born))
+    born_by = _born_by(ws)
+    t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
+                  born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
     children, partners_of = _relatives(t.keys, dict(everyone), parent_child, partners)
     t.multi.update(children=children, partners=partners_of)
     t.multi.update(kin)
@@ -219,6 +221,37 @@ def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, li
         if ties is not None:
             ties[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
     return homes, visits
+
+
+# The youngest a person can be in a role, by law in England and Wales: criminal
+# responsibility begins at 10; domestic abuse (Domestic Abuse Act 2021) and MARAC are
+# about people aged 16 and over; an appropriate adult is an adult.
+ROLE_MIN_AGE = {"suspect": 10, "perpetrator": 10, "offender": 10, "detained": 10,
+                "appropriate_adult": 18}
+EVENT_MIN_AGE = {"domestic_abuse": 16, "marac_case": 16}
+EVENT_MIN_AGE_ROLES = frozenset({"victim", "perpetrator", "subject"})
+
+
+def _born_by(ws: Workspace) -> dict[str, int]:
+    """Per person record, the latest year it can have been born in, from the roles its
+    agency records it in (ROLE_MIN_AGE, EVENT_MIN_AGE): a perpetrator of a crime in 2025
+    was born by 2015. For the parent_age rule, beside recorded parents and children."""
+    when: dict[str, tuple[int, str]] = {}
+    for agency, key, ev in ws.records("event"):
+        at = ev.get("occurred_at") or ""
+        if at[:4].isdigit():
+            when[source_key(agency, key)] = (int(at[:4]), ev.get("type") or "")
+    out: dict[str, int] = {}
+    for agency, _, ep in ws.records("event_person"):
+        ev = when.get(source_key(agency, ep["event_id"]))
+        if ev is None:
+            continue
+        age = max(ROLE_MIN_AGE.get(ep["role"], 0),
+                  EVENT_MIN_AGE.get(ev[1], 0) if ep["role"] in EVENT_MIN_AGE_ROLES else 0)
+        if age:
+            key = source_key(agency, ep["person_id"])
+            out[key] = min(out.get(key, NO_CHILD_BORN), ev[0] - age)
+    return out
 
 
 def _event_places(ws: Workspace) -> dict[str, list[str]]:

@@ -19,7 +19,8 @@
 - parent_age: a parent is born at least `parent_gap_years` before their child, so a record
   without a date of birth that an agency names as the parent of a child born in 2015 is
   not a person born in 2010 (a mother and her daughter of one first name at one home), nor
-  is the child of a parent born in 1990 a person born in 1975. Between two records that
+  is the child of a parent born in 1990 a person born in 1975; nor is the perpetrator of
+  a crime in 2025, or a MARAC subject, a baby born in 2026. Between two records that
   both have a date of birth it does not apply: the dates themselves are compared.
 - shared_relative: two records whose agencies name the same child of theirs (first name and
   date of birth), or at one home the same partner (first name and surname), with first
@@ -91,7 +92,8 @@ def _years(t: Table) -> NDArray[np.int64]:
 
 def birth_year_ranges(t: Table, parent_gap_years: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(earliest, latest) possible year of birth per record: its own where it has a date
-    of birth, else what its recorded parents' and children's years of birth allow."""
+    of birth, else what its recorded parents' and children's years of birth, and the roles
+    it is recorded in (a perpetrator, a MARAC subject: prepare.ROLE_MIN_AGE), allow."""
     years = _years(t)
     lo = np.full(t.n, NO_PARENT_BORN, dtype=np.int64)
     hi = np.full(t.n, NO_CHILD_BORN, dtype=np.int64)
@@ -100,6 +102,8 @@ def birth_year_ranges(t: Table, parent_gap_years: int) -> tuple[NDArray[np.int64
         children = np.array(t.cols["children_born"], dtype=np.int64)
         lo = np.where(parents != NO_PARENT_BORN, parents + parent_gap_years, lo)
         hi = np.where(children != NO_CHILD_BORN, children - parent_gap_years, hi)
+    if "born_by" in t.cols:
+        hi = np.minimum(hi, np.array(t.cols["born_by"], dtype=np.int64))
     known = years >= 0
     lo[known] = years[known]
     hi[known] = years[known]
