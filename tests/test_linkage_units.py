@@ -93,7 +93,7 @@ def test_premise_levels() -> None:
 
 
 # (home entities, shared entities, postcodes[, event places, visited places, household
-# homes]) on each side
+# homes, places present at]) on each side
 # -> location level, by name
 LOCATION_CASES = [
     ((["A1"], [], ["BH15 1AA"]), ((["A1"], [], ["BH15 1AA"])), "same_home"),
@@ -119,6 +119,8 @@ LOCATION_CASES = [
     (([], [], ["BH15 1AA"], [], [], ["A1"]), ((["A1"], [], ["BH15 1AA"])), "same_household"),
     # an event place beats a household's home
     (([], [], ["BH15 1AA"], ["A2"], [], ["A1"]), ((["A1", "A2"], [], ["BH15 1AA"])), "same_event_place"),
+    # one reported an incident at the other's home: weaker than a party to it, above a visit
+    (([], [], ["BH15 1AA"], [], ["A1"], [], ["A1"]), ((["A1"], [], ["BH15 1AA"])), "same_present"),
 ]
 
 
@@ -130,7 +132,8 @@ def test_location_levels_compare_every_place_a_record_is_tied_to() -> None:
                    postcode=[s[2] for s in sides],
                    event_entity=[s[3] if len(s) > 3 else [] for s in sides],
                    visit_entity=[s[4] if len(s) > 4 else [] for s in sides],
-                   household_entity=[s[5] if len(s) > 5 else [] for s in sides])
+                   household_entity=[s[5] if len(s) > 5 else [] for s in sides],
+                   present_entity=[s[6] if len(s) > 6 else [] for s in sides])
     n = len(LOCATION_CASES)
     left, right = np.arange(n), np.arange(n) + n
     expected = [LOCATION[c[2]] if c[2] else -1 for c in LOCATION_CASES]

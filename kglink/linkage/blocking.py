@@ -58,9 +58,9 @@ KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
     "address_entity": lambda t: t.multi["address_entity"],
     # Every place a record is tied to: homes, where its events happened, what it visits,
     # and for a record with none of those its household's homes.
-    "place_entity": lambda t: [sorted(set(h + e + v + k)) for h, e, v, k in zip(
-        t.multi["address_entity"], t.multi.get("event_entity") or [[]] * t.n,
-        t.multi.get("visit_entity") or [[]] * t.n, t.multi.get("household_entity") or [[]] * t.n)],
+    "place_entity": lambda t: [sorted(set().union(*ties)) for ties in zip(*(
+        t.multi.get(col) or [[]] * t.n for col in ("address_entity", "event_entity", "present_entity",
+                                                    "visit_entity", "household_entity")))],
     "forename_exact": _variant_part(0, _first_word),
     "surname_exact": _variant_part(1, lambda s: s),
     "postcode_district": lambda t: [sorted({p.split(" ")[0] for p in pcs}) for pcs in t.multi["postcode"]],

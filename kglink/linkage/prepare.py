@@ -74,7 +74,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
     homes, visits = _occupancy_places(ws)
-    events = _event_places(ws)
+    events, present = _event_places(ws)
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
     parent_child: list[tuple[str, str]] = []
@@ -103,7 +103,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     # A place tied to people of many families through events or visits (a shop, a
     # station, a park) is not where any of them lives: it says nothing of who they are.
     visitors: dict[str, set[str]] = defaultdict(set)
-    for ties in (events, visits):
+    for ties in (events, present, visits):
         for pkey, akeys in ties.items():
             for ak in akeys:
                 if ak in address_entities and pkey in surname_of:
@@ -124,6 +124,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     crowd: list[list[str]] = []
     event_ents: list[list[str]] = []
     visit_ents: list[list[str]] = []
+    present_ents: list[list[str]] = []
     household_ents: list[list[str]] = []
     units: list[list[str]] = []
     for i, (key, d) in enumerate(persons):
@@ -143,13 +144,15 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         ents.append([e for e in e_ids if e not in crowded])
         crowd.append([e for e in e_ids if e in crowded])
         at_events = entities(events.get(key, []), busy | set(e_ids))
-        visited = entities(visits.get(key, []), busy | set(e_ids) | set(at_events))
+        was_at = entities(present.get(key, []), busy | set(e_ids) | set(at_events))
+        visited = entities(visits.get(key, []), busy | set(e_ids) | set(at_events) | set(was_at))
         event_ents.append(at_events)
+        present_ents.append(was_at)
         visit_ents.append(visited)
         # A record tied to no place at all (a pupil's contact with no address on file) is
         # placed, more weakly, at the homes of the children and partner its agency names.
         household: list[str] = []
-        if not (e_ids or at_events or visited):
+        if not (e_ids or at_events or was_at or visited):
             household = [a for r in kin["child_records"][i] + kin["partner_records"][i]
                          for a in homes.get(r, [])]
         household_ents.append(entities(household, crowded))
@@ -157,14 +160,15 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         # and visits (a victim with no address recorded, at the incident at her home), and
         # failing those by its household's homes.
         units.append(postcodes(homes.get(key, [])) or postcodes(
-            [a for a in events.get(key, []) + visits.get(key, [])
+            [a for a in events.get(key, []) + present.get(key, []) + visits.get(key, [])
              if a in address_entities and address_entities[a].entity_id not in busy])
             or postcodes(household))
     t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
                   dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
                   upn=_obj(upn), phone=_obj(phone), email=_obj(email))
     t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, event_entity=event_ents,
-                   visit_entity=visit_ents, household_entity=household_ents, postcode=units,
+                   visit_entity=visit_ents, present_entity=present_ents,
+                   household_entity=household_ents, postcode=units,
                    related=[sorted(related.get(k, ())) for k in t.keys])
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
@@ -203,9 +207,13 @@ def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
 SHARED_KINDS = frozenset({"care_home", "supported_accommodation", "hotel", "school", "business"})
 # Roles that tie a person to the place where an event happened to them or that they did:
 # a victim, a suspect, a child involved, a missing person at the place they went missing
-# from. A witness, a reporting person or an appropriate adult is only passing through.
+# from. A witness or a reporting person is a weaker tie (PRESENT_ROLES); an appropriate adult
+# is there for someone else.
 PLACE_ROLES = frozenset({"victim", "suspect", "perpetrator", "offender", "involved_child",
                          "missing_person", "subject"})
+# Roles of people present at an event without its being about them: often at their own
+# home (a parent reporting a child missing), often not. A weaker tie, learnt apart.
+PRESENT_ROLES = frozenset({"reporting_person", "witness", "associate", "detained"})
 EVENT_PLACE_ROLES = frozenset({"location", "missing_from"})
 VISIT_RELATIONS = frozenset({"visits", "frequents"})
 
@@ -254,18 +262,21 @@ def _born_by(ws: Workspace) -> dict[str, int]:
     return out
 
 
-def _event_places(ws: Workspace) -> dict[str, list[str]]:
-    """Per person record, the addresses of the events it took part in (PLACE_ROLES) where
-    they happened (EVENT_PLACE_ROLES)."""
+def _event_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per person record, the addresses where the events it took part in happened
+    (EVENT_PLACE_ROLES): those it was a party to (PLACE_ROLES), and those it was only
+    present at (PRESENT_ROLES)."""
     where: dict[str, list[str]] = defaultdict(list)
     for agency, _, ea in ws.records("event_address"):
         if ea["role"] in EVENT_PLACE_ROLES:
             where[source_key(agency, ea["event_id"])].append(source_key(agency, ea["address_id"]))
-    out: dict[str, list[str]] = defaultdict(list)
+    party: dict[str, list[str]] = defaultdict(list)
+    present: dict[str, list[str]] = defaultdict(list)
     for agency, _, ep in ws.records("event_person"):
-        if ep["role"] in PLACE_ROLES:
-            out[source_key(agency, ep["person_id"])] += where.get(source_key(agency, ep["event_id"]), [])
-    return out
+        ties = party if ep["role"] in PLACE_ROLES else present if ep["role"] in PRESENT_ROLES else None
+        if ties is not None:
+            ties[source_key(agency, ep["person_id"])] += where.get(source_key(agency, ep["event_id"]), [])
+    return party, present
 
 
 def _relatives(keys: list[str], person: dict[str, dict], parent_child: list[tuple[str, str]],

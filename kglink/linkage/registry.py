@@ -129,6 +129,7 @@ LOCATION_LEVELS = (
     ("same_shared", "same shared address (care home, hostel...)"),
     ("same_event_place", "same address: home or event place (victim, suspect, missing from...)"),
     ("same_household", "same address: one has no place on file, its children or partner live there"),
+    ("same_present", "same address: one reported or witnessed an event there"),
     ("same_visited", "same address: one of them visits or frequents it"),
     ("same_postcode", "same postcode"),
     ("same_sector", "same postcode sector"),
@@ -141,7 +142,8 @@ LOCATION = {name: i for i, (name, _) in enumerate(LOCATION_LEVELS)}
 def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
     """Per record, as (offsets, codes) for `_share`: its homes ("e"), shared addresses
     ("c"), homes and event places ("x"), those and its household's homes where it has no
-    place of its own ("k"), every place it is tied to ("v"), and the
+    place of its own ("k"), those and where it reported or witnessed an event ("w"), every
+    place it is tied to ("v"), and the
     postcodes, sectors and districts of its homes (of its other places if it has no
     home). Kept on the table."""
     def make() -> dict[str, tuple[IntArr, IntArr]]:
@@ -150,10 +152,12 @@ def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
         none: list[list[str]] = [[] for _ in range(t.n)]
         homes, events = m["address_entity"], m.get("event_entity") or none
         kin, visits = m.get("household_entity") or none, m.get("visit_entity") or none
-        lists = {"e": homes, "c": m["crowded_entity"],
-                 "x": [h + e for h, e in zip(homes, events)],
-                 "k": [h + e + k for h, e, k in zip(homes, events, kin)],
-                 "v": [h + e + k + v for h, e, k, v in zip(homes, events, kin, visits)],
+        present = m.get("present_entity") or none
+        x = [h + e for h, e in zip(homes, events)]
+        k = [a + b for a, b in zip(x, kin)]
+        w = [a + b for a, b in zip(k, present)]
+        lists = {"e": homes, "c": m["crowded_entity"], "x": x, "k": k, "w": w,
+                 "v": [a + b for a, b in zip(w, visits)],
                  "p": pcs,
                  "s": [sorted({p[:-2] for p in ps}) for ps in pcs],
                  "d": [sorted({p.split(" ")[0] for p in ps}) for ps in pcs]}
@@ -183,7 +187,8 @@ def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
     sets = _location_sets(t)
     out = np.full(len(left), LOCATION["none_in_common"], dtype=np.int8)
     for name, key in (("same_district", "d"), ("same_sector", "s"), ("same_postcode", "p"),
-                      ("same_visited", "v"), ("same_household", "k"), ("same_event_place", "x"),
+                      ("same_visited", "v"), ("same_present", "w"), ("same_household", "k"),
+                      ("same_event_place", "x"),
                       ("same_shared", "c"),
                       ("same_home", "e")):
         out[_share(t, sets[key], left, right)] = LOCATION[name]
@@ -277,7 +282,7 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
                (0.88, 0.03, 0.05, 0.02, 0.02)),
     Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),
     Comparison("location", tuple(label for _, label in LOCATION_LEVELS), _location,
-               (0.50, 0.05, 0.08, 0.04, 0.02, 0.10, 0.05, 0.05, 0.11)),
+               (0.50, 0.05, 0.08, 0.04, 0.02, 0.02, 0.10, 0.05, 0.04, 0.10)),
     _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
     Comparison("relatives", tuple(label for _, label in relational.RELATIVE_LEVELS),
                relational.compare, relational.DEFAULT_M),

@@ -186,10 +186,10 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         # A name, however rare, is not a person: something else must agree.
         corroborated = individual | (level("dob").astype(np.int16) <= 2) & (level("dob") >= 0)
         loc = level("location")
-        # The same address (a home, a shared address, where an event one of them took part
-        # in happened, or the home of the children or partner of one with no place on file);
-        # a visit or a postcode is not enough.
-        corroborated |= (loc >= 0) & (loc <= LOCATION["same_household"])
+        # The same address, however each is tied to it (a home, a shared address, an event
+        # one took part in or was present at, the home of the children or partner of one
+        # with no place on file, a visit); the model weighs each tie. A postcode is not enough.
+        corroborated |= (loc >= 0) & (loc <= LOCATION["same_visited"])
         for x in ids:
             corroborated |= x == 0
         blockers.append(("names_only", ~corroborated))
