@@ -535,7 +535,7 @@ def test_a_full_name_counts_by_its_own_frequency_not_its_parts() -> None:
     common as its parts predict keeps the per-part adjustments."""
     import math
 
-    from kglink.linkage.model import Model, term_frequencies, tf_adjustments
+    from kglink.linkage.model import Model, full_name_frequencies, term_frequencies, tf_adjustments
     from kglink.linkage.registry import comparisons_for
 
     rows = ([("ADA", "LOVE", "")] * 2 + [("ADA", f"S{i}", "") for i in range(18)]
@@ -545,7 +545,9 @@ def test_a_full_name_counts_by_its_own_frequency_not_its_parts() -> None:
     st_ = person_settings()
     comps = comparisons_for("person", ("forename", "surname"))
     u = [[0.01] + [0.99 / 5] * 5, [0.02] + [0.98 / 5] * 5]
-    model = Model(st_, [c.start_m() for c in comps], u, 1e-3, term_frequencies(t, ("surname", "forename")))
+    tf = term_frequencies(t, ("surname", "forename"))
+    tf["full_name"] = full_name_frequencies(t)
+    model = Model(st_, [c.start_m() for c in comps], u, 1e-3, tf)
     gamma = np.zeros((2, 2), dtype=np.int8)                  # both agree exactly
     adj = tf_adjustments(model, t, comps, gamma, np.array([0, 38]))
     n = len(rows)

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 
 from kglink.linkage.entities import entity_map
 from kglink.linkage.model import score, tf_adjustments
@@ -58,7 +59,15 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     comps = comparisons_for(kind, st.comparisons)
     li = np.array([table.keys.index(a)], dtype=np.int64)
     ri = np.array([table.keys.index(b)], dtype=np.int64)
-    gamma = comparison_vectors(table, comps, li, ri)
+    lo, hi = sorted((a, b))
+    stored = ws.conn.execute("SELECT explanation FROM links WHERE kind=? AND a=? AND b=?",
+                             (kind, lo, hi)).fetchone()
+    levels = orjson.loads(stored[0]).get("levels") if stored else None
+    if levels is not None and len(levels) == len(comps):
+        # As scored: collective evidence (the relatives comparison) needs every record.
+        gamma = np.array([levels], dtype=np.int8)
+    else:
+        gamma = comparison_vectors(table, comps, li, ri)
     weights = model.weights()
     ex = Explanation(kind, a, b, model.prior_weight)
     for c, comp in enumerate(comps):
@@ -72,7 +81,6 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     ex.total, ex.probability = float(total[0]), float(prob[0])
     status, reason = apply_rules(table, st, comps, gamma, prob, li, ri)
     ex.model_status, ex.rule = str(status[0]) or "no link", str(reason[0])
-    lo, hi = sorted((a, b))
     row = ws.conn.execute("SELECT status FROM links WHERE kind=? AND a=? AND b=?", (kind, lo, hi)).fetchone()
     ex.stored_status = row[0] if row else None
     d = ws.conn.execute("SELECT decision FROM decisions WHERE kind=? AND a=? AND b=?", (kind, lo, hi)).fetchone()

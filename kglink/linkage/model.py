@@ -222,7 +222,10 @@ def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
         else:
             m, _, iterations = fit_em(gamma, comps, u, settings)
         prior, lam = match_prior(gamma, m, u, total_pairs)
-    return Model(settings, m, u, prior, term_frequencies(table, settings.tf_adjust), iterations, lam)
+    tf = term_frequencies(table, settings.tf_adjust)
+    if {"forename", "surname"} <= set(tf):
+        tf["full_name"] = full_name_frequencies(table)
+    return Model(settings, m, u, prior, tf, iterations, lam)
 
 
 def match_prior(gamma: NDArray[np.int8], m: list[list[float]], u: list[list[float]],
@@ -271,35 +274,47 @@ def tf_adjustments(model: Model, table: Table, comps: list[Comparison], gamma: N
     return adj
 
 
+def full_name_key(forenames: str, surname: str) -> str:
+    return f"{forenames.split(' ')[0]}\x1f{surname}"
+
+
+def full_name_frequencies(table: Table) -> dict[str, float]:
+    """How often each full name (first forename and surname) is held, among the records;
+    only names held at least twice (no pair can agree on a name held once)."""
+    counts = Counter(full_name_key(f, s) for f, s in zip(table.cols["forenames_all"], table.cols["surname"]))
+    return {k: c / max(table.n, 1) for k, c in counts.items() if c > 1}
+
+
 def _joint_name(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
                 left: NDArray[np.int64], adj: NDArray[np.float64]) -> None:
     """Where first name and surname both agree exactly, the two term-frequency adjustments
-    are replaced by one from the full name's own frequency in the workspace: first names
-    and surnames are not independent (a family's or a community's names go together), so
-    a full name can be rarer, or commoner, than its two parts' frequencies multiplied."""
+    are replaced by one from the full name's own frequency (model.tf["full_name"], counted
+    when the model was fitted): first names and surnames are not independent (a family's
+    or a community's names go together), so a full name can be rarer, or commoner, than
+    its two parts' frequencies multiplied."""
     names = {c.name: i for i, c in enumerate(comps)}
-    if not {"forename", "surname"} <= set(model.tf) or not {"forename", "surname"} <= set(names):
+    freqs = model.tf.get("full_name")
+    if not freqs or not {"forename", "surname"} <= set(names):
         return
     fc, sc = names["forename"], names["surname"]
     both = np.flatnonzero((gamma[:, fc] == 0) & (gamma[:, sc] == 0))
     if len(both) == 0:
         return
-    codes, freq = table.derived("full_name_frequency", lambda: _full_name_frequency(table))
     u_both = model.u[fc][0] * model.u[sc][0]
-    bits = np.clip(np.log2(u_both / freq), -16.0, 16.0)
-    f_adj = _tf_bits(model, table, "forename", model.u[fc][0])
-    s_adj = _tf_bits(model, table, "surname", model.u[sc][0])
-    rows = left[both]
-    adj[both] += bits[codes[rows]] - f_adj[rows] - s_adj[rows]
 
-
-def _full_name_frequency(table: Table) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """(code of each record's full name, frequency of each full name among the records)."""
-    fore, sur = table.cols["forenames_all"], table.cols["surname"]
-    ids: dict[tuple[str, str], int] = {}
-    codes = np.fromiter((ids.setdefault((f.split(" ")[0], s), len(ids)) for f, s in zip(fore, sur)),
-                        dtype=np.int64, count=table.n)
-    return codes, np.bincount(codes, minlength=len(ids)) / max(table.n, 1)
+    def make() -> NDArray[np.float64]:
+        fore, sur = table.cols["forenames_all"], table.cols["surname"]
+        return np.array([freqs.get(full_name_key(f, s), 0.0) for f, s in zip(fore, sur)])
+    held = table.__dict__.setdefault("_tf_bits", {})
+    key = ("full_name", id(freqs))
+    if key not in held:
+        held[key] = make()
+    freq = held[key][left[both]]
+    known = freq > 0                     # a name the model has not seen keeps its parts'
+    rows = left[both][known]
+    bits = np.clip(np.log2(u_both / freq[known]), -16.0, 16.0)
+    adj[both[known]] += bits - _tf_bits(model, table, "forename", model.u[fc][0])[rows] \
+        - _tf_bits(model, table, "surname", model.u[sc][0])[rows]
 
 
 def _tf_bits(model: Model, table: Table, comparison: str, u_exact: float) -> NDArray[np.float64]:
