@@ -32,7 +32,8 @@ def _o(*xs: str) -> np.ndarray:
     ("DARREN", "DAREN", 2), ("MOHAMMED", "MOHAMMAD", 2), ("KATHERINE", "CATHERINE", 2),
     ("GRAHAM", "GRAEME", 3), ("LEANNE", "LIANNE", 3),
     ("J", "JOHN", 4),
-    ("PETER", "JOHN", 5), ("", "JOHN", -1),
+    ("E", "LIZ", 4), ("W", "BILL", 4),          # the initial of the formal name (Elizabeth, William)
+    ("PETER", "JOHN", 5), ("P", "JOHN", 5), ("", "JOHN", -1),
 ])
 def test_forename_levels(a: str, b: str, level: int) -> None:
     assert forename_levels(_o(a), _o(b))[0] == level
@@ -50,6 +51,8 @@ def test_surname_levels(a: str, b: str, level: int) -> None:
 @pytest.mark.parametrize("a,b,level", [
     ("19850403", "19850403", 0), ("19850403", "19850304", 1), ("19850403", "19850404", 2),
     ("19850403", "19851120", 3), ("19850403", "19900101", 4), ("", "19900101", -1),
+    ("19900104", "19890104", 2),                 # the year one apart across a decade
+    ("19900104", "19880104", 4), ("19900104", "19890105", 4),
 ])
 def test_dob_levels(a: str, b: str, level: int) -> None:
     assert dob_levels(_o(a), _o(b))[0] == level

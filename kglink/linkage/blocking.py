@@ -62,6 +62,11 @@ KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
         t.multi.get(col) or [[]] * t.n for col in ("address_entity", "event_entity", "present_entity",
                                                     "visit_entity", "household_entity")))],
     "forename_exact": _variant_part(0, _first_word),
+    # Both names' phonetic keys in either order: a forename and surname written the wrong
+    # way round (PATEL JASWINDER) still shares this key.
+    "names_any_order": lambda t: [sorted({"\x1f".join(sorted((phonetic(_first_word(v.split("\x1f")[0])),
+                                                                  phonetic(v.split("\x1f")[1]))))
+                                          for v in names}) for names in t.multi["names"]],
     "surname_exact": _variant_part(1, lambda s: s),
     "postcode_district": lambda t: [sorted({p.split(" ")[0] for p in pcs}) for pcs in t.multi["postcode"]],
 }
@@ -191,7 +196,8 @@ KEY_COMPARISONS: dict[str, tuple[str, ...]] = {
     "forename_initial": ("forename",), "surname_phonetic": ("surname",),
     "forename_phonetic": ("forename",), "postcode": ("location", "postcode"),
     "address_entity": ("location",), "place_entity": ("location",),
-    "forename_exact": ("forename",), "surname_exact": ("surname",), "postcode_district": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
+    "forename_exact": ("forename",), "surname_exact": ("surname",),
+    "names_any_order": ("forename", "surname"), "postcode_district": ("location",), "nhs_number": ("nhs_number",), "pnc_id": ("pnc_id",),
     "upn": ("upn",), "contact": ("contact",), "uprn": ("uprn",), "street": ("street",),
     "street_phonetic": ("street",), "number": ("number",), "town": ("town",),
     "house_name": ("house_name",), "district": ("postcode",),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import JaroWinkler
 
 from kglink.linkage.fields import dob as dobf
-from kglink.linkage.fields.name import nickname_keys
+from kglink.linkage.fields.name import initial_fits, nickname_keys
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import STREET_JW
 from kglink.linkage.rules import birth_year_ranges
@@ -37,7 +37,7 @@ def forenames_compatible(a: str, b: str) -> bool:
     x, y = a.split(" ")[0], b.split(" ")[0]
     if x == y or y in a.split(" ") or x in b.split(" "):
         return True
-    if (len(x) == 1 or len(y) == 1) and x[0] == y[0]:
+    if len(x) == 1 and initial_fits(x, y) or len(y) == 1 and initial_fits(y, x):
         return True
     if nickname_keys(x) & nickname_keys(y):
         return True

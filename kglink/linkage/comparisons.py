@@ -17,7 +17,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from kglink.linkage.arrays import isin
 from kglink.linkage.fields import dob as dobf
-from kglink.linkage.fields.name import nickname_keys
+from kglink.linkage.fields.name import initial_fits, nickname_keys
 from kglink.linkage.prepare import Table
 
 Levels = NDArray[np.int8]
@@ -115,6 +115,11 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     initial = np.array([w[:1] for w in words], dtype=object)
     init = ((la == 1) | (lb == 1)) & (la > 0) & (lb > 0) & (initial[fa] == initial[fb])
     out[init & (out > 3)] = 4
+    # An initial for the formal name of a nickname (E for LIZ) is an initial that agrees.
+    for k in np.flatnonzero((out > 4) & ((la == 1) ^ (lb == 1)) & (la > 0) & (lb > 0)):
+        one, other = (words[fa[k]], words[fb[k]]) if la[k] == 1 else (words[fb[k]], words[fa[k]])
+        if initial_fits(one, other):
+            out[k] = 4
     nick = _nickname_code_pairs(words)
     if len(nick):
         out[(out > 1) & isin(fa * np.int64(len(words)) + fb, nick)] = 1

@@ -277,7 +277,7 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
                            "one part of a double-barrelled name shared",
                            "different, both women (a married or maiden name)", "different"),
                _surname, (0.85, 0.05, 0.04, 0.02, 0.02, 0.02)),
-    Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit or one day apart",
+    Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit, one day or one year apart",
                        "same year only", "different"), column("dob", coded=dob_coded),
                (0.88, 0.03, 0.05, 0.02, 0.02)),
     Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),

@@ -102,6 +102,7 @@ def person_settings() -> LinkageSettings:
             BlockingRule(name="surname_phonetic+yob+forename_initial",
                          keys=("surname_phonetic", "yob", "forename_initial")),
             BlockingRule(name="names+district", keys=("forename_phonetic", "surname_phonetic", "postcode_district")),
+            BlockingRule(name="names_any_order+yob", keys=("names_any_order", "yob")),
             BlockingRule(name="postcode+forename_phonetic", keys=("postcode", "forename_phonetic")),
             # Any place a record is tied to (a home, where an event happened, a visit), with
             # either initial: a woman known by her married name at her home and by her

@@ -36,9 +36,17 @@ def one_digit_apart(a: str, b: str) -> bool:
     return len(diff) == 1 and diff[0] >= 3
 
 
+def year_apart(a: str, b: str) -> bool:
+    """The same day and month, the year one apart (1989 for 1990: a slip across a decade
+    that changes more than one digit)."""
+    return (len(a) == len(b) == 8 and a[4:] == b[4:] and a[:4].isdigit() and b[:4].isdigit()
+            and abs(int(a[:4]) - int(b[:4])) == 1)
+
+
 def compatible(a: str, b: str) -> bool:
     """Could be the same person's date of birth, allowing for one recording error."""
-    return not a or not b or a == b or swapped(a, b) or one_digit_apart(a, b) or day_apart(a, b)
+    return (not a or not b or a == b or swapped(a, b) or one_digit_apart(a, b) or day_apart(a, b)
+            or year_apart(a, b))
 
 
 def _digits(values: NDArray[np.object_]) -> tuple[NDArray[np.int8], NDArray[np.bool_]]:
@@ -50,8 +58,8 @@ def _digits(values: NDArray[np.object_]) -> tuple[NDArray[np.int8], NDArray[np.b
 
 
 def levels(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.int8]:
-    """Per pair: 0 exact, 1 day/month swapped, 2 one digit or one day apart, 3 same year,
-    4 else, -1 null."""
+    """Per pair: 0 exact, 1 day/month swapped, 2 one digit, one day or one year apart, 3 same
+    year, 4 else, -1 null."""
     both = np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
     idx = np.arange(len(both), dtype=np.int64)
     return coded_levels(both, idx[:len(a)], idx[len(a):])
@@ -70,6 +78,8 @@ def coded_levels(uniq: NDArray[np.object_], pa: NDArray[np.int64], pb: NDArray[n
     one_digit = (ndiff == 1) & ~diff[:, :3].any(axis=1)
     ordinals = np.fromiter((_ordinal(v) if len(v) == 8 else -10 for v in uniq), dtype=np.int64, count=len(uniq))
     one_digit |= np.abs(ordinals[pa] - ordinals[pb]) == 1
+    years = digits[:, :4].astype(np.int64) @ np.array([1000, 100, 10, 1], dtype=np.int64)
+    one_digit |= ~diff[:, 4:].any(axis=1) & (np.abs(years[pa] - years[pb]) == 1)
     out = np.full(len(pa), 4, dtype=np.int8)
     out[same_year] = 3
     out[one_digit] = 2

@@ -119,6 +119,14 @@ def nickname_keys(forename: str) -> frozenset[str]:
     return frozenset(k.upper() for k in keys)
 
 
+def initial_fits(initial: str, name: str) -> bool:
+    """Could an initial stand for this first name, or for the formal name it is a nickname
+    of? (E for LIZ: Elizabeth; W for BILL: William.)"""
+    if not initial or not name:
+        return False
+    return name[0] == initial[0] or any(k[:1] == initial[0] for k in nickname_keys(name))
+
+
 def phonetic(text: str) -> str:
     """Double-metaphone-like key (jellyfish metaphone) of the first word; "" for none."""
     if not text:
