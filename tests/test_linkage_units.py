@@ -560,3 +560,13 @@ def test_a_full_name_counts_by_its_own_frequency_not_its_parts() -> None:
     assert adj[0] > parts            # rarer together than its common parts make it look
     one = np.array([[0, 1]], dtype=np.int8)                  # forename only: its own adjustment
     assert tf_adjustments(model, t, comps, one, np.array([0]))[0] == pytest.approx(math.log2(0.01 / (20 / n)))
+
+
+def test_clusters_accept_a_forename_and_surname_written_the_wrong_way_round() -> None:
+    """The name comparison allows KHAN YUSUF for YUSUF KHAN; clustering must too, or the
+    model's link is refused as a first-name conflict."""
+    t = _people([("KHAN", "YUSUF", "20210317"), ("YUSUF", "KHAN", "20210317"), ("PETER", "KHAN", "20210317")])
+    t.cols["sex"] = _obj(["M", "M", "M"])
+    conflict = cl.conflict_for(t, person_settings())
+    assert not conflict(0, 1)
+    assert conflict(1, 2)           # two first names, one date of birth: twins

@@ -77,9 +77,13 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
         return any(col[i] and col[i] == col[j] for col in individual)
 
     def names_compatible(i: int, j: int) -> bool:
-        fa = [v.split("\x1f")[0] for v in variants[i]]
-        fb = [v.split("\x1f")[0] for v in variants[j]]
-        return any(forenames_compatible(x, y) for x in fa for y in fb)
+        na = [v.split("\x1f") for v in variants[i]]
+        nb = [v.split("\x1f") for v in variants[j]]
+        if any(forenames_compatible(x[0], y[0]) for x in na for y in nb):
+            return True
+        # Forename and surname written the wrong way round, as the name comparison allows.
+        return any(len(x) == 2 == len(y) and x[0] and y[0] and forenames_compatible(x[0], y[1])
+                   and forenames_compatible(y[0], x[1]) for x in na for y in nb)
 
     def _premise_conflict(i: int, j: int) -> bool:
         if flat_p[i] and flat_p[j] and flat_p[i] != flat_p[j]:
