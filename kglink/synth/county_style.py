@@ -170,10 +170,7 @@ def _agency(rng: Random, base: AgencyStyle) -> AgencyStyle:
     (noise, dob, party_dob, contact_dob, home, party_home, contact_home,
      registered) = (_u(rng, lo, hi) for lo, hi in _RANGES[base.agency])
     uk = rng.random() < 0.5
-    person = rng.choice(_PREFIXES)
-    ids = (person, rng.choice(_ADDR_PREFIXES), rng.choice(_EVENT_PREFIXES))
-    if len(set(ids)) < 3:                       # record ids stay unique within each file anyway;
-        ids = (person + "P", ids[1] + "A", ids[2] + "E")    # distinct prefixes read better
+    ids = (rng.choice(_PREFIXES), rng.choice(_ADDR_PREFIXES), rng.choice(_EVENT_PREFIXES))
     own = _mix(rng)                             # each agency errs in its own way
     return replace(
         base, uk_dates=uk, date_sep=rng.choice(("/", "/", "-", ".")) if uk else "/",

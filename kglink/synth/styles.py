@@ -62,7 +62,8 @@ class AgencyStyle:
     mix: NoiseMix = field(default_factory=NoiseMix)
 
     def _id(self, prefix: str, n: int) -> str:
-        return f"{prefix}{self.id_sep}{n:0{self.id_width}d}" if self.id_width else f"{prefix}{self.id_sep}{n}"
+        sep = self.id_sep if prefix else ""          # never an id that starts "-"
+        return f"{prefix}{sep}{n:0{self.id_width}d}" if self.id_width else f"{prefix}{sep}{n}"
 
     def person_id(self, n: int) -> str:
         return self._id(self.ids[0], n)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from kglink.synth import names as nm
 from kglink.synth.households import adult, child
 from kglink.synth.model import Address, Household, Person, age_on, at
 from kglink.synth.places import Town
