@@ -143,8 +143,9 @@ def _mix(rng: Random) -> NoiseMix:
 
 # Per agency: ranges of (noise, dob_missing, party_dob_missing, contact_dob_missing,
 # home_missing, party_home_missing, contact_home_missing, registered_share).
-# Children always keep their date of birth (render_dob), and planted scenarios always keep
-# their homes (Scope), so no range here can change what a risk query must find.
+# Children always keep their date of birth (render_dob), and in planted scenarios a record
+# goes without a home only where another record of the person has it (Scope), so no range
+# here can change what a risk query must find on true identities.
 _RANGES: dict[str, tuple[tuple[float, float], ...]] = {
     "police": ((0.06, 0.16), (0.0, 0.12), (0.02, 0.4), (0.5, 1.0), (0.0, 0.1), (0.05, 0.35),
                (0.0, 0.3), (0.0, 0.0)),

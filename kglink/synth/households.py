@@ -29,6 +29,8 @@ def _table(w: World) -> ShapeTable:
     if shapes not in _TABLES:
         _TABLES[shapes] = ShapeTable(shapes)
     return _TABLES[shapes]
+
+
 _NON_TRUST = tuple(o for o in nd.ADULT_OCCUPATIONS if o not in nd.TRUST_OCCUPATIONS)
 
 

@@ -48,6 +48,7 @@ class Scope:
         self._sites: list[_Site] = []
         self._declared: dict[tuple[str, str], str] = {}
         self._pairs: set[tuple[str, str, str, str]] = set()
+        self._homes_on_file: set[tuple[Person, Address]] = set()     # scenario scopes only
 
     def is_child(self, p: Person) -> bool:
         return age_on(p.dob, self.w.ref) < 18
@@ -80,23 +81,31 @@ class Scope:
         row = render_person(self.rng, style, p, w.ref, contact=contact, extra_noise=noise, role=role)
         self._extras(agency, p, row)
         rid = w.writers[agency].person(row, w.person_tid(p))
-        if home and self._no_home_on_file(style.home_missing_for(contact, role)):
+        if home and p.home is not None and self._no_home_on_file(p, p.home, style.home_missing_for(contact, role)):
             home = False
         if home and p.home is not None:
             relation = p.home_relation
             if relation == "lives_at" and style.registered_share and self.rng.random() < style.registered_share:
                 relation = "registered_at"
             self._occupy(agency, rid, p.home, relation, p.since, None)
+            if not self.background:
+                self._homes_on_file.add((p, p.home))
             if agency in ("police", "childrens_social_care") and self.rng.random() < 0.08 and p.since:
                 old = w.county.new_home(self.rng)
                 start = p.since - timedelta(days=self.rng.randrange(200, 2000))
                 self._occupy(agency, rid, old, "lives_at", start, p.since - timedelta(days=1))
         return rid
 
-    def _no_home_on_file(self, rate: float) -> bool:
-        """Whether this record is made with no home: only ever in ordinary households, so a
-        planted scenario keeps every home its truth rests on."""
-        return bool(rate) and self.background and self.rng.random() < rate
+    def _no_home_on_file(self, p: Person, home: Address, rate: float) -> bool:
+        """Whether this record is made with no home on file.
+
+        In a planted scenario only where another record of p already has this home: the
+        truth takes a person's homes from all of that person's records, so it stays exactly
+        as the scenario declares it, while a linker sees a record with no home.
+        """
+        if not rate or (not self.background and (p, home) not in self._homes_on_file):
+            return False
+        return self.rng.random() < rate
 
     def _extras(self, agency: str, p: Person, row: dict[str, str]) -> None:
         rng = self.rng
