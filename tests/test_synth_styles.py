@@ -86,6 +86,14 @@ def test_unknown_style_is_refused(tmp_path: Path) -> None:
     assert "Error: unknown style 'plain'. Use one of: kglink, varied" in res.output
 
 
+def test_cli_writes_a_varied_county(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["synth", str(tmp_path / "c"), "--households", "2", "--seed", "5",
+                                   "--style", "varied"])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "c" / "truth" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["style"]["name"] == "varied" and meta["style"]["seed"] == 5
+
+
 # -- the varied style: drawn from the seed ------------------------------------------------------
 def test_varied_seeds_draw_different_styles_and_meta_records_them(counties: dict[int, Path]) -> None:
     a, b = varied(SEED_A), varied(SEED_B)
