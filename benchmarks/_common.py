@@ -35,16 +35,29 @@ def person_records(county: Path) -> int:
     return total
 
 
-def county(out: Path, households: int, seed: int = 7, fresh: bool = False) -> Path:
-    """Generate (or reuse) a synthetic county under `out`."""
+def county(out: Path, households: int, seed: int = 7, fresh: bool = False, style: str = "kglink") -> Path:
+    """Generate (or reuse) a synthetic county under `out`, in a style (kglink or varied)."""
     from kglink.synth import generate
 
     marker = out / "truth" / "meta.json"
     if fresh and out.exists():
         shutil.rmtree(out)
     if not marker.exists():
-        generate(out, households=households, seed=seed)
+        generate(out, households=households, seed=seed, style=style)
     return out
+
+
+def county_style(county_dir: Path) -> str:
+    """The style a county was generated in, as its truth/meta.json says (one line)."""
+    import json
+
+    meta = json.loads((county_dir / "truth" / "meta.json").read_text(encoding="utf-8"))
+    style = meta.get("style")
+    if not style:
+        return "kglink"
+    from kglink.synth.county_style import style_for
+
+    return style_for(style["name"], style["seed"]).summary()
 
 
 def extract_dirs(county_dir: Path) -> list[Path]:

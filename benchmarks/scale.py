@@ -4,6 +4,7 @@ for persons and addresses against the truth, seconds and peak memory.
     python benchmarks/scale.py --households 2300        # about 10k person records
     python benchmarks/scale.py --households 23000       # about 100k
     python benchmarks/scale.py --households 235000      # about 1M
+    python benchmarks/scale.py --households 2300 --seed 101 --style varied   # a differently styled county
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
+from _common import command_line, county, county_style, extract_dirs, peak_rss_mb, person_records
 
 from kglink.linkage.arrays import isin
 from kglink.linkage.members import all_memberships
@@ -78,13 +79,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--households", type=int, default=2300)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--style", choices=("kglink", "varied"), default="kglink",
+                    help="style of the generated county (varied: every style parameter drawn from the seed)")
     ap.add_argument("--county", type=Path, default=None, help="reuse a generated county")
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong pairs of each kind")
     ap.add_argument("--workspace", type=Path, default=None,
                     help="keep the workspace here (new or empty), e.g. for benchmarks/queries.py")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
+        cdir = county(args.county or Path(tmp) / "county", args.households, args.seed, style=args.style)
         persons = person_records(cdir)
         ws = open_workspace(args.workspace or Path(tmp) / "ws")
         loaded = ws.conn.execute("SELECT 1 FROM loads").fetchone() is not None
@@ -99,6 +102,7 @@ def main() -> None:
         t_link = time.perf_counter() - t1
         rows = all_memberships(ws)
         print(f"command: {command_line()}")
+        print(f"county style: {county_style(cdir)}")
         print(f"person records: {persons}; load {t_load:.1f} s{' (loaded before)' if loaded else ''}; "
               f"link {t_link:.1f} s; peak memory {peak_rss_mb():,.0f} MB")
         print(f"  preparing the tables: {t_link - sum(k.seconds for k in report.kinds):.1f} s")

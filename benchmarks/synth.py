@@ -1,6 +1,6 @@
 """Benchmark: generate a synthetic county of about 1,000,000 person records.
 
-    python benchmarks/synth.py [--households 235000] [--seed 1] [--out DIR] [--keep]
+    python benchmarks/synth.py [--households 235000] [--seed 1] [--style kglink|varied] [--out DIR] [--keep]
 
 Prints households, person records per agency, total records, seconds and peak memory
 (ru_maxrss of this process). Target: 1,000,000 person records in under 3 minutes and
@@ -24,12 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=235_000,
                         help="about 4.3 person records per household (default: 235000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--style", choices=("kglink", "varied"), default="kglink")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the generated county")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="kglink-synth-")) / "county"
     start = time.perf_counter()
-    summary = generate(out, args.households, args.seed)
+    summary = generate(out, args.households, args.seed, style=args.style)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
     print(f"households:           {args.households:>10,}")

@@ -15,18 +15,24 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
     def synth(
         out_dir: Path = typer.Argument(..., help="Folder to write one extract per agency into, plus truth/."),
         households: int = typer.Option(2000, "--households", min=1, help="Size of the county."),
-        seed: int = typer.Option(1, "--seed", help="Same seed, same bytes."),
+        seed: int = typer.Option(1, "--seed", help="Same seed and style, same bytes."),
+        style: str = typer.Option("kglink", "--style",
+                                  help="kglink (the usual county) or varied (every style parameter "
+                                       "drawn from the seed: dates of birth, homes, households, names, noise)."),
     ) -> None:
         """Generate a synthetic county: multi-agency extracts with known truth and planted risks.
 
         Every person in it is invented. Example: kglink synth county --households 2000 --seed 1
         """
         from kglink.synth import generate
+        from kglink.synth.county_style import STYLE_NAMES
 
+        if style not in STYLE_NAMES:
+            fail(f"unknown style {style!r}. Use one of: {', '.join(STYLE_NAMES)}")
         if out_dir.exists() and any(out_dir.iterdir()):
             fail(f"{out_dir} is not empty. Choose a new folder or remove it first")
         with console.status("generating"):
-            summary = generate(out_dir, households=households, seed=seed)
+            summary = generate(out_dir, households=households, seed=seed, style=style)
         console.print(f"wrote a county of {households} households to {out_dir}", markup=False)
         console.print(str(summary), markup=False, soft_wrap=True)
         console.print(f"next: kglink load {out_dir}/*/ (skip {out_dir}/truth)", markup=False)

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from kglink.synth import bg_family, bg_police, offenders
+from kglink.synth.county_style import style_for
 from kglink.synth.households import make_household
 from kglink.synth.model import age_on
 from kglink.synth.scenarios import SCENARIOS
@@ -25,6 +26,7 @@ class SynthSummary:
     true_addresses: int
     scenarios: dict[str, dict[str, int]]        # query -> {"finding": n, "no_finding": n}
     hard_negatives: dict[str, int]
+    style: str = "kglink"
 
     @property
     def person_records(self) -> dict[str, int]:
@@ -45,12 +47,15 @@ class SynthSummary:
 
 
 def generate(out_dir: Path, households: int, seed: int,
-             reference_date: date = date(2026, 11, 1)) -> SynthSummary:
-    """Write OUT_DIR/<agency>/ extracts and OUT_DIR/truth/; byte-for-byte the same per seed."""
+             reference_date: date = date(2026, 11, 1), style: str = "kglink") -> SynthSummary:
+    """Write OUT_DIR/<agency>/ extracts and OUT_DIR/truth/; byte-for-byte the same per
+    (seed, style). `style` is "kglink" (the county kglink has always made) or "varied"
+    (every style parameter drawn from the seed; see county_style)."""
     if households < 1:
         raise ValueError("households must be at least 1")
+    county_style = style_for(style, seed)
     out_dir = Path(out_dir)
-    w = World(out_dir, seed, households, reference_date)
+    w = World(out_dir, seed, households, reference_date, county_style)
     plants = list(SCENARIOS)
     slots = sorted(w.rng.randrange(households + 1) for _ in plants)
     j = 0
@@ -68,9 +73,11 @@ def generate(out_dir: Path, households: int, seed: int,
                                          encoding="utf-8")
     summary = SynthSummary(str(out_dir), households, seed, reference_date.isoformat(), records,
                            w.true_persons, w.true_addresses, _count(findings),
-                           dict(sorted(w.hard_negatives.items())))
+                           dict(sorted(w.hard_negatives.items())), style)
     meta = asdict(summary)
-    del meta["out_dir"]
+    del meta["out_dir"], meta["style"]
+    if style != "kglink":          # the kglink style's meta.json is as it always was
+        meta["style"] = county_style.to_json()
     (truth / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return summary
 

@@ -11,15 +11,26 @@ from kglink.synth.model import Address, Household, Person, age_on
 from kglink.synth.places import Town
 from kglink.synth.world import World
 
-_SHAPES: tuple[tuple[str, float, float], ...] = (   # shape, share, flat rate
-    ("alone", 0.265, 0.45), ("couple", 0.13, 0.25), ("older_couple", 0.12, 0.08),
-    ("family", 0.22, 0.1), ("single_parent", 0.09, 0.35), ("blended", 0.045, 0.15),
-    ("house_share", 0.04, 0.3), ("multigen", 0.03, 0.02), ("adult_children", 0.03, 0.05),
-    ("father_son", 0.008, 0.05), ("foster", 0.006, 0.0), ("child_in_care", 0.006, 0.4),
-)
-_NAMES = [s for s, _, _ in _SHAPES]
-_CUM = list(accumulate(w for _, w, _ in _SHAPES))
-_FLATS = {s: f for s, _, f in _SHAPES}
+
+class ShapeTable:
+    """The household shapes of a style, ready to draw from."""
+
+    def __init__(self, shapes: tuple[tuple[str, float, float], ...]) -> None:
+        self.names = [s for s, _, _ in shapes]
+        self.cum = list(accumulate(w for _, w, _ in shapes))
+        self.flats = {s: f for s, _, f in shapes}
+
+
+_TABLES: dict[tuple[tuple[str, float, float], ...], ShapeTable] = {}
+
+
+def _table(w: World) -> ShapeTable:
+    shapes = w.style.households.shapes
+    if shapes not in _TABLES:
+        _TABLES[shapes] = ShapeTable(shapes)
+    return _TABLES[shapes]
+
+
 _NON_TRUST = tuple(o for o in nd.ADULT_OCCUPATIONS if o not in nd.TRUST_OCCUPATIONS)
 
 
@@ -28,8 +39,9 @@ def make_household(w: World, shape: str | None = None, town: Town | None = None,
     rng = w.rng
     town = town or w.county.pick_town(rng)
     community = community or town.pick_community(rng)
-    shape = shape or rng.choices(_NAMES, cum_weights=_CUM)[0]
-    home = w.county.new_home(rng, town, flat_rate=_FLATS[shape])
+    table = _table(w)
+    shape = shape or rng.choices(table.names, cum_weights=table.cum)[0]
+    home = w.county.new_home(rng, town, flat_rate=table.flats[shape])
     since = w.ref - timedelta(days=rng.randrange(60, 7000))
     hh = Household(home, [], shape, since)
     _BUILDERS[shape](w, hh, community)
@@ -64,7 +76,8 @@ def couple(w: World, hh: Household, community: str, lo: int, hi: int,
     other = community if rng.random() < 0.88 else w.county.pick_town(rng).pick_community(rng)
     age = min(90, max(20, age_on(man.dob, w.ref) + rng.randrange(-6, 4)))
     woman = adult(w, hh, other, "F", age, age)
-    if rng.random() < married:
+    scale = w.style.households.married
+    if rng.random() < (married if scale == 1.0 else min(0.98, married * scale)):
         w.marry(woman, man)
     hh.links.append((man, "partner_of", woman))
     return man, woman
@@ -95,13 +108,21 @@ def children(w: World, hh: Household, parents: list[Person], n: int, surname: st
     top = max(0, min(max_age, mother_age - 17))
     kids: list[Person] = []
     while len(kids) < n:
-        if kids and rng.random() < 0.02:
+        if kids and rng.random() < w.style.households.twins:
             kids.append(twin(w, hh, parents, kids[-1]))
             continue
         kids.append(child(w, hh, parents, rng.randrange(0, top + 1), surname, community))
     for i, a in enumerate(kids):
         for b in kids[i + 1:]:
             hh.links.append((a, "sibling_of", b))
+    namesake = w.style.households.namesake_son
+    father = next((p for p in parents if p.sex == "M"), None)
+    if namesake and father is not None:
+        son = next((k for k in kids if k.sex == "M" and k.forenames[0] != father.forenames[0]), None)
+        if son is not None and rng.random() < namesake:
+            # John Smith and his son John Smith at one address (a hard negative)
+            son.forenames[0] = father.forenames[0]
+            w.hard_negatives["father_son_same_forename"] = w.hard_negatives.get("father_son_same_forename", 0) + 1
     return kids
 
 
@@ -137,7 +158,8 @@ def _family(w: World, hh: Household, c: str) -> None:
     rng = w.rng
     man, woman = couple(w, hh, c, 25, 52)
     surname = man.surname
-    if woman.alt_surname == "" and woman.surname != man.surname and rng.random() < 0.15:
+    if woman.alt_surname == "" and woman.surname != man.surname and \
+            rng.random() < w.style.households.double_barrel:
         surname = f"{woman.surname}-{man.surname}"
     children(w, hh, [woman, man], rng.choice((1, 1, 2, 2, 2, 3, 3, 4)), surname, c)
 
@@ -145,7 +167,7 @@ def _family(w: World, hh: Household, c: str) -> None:
 def _single_parent(w: World, hh: Household, c: str) -> None:
     rng = w.rng
     parent = adult(w, hh, c, "F" if rng.random() < 0.87 else "M", 20, 50)
-    family = parent.alt_surname or parent.surname if rng.random() < 0.5 else nm.pick_surname(rng, c)
+    family = parent.alt_surname or parent.surname if rng.random() < 0.5 else w.names.surname(rng, c)
     children(w, hh, [parent], rng.choice((1, 1, 2, 2, 3)), family, c)
 
 
@@ -153,7 +175,7 @@ def _blended(w: World, hh: Household, c: str) -> None:
     """A mother, her children by a former partner, her new partner, perhaps their baby."""
     rng = w.rng
     mother = adult(w, hh, c, "F", 24, 45)
-    kids_name = nm.pick_surname(rng, c)
+    kids_name = w.names.surname(rng, c)
     children(w, hh, [mother], rng.choice((1, 2, 2, 3)), kids_name, c)
     partner = adult(w, hh, c if rng.random() < 0.8 else "white_british", "M", 24, 50)
     hh.links.append((mother, "partner_of", partner))
@@ -197,7 +219,7 @@ def _foster(w: World, hh: Household, c: str) -> None:
     man, woman = couple(w, hh, c, 35, 62, married=0.8)
     for _ in range(rng.choice((1, 1, 2))):
         kc = w.county.pick_town(rng).pick_community(rng)
-        kid = child(w, hh, [], rng.randrange(2, 17), nm.pick_surname(rng, kc), kc)
+        kid = child(w, hh, [], rng.randrange(2, 17), w.names.surname(rng, kc), kc)
         kid.home_relation = "placed_at"
         hh.links += [(woman, "carer_of", kid), (man, "carer_of", kid)]
 

@@ -1,4 +1,9 @@
-"""Choosing true names: community, sex and generation decide the lists."""
+"""Choosing true names: community, sex and generation decide the lists.
+
+The lists of namedata are the head of each community's names; a county style can add a
+tail of invented names that grows with the county (more people, more distinct names), and
+set how heavy the head is (the exponent of the Zipf-like weights).
+"""
 from __future__ import annotations
 
 from itertools import accumulate
@@ -7,18 +12,19 @@ from typing import Sequence
 
 from kglink.synth import namedata as nd
 
-_CUM: dict[int, list[float]] = {}
+_CUM: dict[tuple[int, float], list[float]] = {}
 
 
-def _cum_weights(n: int) -> list[float]:
-    """Zipf-like cumulative weights for a list of n names, cached by length."""
-    if n not in _CUM:
-        _CUM[n] = list(accumulate(1.0 / (i + 1) ** 0.9 for i in range(n)))
-    return _CUM[n]
+def _cum_weights(n: int, zipf: float = 0.9) -> list[float]:
+    """Zipf-like cumulative weights for a list of n names, cached by length and exponent."""
+    key = (n, zipf)
+    if key not in _CUM:
+        _CUM[key] = list(accumulate(1.0 / (i + 1) ** zipf for i in range(n)))
+    return _CUM[key]
 
 
-def pick(rng: Random, names: Sequence[str]) -> str:
-    return rng.choices(names, cum_weights=_cum_weights(len(names)))[0]
+def pick(rng: Random, names: Sequence[str], zipf: float = 0.9) -> str:
+    return rng.choices(names, cum_weights=_cum_weights(len(names), zipf))[0]
 
 
 def polish_form(surname: str, sex: str) -> str:
@@ -35,33 +41,40 @@ def forename_list(community: str, sex: str, birth_year: int) -> list[str]:
     return male if sex == "M" else female
 
 
-def pick_forenames(rng: Random, community: str, sex: str, birth_year: int) -> list[str]:
-    """One or two given names, sometimes hyphenated as one (Anna-Maria)."""
-    names = forename_list(community, sex, birth_year)
-    first = pick(rng, names)
+def pick_forenames(rng: Random, community: str, sex: str, birth_year: int, *,
+                   names: Sequence[str] | None = None, zipf: float = 0.9,
+                   second: float = 0.38, hyphenated: float = 0.41) -> list[str]:
+    """One or two given names, sometimes hyphenated as one (Anna-Maria).
+
+    `second` and `hyphenated` are cumulative: below `second` two names, below `hyphenated`
+    one hyphenated name, else one name.
+    """
+    names = names or forename_list(community, sex, birth_year)
+    first = pick(rng, names, zipf)
     if community in ("pakistani", "bangladeshi") and sex == "M" and rng.random() < 0.45:
         # "Mohammed" as a first name with the name used day to day after it
         return ["Mohammed" if community == "bangladeshi" else rng.choice(("Mohammed", "Muhammad")),
-                _other(rng, names, first)]
+                _other(rng, names, first, zipf)]
     r = rng.random()
-    if r < 0.38:
-        return [first, _other(rng, names, first)]
-    if r < 0.41:
-        return [f"{first}-{_other(rng, names, first)}"]
+    if r < second:
+        return [first, _other(rng, names, first, zipf)]
+    if r < hyphenated:
+        return [f"{first}-{_other(rng, names, first, zipf)}"]
     return [first]
 
 
-def _other(rng: Random, names: Sequence[str], not_this: str) -> str:
+def _other(rng: Random, names: Sequence[str], not_this: str, zipf: float = 0.9) -> str:
     for _ in range(5):
-        name = pick(rng, names)
+        name = pick(rng, names, zipf)
         if name != not_this:
             return name
     return names[-1]
 
 
-def pick_surname(rng: Random, community: str, sex: str = "M") -> str:
-    return polish_form(pick(rng, nd.SURNAMES[community]), sex) if community == "polish" \
-        else pick(rng, nd.SURNAMES[community])
+def pick_surname(rng: Random, community: str, sex: str = "M", *,
+                 names: Sequence[str] | None = None, zipf: float = 0.9) -> str:
+    name = pick(rng, names or nd.SURNAMES[community], zipf)
+    return polish_form(name, sex) if community == "polish" else name
 
 
 def personal_surname(rng: Random, community: str, sex: str, family: str) -> tuple[str, str]:

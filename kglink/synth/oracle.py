@@ -23,7 +23,7 @@ PPN_TYPES = frozenset({"crime", "incident", "domestic_abuse", "custody", "missin
 TRUST = frozenset({"teacher", "primary school teacher", "secondary school teacher", "teaching assistant",
                    "school bus driver", "nursery worker", "childminder", "youth worker", "sports coach",
                    "school caretaker"})
-_UK = re.compile(r"^(\d{2})/(\d{2})/(\d{4})(?: (\d{2}):(\d{2}))?$")
+_UK = re.compile(r"^(\d{2})[/.-](\d{2})[/.-](\d{4})(?: (\d{2}):(\d{2}))?$")
 
 
 def parse_time(text: str) -> datetime | None:

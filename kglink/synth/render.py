@@ -23,14 +23,15 @@ _KEYS = "qwertyuiop asdfghjkl zxcvbnm"
 
 
 def fmt_date(style: AgencyStyle, d: date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}" if style.uk_dates else d.isoformat()
+    sep = style.date_sep
+    return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}" if style.uk_dates else d.isoformat()
 
 
 def fmt_dt(style: AgencyStyle, t: datetime, date_only: bool = False) -> str:
     if date_only:
         return fmt_date(style, t.date())
     if style.uk_dates:
-        return f"{t.day:02d}/{t.month:02d}/{t.year} {t.hour:02d}:{t.minute:02d}"
+        return f"{fmt_date(style, t.date())} {t.hour:02d}:{t.minute:02d}"
     return t.isoformat(timespec="seconds")
 
 
@@ -57,17 +58,18 @@ def typo(rng: Random, word: str) -> str:
 
 
 def _forenames(rng: Random, style: AgencyStyle, p: Person, noise: float) -> list[str]:
+    mix = style.mix
     fn = list(p.forenames)
     if len(fn) > 1 and rng.random() < 0.25 + 2 * noise:
         fn = fn[:1]
     r = rng.random()
-    if r < noise * 0.6:
+    if r < noise * mix.nickname:
         fn[0] = nm.nickname(rng, fn[0]) or fn[0]
-    elif r < noise * 0.9:
+    elif r < noise * mix.variant_upto:
         fn[0] = nm.variant(rng, fn[0]) or fn[0]
-    elif r < noise:
+    elif r < noise * mix.initials_upto:
         fn = [f[0] for f in fn]
-    if rng.random() < noise * 0.4:
+    if rng.random() < noise * mix.forename_typo:
         fn[0] = typo(rng, fn[0])
     return fn
 
@@ -78,9 +80,9 @@ def _surname(rng: Random, style: AgencyStyle, p: Person, noise: float) -> str:
         sn = rng.choice(sn.split("-"))
     elif " " in sn and rng.random() < noise * 3:
         sn = sn.replace(" ", "")
-    elif rng.random() < noise * 0.3:
+    elif rng.random() < noise * style.mix.surname_variant:
         sn = nm.variant(rng, sn) or sn
-    if rng.random() < noise * 0.4:
+    if rng.random() < noise * style.mix.surname_typo:
         sn = typo(rng, sn)
     return sn
 
@@ -89,6 +91,8 @@ def render_name(rng: Random, style: AgencyStyle, p: Person, noise: float) -> tup
     fn, sn = " ".join(_forenames(rng, style, p, noise)), _surname(rng, style, p, noise)
     if rng.random() < style.fold_accents:
         fn, sn = nm.ascii_fold(fn), nm.ascii_fold(sn)
+    if style.mix.swap_names and " " not in fn and rng.random() < noise * style.mix.swap_names:
+        fn, sn = sn, fn                  # keyed into each other's boxes
     if style.all_upper:
         return fn.upper(), sn.upper()
     if rng.random() < style.comma_names:
@@ -104,12 +108,23 @@ def render_dob(rng: Random, style: AgencyStyle, dob: date, ref: date, missing: f
     if age >= 19 and rng.random() < missing:     # a child's record always has a date of birth
         return ""
     if not 17 <= age < 19:
+        mix = style.mix
         r = rng.random()
-        if r < noise * 0.3 and dob.day <= 12 and dob.day != dob.month:
+        if r < noise * mix.dob_swap and dob.day <= 12 and dob.day != dob.month:
             dob = date(dob.year, dob.day, dob.month)
-        elif r < noise * 0.5:
+        elif r < noise * mix.dob_shift_upto:
             dob = dob + timedelta(days=rng.choice((-1, 1)))
+        elif r < noise * mix.dob_year_upto and age >= 21:
+            shift = rng.choice((-1, 1, -10, 10)) if age >= 31 else rng.choice((-1, 1))
+            dob = _year_shifted(dob, shift)
     return fmt_date(style, dob)
+
+
+def _year_shifted(dob: date, years: int) -> date:
+    try:
+        return dob.replace(year=dob.year + years)
+    except ValueError:                           # 29 February
+        return dob.replace(year=dob.year + years, day=28)
 
 
 def render_nhs(rng: Random, number: str) -> str:
@@ -132,13 +147,13 @@ def render_phone(rng: Random, phone: str) -> str:
 
 
 def render_person(rng: Random, style: AgencyStyle, p: Person, ref: date, *,
-                  contact: bool = False, extra_noise: float = 0.0) -> dict[str, str]:
+                  contact: bool = False, extra_noise: float = 0.0, role: str = "") -> dict[str, str]:
     """A persons.csv row (without record_id) for the columns this agency keeps."""
     noise = style.noise + extra_noise + (0.05 if contact else 0.0)
     fn, sn = render_name(rng, style, p, noise)
     cols = style.person_columns
     row = {"forenames": fn, "surname": sn,
-           "dob": render_dob(rng, style, p.dob, ref, 0.7 if contact else style.dob_missing, noise)}
+           "dob": render_dob(rng, style, p.dob, ref, style.dob_missing_for(contact, role), noise)}
     row["sex"] = ("Male" if p.sex == "M" else "Female") if style.sex_words else p.sex
     if rng.random() < noise * 0.1:
         row["sex"] = "" if style.sex_words else "U"

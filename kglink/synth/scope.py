@@ -48,40 +48,64 @@ class Scope:
         self._sites: list[_Site] = []
         self._declared: dict[tuple[str, str], str] = {}
         self._pairs: set[tuple[str, str, str, str]] = set()
+        self._homes_on_file: set[tuple[Person, Address]] = set()     # scenario scopes only
 
     def is_child(self, p: Person) -> bool:
         return age_on(p.dob, self.w.ref) < 18
 
     # -- records -----------------------------------------------------------------
     def person(self, agency: str, p: Person, *, contact: bool = False, home: bool = True,
-               dup: bool | None = None, extra_noise: float = 0.0) -> str:
-        """This agency's record of p, made on first use (with p's home occupancy)."""
+               dup: bool | None = None, extra_noise: float = 0.0, role: str = "") -> str:
+        """This agency's record of p, made on first use (with p's home occupancy).
+
+        `role` is the part p plays in the event that first brings p to this agency: the
+        style may record a victim or witness with less than a subject.
+        """
         recs = self._people.get((agency, p))
         if recs is None:
-            recs = [self._new_person(agency, p, contact, home, extra_noise)]
+            recs = [self._new_person(agency, p, contact, home, extra_noise, role)]
             if dup or (dup is None and agency == "police" and self.rng.random() < _DUPLICATE_NOMINALS):
-                recs.append(self._new_person(agency, p, contact, home, extra_noise + 0.15))
+                recs.append(self._new_person(agency, p, contact, home, extra_noise + 0.15, role))
             self._people[(agency, p)] = recs
         return recs[0] if len(recs) == 1 else self.rng.choice(recs)
 
     def records(self, agency: str, p: Person) -> list[str]:
         return self._people.get((agency, p), [])
 
-    def _new_person(self, agency: str, p: Person, contact: bool, home: bool, noise: float) -> str:
+    def _new_person(self, agency: str, p: Person, contact: bool, home: bool, noise: float,
+                    role: str = "") -> str:
         w = self.w
         style = w.writers[agency].style
         if style.nhs_rate and not p.nhs:
             p.nhs = w.nhs.next()       # given on first need: the 999 test range is finite
-        row = render_person(self.rng, style, p, w.ref, contact=contact, extra_noise=noise)
+        row = render_person(self.rng, style, p, w.ref, contact=contact, extra_noise=noise, role=role)
         self._extras(agency, p, row)
         rid = w.writers[agency].person(row, w.person_tid(p))
+        if home and p.home is not None and self._no_home_on_file(p, p.home, style.home_missing_for(contact, role)):
+            home = False
         if home and p.home is not None:
-            self._occupy(agency, rid, p.home, p.home_relation, p.since, None)
+            relation = p.home_relation
+            if relation == "lives_at" and style.registered_share and self.rng.random() < style.registered_share:
+                relation = "registered_at"
+            self._occupy(agency, rid, p.home, relation, p.since, None)
+            if not self.background:
+                self._homes_on_file.add((p, p.home))
             if agency in ("police", "childrens_social_care") and self.rng.random() < 0.08 and p.since:
                 old = w.county.new_home(self.rng)
                 start = p.since - timedelta(days=self.rng.randrange(200, 2000))
                 self._occupy(agency, rid, old, "lives_at", start, p.since - timedelta(days=1))
         return rid
+
+    def _no_home_on_file(self, p: Person, home: Address, rate: float) -> bool:
+        """Whether this record is made with no home on file.
+
+        In a planted scenario only where another record of p already has this home: the
+        truth takes a person's homes from all of that person's records, so it stays exactly
+        as the scenario declares it, while a linker sees a record with no home.
+        """
+        if not rate or (not self.background and (p, home) not in self._homes_on_file):
+            return False
+        return self.rng.random() < rate
 
     def _extras(self, agency: str, p: Person, row: dict[str, str]) -> None:
         rng = self.rng
@@ -174,7 +198,7 @@ class Scope:
         rid = writer.event(row)
         seen: set[tuple[str, str]] = set()
         for p, role in people:
-            prid = self.person(agency, p)
+            prid = self.person(agency, p, role=role)
             if (prid, role) not in seen:
                 seen.add((prid, role))
                 writer.row("event_people", [rid, prid, role])

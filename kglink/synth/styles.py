@@ -4,7 +4,32 @@ A style is a value; rendering functions read it and never change it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# Roles in which a person is a party to someone else's event rather than its subject.
+PARTY_ROLES = frozenset({"victim", "witness", "reporting_person", "suspect", "perpetrator",
+                         "associate", "appropriate_adult"})
+
+
+@dataclass(frozen=True)
+class NoiseMix:
+    """How a record's base noise rate splits into kinds of error, as multiples of that rate.
+
+    Fields ending in _upto are cumulative over one draw: a forename is a nickname below
+    nickname, another spelling below variant_upto, initials below initials_upto (each times
+    the noise rate); a date of birth likewise.
+    """
+
+    nickname: float = 0.6             # forename written as a nickname (Bill for William)
+    variant_upto: float = 0.9         # another spelling of the forename (Stephen / Steven)
+    initials_upto: float = 1.0        # forenames reduced to initials
+    forename_typo: float = 0.4        # one keying error in the forename
+    surname_variant: float = 0.3
+    surname_typo: float = 0.4
+    dob_swap: float = 0.3             # day and month swapped
+    dob_shift_upto: float = 0.5       # a day out
+    dob_year_upto: float = 0.5        # the year out by one (or ten); none in the kglink style
+    swap_names: float = 0.0           # forenames and surname keyed into each other's columns
 
 
 @dataclass(frozen=True)
@@ -25,16 +50,41 @@ class AgencyStyle:
     uprn_rate: float = 0.0
     comma_names: float = 0.0          # share written "SURNAME, Forenames" in the surname column
     ids: tuple[str, str, str] = ("P", "A", "E")   # record id prefixes: person, address, event
-    id_width: int = 7
+    id_width: int = 7                 # zero-padded to this many digits (0: not padded)
+    id_sep: str = ""                  # between prefix and number ("NOM-123")
+    date_sep: str = "/"               # in day-first dates: 01/02/2003, 01.02.2003, 01-02-2003
+    contact_dob_missing: float = 0.7  # a contact (a pupil's parent) recorded without a date of birth
+    party_dob_missing: float | None = None   # a victim, witness or suspect; None: as dob_missing
+    home_missing: float = 0.0         # share of subjects recorded with no home on file
+    contact_home_missing: float = 0.0
+    party_home_missing: float = 0.0
+    registered_share: float = 0.0     # share of homes written as registered_at, not lives_at
+    mix: NoiseMix = field(default_factory=NoiseMix)
+
+    def _id(self, prefix: str, n: int) -> str:
+        sep = self.id_sep if prefix else ""          # never an id that starts "-"
+        return f"{prefix}{sep}{n:0{self.id_width}d}" if self.id_width else f"{prefix}{sep}{n}"
 
     def person_id(self, n: int) -> str:
-        return f"{self.ids[0]}{n:0{self.id_width}d}"
+        return self._id(self.ids[0], n)
 
     def address_id(self, n: int) -> str:
-        return f"{self.ids[1]}{n:0{self.id_width}d}"
+        return self._id(self.ids[1], n)
 
     def event_id(self, n: int) -> str:
-        return f"{self.ids[2]}{n:0{self.id_width}d}"
+        return self._id(self.ids[2], n)
+
+    def dob_missing_for(self, contact: bool, role: str) -> float:
+        if contact:
+            return self.contact_dob_missing
+        if role in PARTY_ROLES and self.party_dob_missing is not None:
+            return self.party_dob_missing
+        return self.dob_missing
+
+    def home_missing_for(self, contact: bool, role: str) -> float:
+        if contact:
+            return self.contact_home_missing
+        return self.party_home_missing if role in PARTY_ROLES else self.home_missing
 
 
 POLICE = AgencyStyle(

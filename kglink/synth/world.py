@@ -7,24 +7,30 @@ from pathlib import Path
 from random import Random
 
 from kglink.synth import names as nm
+from kglink.synth.county_style import KGLINK, CountyStyle
 from kglink.synth.identifiers import NhsNumbers, Phones, PncIds, Upns
 from kglink.synth.model import Address, Person, at
 from kglink.synth.places import County
-from kglink.synth.styles import STYLES
+from kglink.synth.pools import NamePools
 from kglink.synth.writer import ExtractWriter, Finding, TruthWriter
 
 
 class World:
-    def __init__(self, out_dir: Path, seed: int, households: int, reference_date: date) -> None:
+    def __init__(self, out_dir: Path, seed: int, households: int, reference_date: date,
+                 style: CountyStyle = KGLINK) -> None:
         self.rng = Random(seed)
         self.seed = seed
+        self.style = style
+        # invented names come from their own stream, so the county's stream is the same
+        # whatever the pools hold
+        self.names = NamePools(style.names, households, Random(f"kglink-names:{seed}"))
         self.households = households
         self.ref = reference_date
         self.ref_dt = at(reference_date)
         self.out_dir = out_dir
         self.county = County(self.rng, households)
         self.truth = TruthWriter(out_dir / "truth")
-        self.writers = {a: ExtractWriter(out_dir, s, self.truth) for a, s in STYLES.items()}
+        self.writers = {s.agency: ExtractWriter(out_dir, s, self.truth) for s in style.agencies}
         self.nhs = NhsNumbers(self.rng)
         self.pnc = PncIds(self.rng)
         self.phones = Phones()
@@ -69,10 +75,10 @@ class World:
                forenames: list[str] | None = None, occupation: str = "") -> Person:
         rng = self.rng
         dob = self.dob_for_age(age)
-        family = surname or nm.pick_surname(rng, community)
+        family = surname or self.names.surname(rng, community)
         used, alt = nm.personal_surname(rng, community, sex, family) if surname is None or \
             community == "polish" else (family, "")
-        p = Person(forenames or nm.pick_forenames(rng, community, sex, dob.year), used, sex, dob,
+        p = Person(forenames or self.names.pick_forenames(rng, community, sex, dob.year), used, sex, dob,
                    community, alt_surname=alt, occupation=occupation)
         if age >= 16 and rng.random() < 0.65:
             p.phone = self.phones.next()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from kglink.synth import names as nm
 from kglink.synth.households import adult, child
 from kglink.synth.model import Address, Household, Person, age_on, at
 from kglink.synth.places import Town
@@ -48,7 +47,7 @@ def mother_and_children(w: World, ages: list[int], *, community: str = "white_br
     hh = Household(w.county.new_home(rng, town, flat_rate=0.3), [], "single_parent",
                    w.ref - timedelta(days=rng.randrange(400, 3000)))
     mother = adult(w, hh, community, "F", mother_age, mother_age)
-    surname = nm.pick_surname(rng, community) if rng.random() < 0.5 else mother.surname
+    surname = w.names.surname(rng, community) if rng.random() < 0.5 else mother.surname
     kids = [child(w, hh, [mother], a, surname, community) for a in ages]
     for p in hh.members:
         p.home, p.since = hh.home, max(hh.since, p.dob)
