@@ -116,6 +116,10 @@ def main() -> None:
             print(f"{kind}: pairwise precision {p:.4f} recall {r:.4f} F1 {f:.4f} "
                   f"(true pairs {len(truth)}, predicted {len(pred)})")
             print(f"  missed pairs by what linkage made of them: {missed_by_status(ws, kind, truth - pred)}")
+            queued = {(a, b) for a, b in ws.conn.execute(
+                "SELECT a, b FROM links WHERE kind = ? AND status IN ('review', 'unsure')", (kind,))}
+            print(f"  recall with the review queue confirmed: "
+                  f"{len(truth & (pred | queued)) / len(truth) if truth else 1.0:.4f}")
             kr = next(k for k in report.kinds if k.kind == kind)
             if kr.candidates is not None:
                 keys, lo, hi = kr.candidates

@@ -112,6 +112,9 @@ def person_settings() -> LinkageSettings:
             # The same rare full name anywhere in the workspace (at most 10 records of it),
             # whatever else each record holds: a moved home, no place, no date of birth.
             BlockingRule(name="full_name", keys=("forename_exact", "surname_exact"), max_block_size=10),
+            # A rare surname with one initial: a misspelt first name, nothing else in common.
+            BlockingRule(name="surname+forename_initial", keys=("surname_exact", "forename_initial"),
+                         max_block_size=10),
         ),
         training_rules=(
             BlockingRule(name="dob", keys=("dob",)),
