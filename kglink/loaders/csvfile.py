@@ -12,11 +12,12 @@ What a file may be, and how rows are told apart, is decided here once:
 
   * text after a closing quote, or the file ending inside a quoted value: a quote
     was left unclosed (or quoting is broken);
-  * a quoted value holding a line break where a line inside it, read alone, has
-    exactly as many values as the header: that line reads as a row of its own, so the
-    opening quote is taken to be unclosed rather than silently swallowing rows
-    (a genuine multi-line value whose inner line happens to look like a whole row is
-    rejected too: a visible reject rather than a silent merge);
+  * a quoted value holding a line break where a later line of the row, read alone,
+    has exactly as many values as the header: that line reads as a row of its own, so
+    the opening quote is taken to be unclosed rather than swallowing rows silently.
+    A genuine multi-line value one of whose lines happens to look like a whole row (or
+    one in the first column, whose last line then reads as a row) is rejected too: a
+    visible reject rather than a silent merge;
   * a value longer than `FIELD_SIZE_LIMIT` characters;
   * more or fewer values than the header has columns.
 
@@ -32,7 +33,10 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _csv import _reader
 
 # The csv module's default limit is 131,072 characters, and hitting it raises. A value in
 # an agency extract (a free-text description at most) has no business being longer than
@@ -104,9 +108,7 @@ def parse_header(line: str) -> list[str] | None:
 def rows(lines: Sequence[str], width: int, *, start: int = 1) -> Iterator[Row | BadRow]:
     """Every non-blank row of `lines` from index `start` on (lines[0] is the file's line 1),
     each a `Row` of exactly `width` values or a `BadRow`. Blank rows are skipped."""
-    it = iter(lines)
-    it.__setstate__(start)                            # type: ignore[attr-defined]
-    reader = csv.reader(it, strict=True)
+    reader = _reader_from(lines, start)
     pos, end = start, len(lines)
     while pos < end:
         used_before = reader.line_num
@@ -126,7 +128,7 @@ def rows(lines: Sequence[str], width: int, *, start: int = 1) -> Iterator[Row | 
                 yield BadRow(pos, _width_reason(len(values), width))
             continue
         pos, found = _examine(lines, pos, used, values, error, width)
-        it.__setstate__(pos)                          # type: ignore[attr-defined]
+        reader = _reader_from(lines, pos)             # the old one may have run to the end
         if found is not None:
             yield found
 
@@ -135,10 +137,12 @@ def _examine(lines: Sequence[str], pos: int, used: int, values: list[str] | None
              error: str | None, width: int) -> tuple[int, Row | BadRow | None]:
     """A row that spans lines or failed to parse: (index to resume at, what it is)."""
     line = pos + 1
-    if error is not None and "field larger than field limit" in error:
+    too_long = error is not None and "field larger than field limit" in error
+    if too_long:       # where does the row end, and is it sound apart from its length?
         values, error, used = _reparse_unbounded(lines, pos)
-        if values is not None and not _inner_line_is_a_row(lines, pos, used, width):
-            return pos + used, BadRow(line, f"a value longer than {FIELD_SIZE_LIMIT:,} characters")
+    if used > 1 and _inner_line_is_a_row(lines, pos, used, width):
+        return pos + 1, BadRow(line, "unclosed quote: a quoted value from this line runs over "
+                                     "lines that read as rows of their own")
     if error is not None:
         if "unexpected end of data" in error:
             return pos + 1, BadRow(line, "unclosed quote: the file ends inside a quoted value")
@@ -146,9 +150,8 @@ def _examine(lines: Sequence[str], pos: int, used: int, values: list[str] | None
             return pos + 1, BadRow(line, "bad quoting: text follows a closing quote (an unclosed quote?)")
         return pos + 1, BadRow(line, f"not readable as CSV ({error})")
     assert values is not None
-    if _inner_line_is_a_row(lines, pos, used, width):
-        return pos + 1, BadRow(line, "unclosed quote: a quoted value runs over a line that "
-                                     "reads as a row of its own")
+    if too_long:
+        return pos + used, BadRow(line, f"a value longer than {FIELD_SIZE_LIMIT:,} characters")
     if not any(map(str.strip, values)):
         return pos + used, None
     if len(values) != width:
@@ -156,10 +159,15 @@ def _examine(lines: Sequence[str], pos: int, used: int, values: list[str] | None
     return pos + used, Row(line, values)
 
 
-def _reparse_unbounded(lines: Sequence[str], pos: int) -> tuple[list[str] | None, str | None, int]:
+def _reader_from(lines: Sequence[str], pos: int) -> _reader:
+    """A strict csv reader over lines[pos:], without copying the list."""
     it = iter(lines)
     it.__setstate__(pos)                              # type: ignore[attr-defined]
-    reader = csv.reader(it, strict=True)
+    return csv.reader(it, strict=True)
+
+
+def _reparse_unbounded(lines: Sequence[str], pos: int) -> tuple[list[str] | None, str | None, int]:
+    reader = _reader_from(lines, pos)
     previous = csv.field_size_limit(_UNBOUNDED)
     try:
         return next(reader), None, reader.line_num
