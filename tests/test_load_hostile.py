@@ -137,9 +137,9 @@ def test_a_value_over_the_field_limit_is_a_row_error_and_the_rest_loads(sample_d
     huge = "x" * (FIELD_SIZE_LIMIT + 1)
     lines = (police / "persons.csv").read_text().splitlines()
     header, first, rest = lines[0], lines[1], lines[2:]
+    plain = rest[0].split(",")                    # P2: no quoted values
     # an over-long quoted value holding line breaks: reading resumes after its row
-    long_row = first.split(",", 1)[0] + "X," + '"' + (huge[:500_000] + "\n") * 3 + '",' + ",".join(
-        first.split(",")[2:])
+    long_row = ",".join(["PX", '"' + (huge[:500_000] + "\n") * 3 + '"', *plain[2:]])
     (police / "persons.csv").write_text("\n".join([header, first, long_row, *rest]) + "\n")
     ws = open_workspace(tmp_path / "ws")
     [rep] = load_extracts(ws, [police])
@@ -260,3 +260,15 @@ def test_not_utf8_and_an_unreadable_header_stop_the_load(sample_dir: Path, tmp_p
     (sample_dir / "police" / "events.csv").write_text('record_id,"type\nE1,incident\n')
     with pytest.raises(ExtractError, match="the header row .line 1. is not one complete CSV row"):
         read_extract(sample_dir / "police")
+
+
+def test_deeply_nested_attributes_are_a_row_error(sample_dir: Path, tmp_path: Path) -> None:
+    events = sample_dir / "police" / "events.csv"
+    deep = '"' + "[" * 100_000 + "]" * 100_000 + '"'
+    events.write_text(events.read_text() + f"E90,incident,2026-09-01T10:00,,,,,,{deep}\n"
+                      + "E91,incident,2026-09-01T10:00,,,,,,\n")
+    ex = read_extract(sample_dir / "police")
+    ev = {f.name: f for f in ex.files}["events.csv"]
+    [bad] = ev.rejects
+    assert (bad.column, bad.reason) == ("attributes", "JSON nested more than 32 levels deep")
+    assert "E91" in {r.key for r in ev.rows}

@@ -12,9 +12,10 @@ What a file may be, and how rows are told apart, is decided here once:
 
   * text after a closing quote, or the file ending inside a quoted value: a quote
     was left unclosed (or quoting is broken);
-  * a quoted value holding a line break where a later line of the row, read alone,
-    has exactly as many values as the header: that line reads as a row of its own, so
-    the opening quote is taken to be unclosed rather than swallowing rows silently.
+  * a quoted value holding a line break where a later line of the row, read alone (as
+    CSV, or with quote characters taken literally), has exactly as many values as the
+    header: that line reads as a row of its own, so the opening quote is taken to be
+    unclosed rather than swallowing rows silently.
     A genuine multi-line value one of whose lines happens to look like a whole row (or
     one in the first column, whose last line then reads as a row) is rejected too: a
     visible reject rather than a silent merge;
@@ -178,12 +179,21 @@ def _reparse_unbounded(lines: Sequence[str], pos: int) -> tuple[list[str] | None
 
 
 def _inner_line_is_a_row(lines: Sequence[str], pos: int, used: int, width: int) -> bool:
-    """Does any line after the first of a multi-line row read, alone, as a whole row?"""
+    """Does any line after the first of a multi-line row read, alone, as a whole row?
+
+    Read both as CSV and with quote characters taken literally: a quote left open on one
+    row may be closed by a quote on a later row that opens or ends a value there."""
     for k in range(pos + 1, pos + used):
-        values = _alone(lines[k])
-        if values is not None and len(values) == width:
+        if width in (_count(lines[k], csv.QUOTE_MINIMAL), _count(lines[k], csv.QUOTE_NONE)):
             return True
     return False
+
+
+def _count(line: str, quoting: int) -> int | None:
+    try:
+        return len(next(csv.reader([line], strict=True, quoting=quoting), []))
+    except csv.Error:
+        return None
 
 
 def _alone(line: str) -> list[str] | None:

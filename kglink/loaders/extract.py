@@ -113,7 +113,7 @@ MANIFEST = "manifest.json"
 # A manifest names an agency, a system and a date: a few hundred bytes. These bounds only
 # stop a hostile or broken one from exhausting memory or the parser's recursion.
 MAX_MANIFEST_BYTES = 1 << 20
-MAX_MANIFEST_DEPTH = 32
+MAX_MANIFEST_DEPTH = r.MAX_JSON_DEPTH
 
 
 def extract_files(path: Path) -> list[Path]:
@@ -163,33 +163,22 @@ def read_manifest(path: Path) -> r.Manifest:
     if len(raw) > MAX_MANIFEST_BYTES:
         raise ExtractError(f"{mf} is larger than {MAX_MANIFEST_BYTES // 1024} KiB; a manifest holds "
                            "a few fields. Fix or re-export the manifest")
+    too_deep = ExtractError(f"{mf} is nested more than {MAX_MANIFEST_DEPTH} levels deep. "
+                            "Fix or re-export the manifest")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ExtractError(f"{mf} cannot be read ({type(e).__name__}). Fix or re-export the manifest") from None
     except RecursionError:
-        data = None
-    if data is None or _depth(data, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH:
-        raise ExtractError(f"{mf} is nested more than {MAX_MANIFEST_DEPTH} levels deep. "
-                           "Fix or re-export the manifest")
+        raise too_deep from None
+    if r.json_depth(data) > MAX_MANIFEST_DEPTH:
+        raise too_deep
     try:
         return r.Manifest.model_validate(data)
     except ValidationError as e:
         first = e.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(x) for x in first["loc"]) or "manifest"
         raise ExtractError(f"{mf}: {where}: {_reason(first['msg'])}. Fix the manifest") from None
-
-
-def _depth(value: Any, limit: int) -> int:
-    """How deeply parsed JSON nests objects and arrays, counted no further than limit + 1."""
-    depth, layer = 0, [value]
-    while depth <= limit:
-        containers = [v for v in layer if isinstance(v, (dict, list))]
-        if not containers:
-            return depth
-        depth += 1
-        layer = [x for c in containers for x in (c.values() if isinstance(c, dict) else c)]
-    return depth
 
 
 def fingerprint(path: Path) -> str:

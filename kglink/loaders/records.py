@@ -271,6 +271,24 @@ _DATETIME_ATTRIBUTES = frozenset({
 _BOOL_ATTRIBUTES = frozenset({"charged", "bail_refused"})
 
 
+# JSON in a value or a manifest nests this deep at most: real ones nest two or three
+# levels; the bound keeps a hostile one from exhausting the parser's recursion.
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply parsed JSON nests objects and arrays, counted no further than limit + 1."""
+    depth, layer = 0, [value]
+    while depth <= limit:
+        containers = [v for v in layer if isinstance(v, (dict, list))]
+        if not containers:
+            return depth
+        depth += 1
+        layer = [x for c in containers for x in (c.values() if isinstance(c, dict) else c)]
+    return depth
+
+
 def _attributes(v: Any) -> dict[str, Any]:
     """The attributes JSON object, with known time and flag fields parsed."""
     v = _blank_to_none(v)
@@ -281,6 +299,10 @@ def _attributes(v: Any) -> dict[str, Any]:
             v = json.loads(v)
         except json.JSONDecodeError:
             raise ValueError("not a JSON object") from None
+        except RecursionError:
+            raise ValueError(_TOO_DEEP) from None
+        if json_depth(v) > MAX_JSON_DEPTH:
+            raise ValueError(_TOO_DEEP)
     if not isinstance(v, dict):
         raise ValueError("not a JSON object")
     out: dict[str, Any] = {}
