@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from _csv import _reader
+    from _csv import Reader, _QuotingType
 
 # The csv module's default limit is 131,072 characters, and hitting it raises. A value in
 # an agency extract (a free-text description at most) has no business being longer than
@@ -160,7 +160,7 @@ def _examine(lines: Sequence[str], pos: int, used: int, values: list[str] | None
     return pos + used, Row(line, values)
 
 
-def _reader_from(lines: Sequence[str], pos: int) -> _reader:
+def _reader_from(lines: Sequence[str], pos: int) -> Reader:
     """A strict csv reader over lines[pos:], without copying the list."""
     it = iter(lines)
     it.__setstate__(pos)                              # type: ignore[attr-defined]
@@ -189,7 +189,7 @@ def _inner_line_is_a_row(lines: Sequence[str], pos: int, used: int, width: int) 
     return False
 
 
-def _count(line: str, quoting: int) -> int | None:
+def _count(line: str, quoting: _QuotingType) -> int | None:
     try:
         return len(next(csv.reader([line], strict=True, quoting=quoting), []))
     except csv.Error:
