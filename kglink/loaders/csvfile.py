@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 
 # The csv module's default limit is 131,072 characters, and hitting it raises. A value in
 # an agency extract (a free-text description at most) has no business being longer than
-# this; a longer one is a row error, never a traceback. Set for this process on import.
+# this; a longer one is a row error, never a traceback. The limit is process-wide in the
+# csv module, so `rows` sets it each time it starts reading.
 FIELD_SIZE_LIMIT = 1_000_000
-csv.field_size_limit(FIELD_SIZE_LIMIT)
 
 _UNBOUNDED = 2**31 - 1     # only while finding where a row with an over-long value ends
 
@@ -109,6 +109,7 @@ def parse_header(line: str) -> list[str] | None:
 def rows(lines: Sequence[str], width: int, *, start: int = 1) -> Iterator[Row | BadRow]:
     """Every non-blank row of `lines` from index `start` on (lines[0] is the file's line 1),
     each a `Row` of exactly `width` values or a `BadRow`. Blank rows are skipped."""
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
     reader = _reader_from(lines, start)
     pos, end = start, len(lines)
     while pos < end:
