@@ -90,7 +90,7 @@ def load(
     try:
         with progress_bars(not c.quiet) as bars:
             reports = load_extracts(ws, extracts, progress=bars)
-    except ExtractError as e:
+    except (ExtractError, WorkspaceError) as e:
         fail(f"{e}. Nothing was loaded")
     finally:
         ws.close()
@@ -110,9 +110,40 @@ def load(
 
 
 @app.command()
+def unload(
+    ctx: typer.Context,
+    agency: str = typer.Argument(..., help="The agency whose load to withdraw."),
+    load_id: int = typer.Argument(..., metavar="LOAD", help="The load number (see kglink status)."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why, for the audit log."),
+) -> None:
+    """Withdraw a load that should not have happened, as if it had not been made.
+
+    Records it added are removed, records it changed or withdrew are put back, and later
+    extracts of the agency are compared with the load before it. Only an agency's latest
+    load can be withdrawn (newest first). Audited. Run kglink link afterwards.
+
+    Example: kglink unload police 7 --reason "extract dated 2206 by mistake"
+    """
+    from kglink.loaders.unload import UnloadError, unload as withdraw
+
+    c: Context = ctx.obj
+    ws = c.open(create=False)
+    try:
+        rep = withdraw(ws, agency, load_id, user=c.user, reason=reason)
+    except (UnloadError, WorkspaceError) as e:
+        fail(f"{e}. Nothing was changed")
+    finally:
+        ws.close()
+    back = f"load {rep.previous} is its latest now" if rep.previous else "no load of it is left"
+    console.print(f"{rep.agency}: load {rep.load_id} withdrawn: {rep.removed} records removed, "
+                  f"{rep.restored} put back as they were; {back}. Run kglink link next",
+                  markup=False, soft_wrap=True)
+
+
+@app.command()
 def status(ctx: typer.Context) -> None:
     """Records per agency and kind, the load history and the reject count."""
-    from kglink.workspace.status import load_history, record_counts
+    from kglink.workspace.status import load_history, record_counts, unloaded_count
 
     ws = ctx.obj.open(create=False)
     counts = record_counts(ws)
@@ -133,6 +164,8 @@ def status(ctx: typer.Context) -> None:
                                              "rejected")))
     console.print(loads)
     console.print(f"rows set aside in all loads: {sum(h['rejected'] for h in history)}")
+    if withdrawn := unloaded_count(ws):
+        console.print(f"loads withdrawn with kglink unload: {withdrawn} (see kglink audit --command unload)")
     ws.close()
 
 

@@ -1,10 +1,11 @@
 """Read and validate one extract folder: every row becomes a clean record or a reject."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-from collections.abc import Callable
+import os
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kglink.loaders import records as r
+from kglink.loaders.csvfile import (
+    BadRow, FileRefused, Row, file_kind, open_regular, parse_header, read_lines, rows,
+)
 
 
 class ExtractError(Exception):
@@ -65,9 +69,9 @@ FILE_BY_NAME = {f.name: f for f in FILES}
 @dataclass(frozen=True)
 class Reject:
     file: str
-    row: int      # line number in the file; the header is line 1
-    column: str
-    reason: str
+    row: int      # the row's first line in the file; the header is line 1
+    column: str   # the bad column, several joined by ", ", or "*" for the whole row
+    reason: str   # never the value itself: it may be personal data
 
 
 @dataclass
@@ -105,16 +109,70 @@ class Extract:
         return self.manifest.agency
 
 
-def read_manifest(path: Path) -> r.Manifest:
-    mf = path / "manifest.json"
+MANIFEST = "manifest.json"
+# A manifest names an agency, a system and a date: a few hundred bytes. These bounds only
+# stop a hostile or broken one from exhausting memory or the parser's recursion.
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_MANIFEST_DEPTH = r.MAX_JSON_DEPTH
+
+
+def extract_files(path: Path) -> list[Path]:
+    """The files of the extract that kglink reads (manifest.json, then each CSV present).
+
+    Each must be a regular file; a link is followed only to a file inside the extract
+    folder (never to another agency's extract). Checked with lstat/stat, before opening.
+    """
     if not path.is_dir():
         raise ExtractError(f"{path} is not a folder. Pass the folder holding manifest.json")
+    root = path.resolve()
+    found = []
+    for name in (MANIFEST, *FILE_BY_NAME):
+        p = path / name
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise ExtractError(f"{p} cannot be read ({e.strerror}). Check the file and its permissions") from None
+        if stat.S_ISLNK(st.st_mode):
+            if not Path(os.path.realpath(p)).is_relative_to(root):
+                raise ExtractError(f"{p} is a link to a file outside the extract folder. "
+                                   "Copy the file itself into the folder")
+            try:
+                st = os.stat(p)
+            except OSError:
+                raise ExtractError(f"{p} is a link to nothing. Replace it with the file") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise ExtractError(f"{p} is {file_kind(st.st_mode)}, not a file. "
+                               "Replace it with the file or remove it")
+        found.append(p)
+    return found
+
+
+def read_manifest(path: Path) -> r.Manifest:
+    mf = path / MANIFEST
+    if mf not in extract_files(path):
+        raise ExtractError(f"{mf} is missing. Every extract needs a manifest.json (see the extract format)")
     try:
-        data = json.loads(mf.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExtractError(f"{mf} is missing. Every extract needs a manifest.json (see the extract format)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        with open_regular(mf, binary=True) as fh:
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)
+    except FileRefused as e:
+        raise ExtractError(str(e)) from None
+    except OSError as e:
+        raise ExtractError(f"{mf} cannot be read ({e.strerror}). Check the file and its permissions") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ExtractError(f"{mf} is larger than {MAX_MANIFEST_BYTES // 1024} KiB; a manifest holds "
+                           "a few fields. Fix or re-export the manifest")
+    too_deep = ExtractError(f"{mf} is nested more than {MAX_MANIFEST_DEPTH} levels deep. "
+                            "Fix or re-export the manifest")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ExtractError(f"{mf} cannot be read ({type(e).__name__}). Fix or re-export the manifest") from None
+    except RecursionError:
+        raise too_deep from None
+    if r.json_depth(data) > MAX_MANIFEST_DEPTH:
+        raise too_deep
     try:
         return r.Manifest.model_validate(data)
     except ValidationError as e:
@@ -124,11 +182,15 @@ def read_manifest(path: Path) -> r.Manifest:
 
 
 def fingerprint(path: Path) -> str:
-    """A hash of every file in the extract: the same bytes are the same extract."""
+    """A hash of every file kglink reads from the extract: the same bytes are the same extract."""
     h = hashlib.sha256()
-    for f in sorted(p for p in path.iterdir() if p.is_file()):
+    for f in sorted(extract_files(path)):
         h.update(f.name.encode())
-        h.update(f.read_bytes())
+        try:
+            with open_regular(f, binary=True) as fh:
+                h.update(fh.read())
+        except FileRefused as e:
+            raise ExtractError(str(e)) from None
     return h.hexdigest()
 
 
@@ -136,86 +198,87 @@ def _reason(msg: str) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _open_rows(path: Path, spec: FileSpec) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _open_rows(path: Path, spec: FileSpec) -> tuple[list[str], Iterator[Row | BadRow]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        lines = read_lines(path)
     except UnicodeDecodeError:
         raise ExtractError(f"{path} is not UTF-8 text. Re-export it as UTF-8 CSV") from None
+    except FileRefused as e:
+        raise ExtractError(str(e)) from None
     except OSError as e:
         raise ExtractError(f"{path} cannot be read ({e.strerror})") from None
-    reader = csv.reader(text.splitlines(keepends=True))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise ExtractError(f"{path} is empty; it needs at least a header row") from None
+    if not lines:
+        raise ExtractError(f"{path} is empty; it needs at least a header row")
+    header = parse_header(lines[0])
+    if header is None:
+        raise ExtractError(f"{path}: the header row (line 1) is not one complete CSV row. "
+                           "Fix the header row (an unclosed quote?)")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, 1):
+        if name in seen:
+            what = f"column {name}" if name else "a column with no name"
+            raise ExtractError(f"{path} has {what} twice in its header (columns {seen[name]} and {i}). "
+                               "Rename or remove one of them")
+        seen[name] = i
     missing = [c for c in spec.required_columns if c not in header]
     if missing:
         raise ExtractError(f"{path} has no column {', '.join(missing)}. Add it to the header row")
-    rows = []
-    line = reader.line_num
-    for values in reader:
-        start = line + 1
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
-        rows.append((start, dict(zip(header, values)) | ({"": ""} if len(values) > len(header) else {})))
-    return header, rows
+    return header, rows(lines, len(header))
 
 
 def read_extract(path: Path, progress: Callable[[int], None] | None = None) -> Extract:
     """Validate every file of an extract; references are checked against loaded rows only."""
     manifest = read_manifest(path)
-    if not (path / "persons.csv").is_file():
+    present = {p.name for p in extract_files(path)}
+    if "persons.csv" not in present:
         raise ExtractError(f"{path / 'persons.csv'} is missing. Every extract needs persons.csv")
     extract = Extract(path, manifest, fingerprint(path))
     ids: dict[str, dict[str, int]] = {}      # file -> record_id -> row, for loaded rows
     rejected_ids: dict[str, dict[str, int]] = {}
     for spec in FILES:
-        fpath = path / spec.name
-        if not fpath.is_file():
-            continue
-        result = _read_file(fpath, spec, ids, rejected_ids, progress)
-        extract.files.append(result)
+        if spec.name in present:
+            extract.files.append(_read_file(path / spec.name, spec, ids, rejected_ids, progress))
     return extract
 
 
 def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                rejected_ids: dict[str, dict[str, int]],
                progress: Callable[[int], None] | None) -> FileResult:
-    header, rows = _open_rows(fpath, spec)
+    """Every row read is loaded or rejected once: read == loaded + len(rejects)."""
+    header, parsed = _open_rows(fpath, spec)
     known = set(spec.model.model_fields) | {"record_id"}
     extra_cols = [h for h in header if h not in known and h]
     result = FileResult(spec.name)
     seen: dict[str, int] = {}
     own_ids = ids.setdefault(spec.name, {})
     own_rejected = rejected_ids.setdefault(spec.name, {})
-    for n, (line, row) in enumerate(rows, 1):
+    identified = spec.kind in ("person", "address", "event")
+    for item in parsed:
         result.read += 1
-        if progress and n % 1000 == 0:
+        if progress and result.read % 1000 == 0:
             progress(1000)
-        if "" in row:
-            result.rejects.append(Reject(spec.name, line, "*", "more values than header columns"))
+        if isinstance(item, BadRow):
+            result.rejects.append(Reject(spec.name, item.line, "*", item.reason))
             continue
-        problems = _validate(spec, row)
-        if isinstance(problems, list):
-            result.rejects.extend(Reject(spec.name, line, c, why) for c, why in problems)
-            if row.get("record_id", "").strip():
+        line, row = item.line, dict(zip(header, item.values))
+        checked = _validate(spec, row)
+        problems = checked if isinstance(checked, list) else []
+        problems += _check_references(spec, row, {c for c, _ in problems}, ids, rejected_ids)
+        if problems:
+            result.rejects.append(_reject(spec.name, line, problems))
+            if identified and row.get("record_id", "").strip():
                 own_rejected[row["record_id"].strip()] = line
             continue
-        model = problems
-        ref_problem = _check_references(spec, model, ids, rejected_ids)
-        if ref_problem:
-            result.rejects.append(Reject(spec.name, line, *ref_problem))
-            continue
-        key = spec.key(model)
+        assert isinstance(checked, BaseModel)
+        key = spec.key(checked)
         if key in seen:
-            what = "record_id" if spec.kind in ("person", "address", "event") else "*"
-            result.rejects.append(Reject(spec.name, line, what, f"duplicate of row {seen[key]}"))
+            result.rejects.append(Reject(spec.name, line, "record_id" if identified else "*",
+                                         f"duplicate of row {seen[key]}"))
             continue
         seen[key] = line
-        if spec.kind in ("person", "address", "event"):
+        if identified:
             own_ids[key] = line
-        data = model.model_dump(mode="json")
+        data = checked.model_dump(mode="json")
         extra = {c: row[c] for c in extra_cols if row.get(c, "").strip()}
         if extra:
             data["extra"] = extra
@@ -223,8 +286,17 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
         result.rows.append(LoadedRow(spec.kind, key, spec.name, line, data, row,
                                      hashlib.blake2b(raw_json.encode(), digest_size=16).hexdigest()))
     if progress:
-        progress(len(rows) % 1000)
+        progress(result.read % 1000)
     return result
+
+
+def _reject(file: str, line: int, problems: list[tuple[str, str]]) -> Reject:
+    """One reject per row, naming every bad column."""
+    problems = list(dict.fromkeys(problems))
+    if len(problems) == 1:
+        return Reject(file, line, *problems[0])
+    columns = ", ".join(dict.fromkeys(c for c, _ in problems))
+    return Reject(file, line, columns, "; ".join(f"{c}: {why}" for c, why in problems))
 
 
 def _validate(spec: FileSpec, row: dict[str, str]) -> BaseModel | list[tuple[str, str]]:
@@ -237,13 +309,17 @@ def _validate(spec: FileSpec, row: dict[str, str]) -> BaseModel | list[tuple[str
                 for err in e.errors(include_input=False, include_url=False)]
 
 
-def _check_references(spec: FileSpec, model: BaseModel, ids: dict[str, dict[str, int]],
-                      rejected_ids: dict[str, dict[str, int]]) -> tuple[str, str] | None:
+def _check_references(spec: FileSpec, row: dict[str, str], bad: set[str],
+                      ids: dict[str, dict[str, int]],
+                      rejected_ids: dict[str, dict[str, int]]) -> list[tuple[str, str]]:
+    """Every reference column (not already bad) naming no loaded record of its file."""
+    problems = []
     for column, target in spec.references:
-        value = getattr(model, column)
-        if value in ids.get(target, {}):
+        value = (row.get(column) or "").strip()
+        if column in bad or not value or value in ids.get(target, {}):
             continue
         if value in rejected_ids.get(target, {}):
-            return column, f"refers to {target} row {rejected_ids[target][value]}, which was rejected"
-        return column, f"refers to no record in {target}"
-    return None
+            problems.append((column, f"refers to {target} row {rejected_ids[target][value]}, which was rejected"))
+        else:
+            problems.append((column, f"refers to no record in {target}"))
+    return problems

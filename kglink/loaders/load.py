@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kglink.loaders.csvfile import open_regular
 from kglink.loaders.extract import (
-    Extract, ExtractError, FileResult, fingerprint, read_extract, read_manifest,
+    Extract, ExtractError, FileResult, extract_files, fingerprint, read_extract, read_manifest,
 )
 from kglink.workspace import Workspace
 
@@ -33,13 +34,18 @@ class ExtractReport:
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
+# The columns of `records`, in the order of the `superseded` table after its load_id.
+SUPERSEDED_COLUMNS = ("kind, agency, key, status, content_hash, first_load, last_load, changed_load,"
+                      " source_file, source_row, data, raw")
+
 
 def count_rows(path: Path) -> int:
     """Rough total of data lines, for a progress bar."""
     total = 0
-    for f in path.glob("*.csv"):
-        with f.open("rb") as fh:
-            total += max(sum(1 for _ in fh) - 1, 0)
+    for f in extract_files(path):
+        if f.suffix == ".csv":
+            with open_regular(f, binary=True) as fh:
+                total += max(sum(1 for _ in fh) - 1, 0)
     return total
 
 
@@ -56,8 +62,8 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
             path, manifest = manifests[i]
             # The same bytes loaded before (by an earlier command, or earlier in this one):
             # nothing to read or change. Checked before reading, so a reload costs a hash.
-            same = conn.execute("SELECT load_id FROM loads WHERE agency = ? AND fingerprint = ?",
-                                (manifest.agency, fingerprint(path))).fetchone()
+            same = conn.execute(f"SELECT load_id FROM loads WHERE agency = ? AND fingerprint = ? "
+                                f"AND {LIVE}", (manifest.agency, fingerprint(path))).fetchone()
             if same:
                 reports.append(ExtractReport(manifest.agency, path, None,
                                              skipped_reason=f"already loaded as load {same[0]}; nothing changed"))
@@ -70,9 +76,14 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
     return reports
 
 
-def _latest_load(conn: sqlite3.Connection, agency: str) -> tuple[int, str, str] | None:
+# A load withdrawn by `kglink unload` keeps its row (ids are never reused) but counts for nothing.
+LIVE = "load_id NOT IN (SELECT load_id FROM unloads)"
+
+
+def latest_load(conn: sqlite3.Connection, agency: str) -> tuple[int, str, str] | None:
+    """(load_id, extracted_at, fingerprint) of the agency's latest load still in force."""
     return conn.execute(
-        "SELECT load_id, extracted_at, fingerprint FROM loads WHERE agency = ? "
+        f"SELECT load_id, extracted_at, fingerprint FROM loads WHERE agency = ? AND {LIVE} "
         "ORDER BY extracted_at DESC, load_id DESC LIMIT 1", (agency,)).fetchone()
 
 
@@ -80,7 +91,7 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
     agency = extract.agency
     report = ExtractReport(agency, extract.path, None, extract.files)
     extracted_at = extract.manifest.extracted_at.isoformat()
-    latest = _latest_load(conn, agency)
+    latest = latest_load(conn, agency)
     if latest and extracted_at < latest[1]:
         raise ExtractError(
             f"{extract.path}: this {agency} extract ({extracted_at}) is older than the one "
@@ -112,6 +123,13 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
                 updates.append((load_id, load_id) + values + (row.kind, agency, row.key))
             else:
                 touches.append((load_id, row.kind, agency, row.key))
+    gone = [(load_id, kind, agency, key) for (kind, key), (_, status) in existing.items()
+            if status == "active" and (kind, key) not in seen]
+    # Keep what this load replaces, so that `kglink unload` can put it back.
+    conn.executemany(
+        f"INSERT INTO superseded SELECT ?, {SUPERSEDED_COLUMNS} FROM records "
+        "WHERE kind=? AND agency=? AND key=?",
+        [(load_id, kind, agency, key) for *_, kind, agency, key in updates + gone])
     conn.executemany(
         "INSERT INTO records (kind, agency, key, first_load, last_load, changed_load, status,"
         " content_hash, source_file, source_row, data, raw) VALUES (?,?,?,?,?,?,'active',?,?,?,?,?)",
@@ -120,8 +138,6 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
         "UPDATE records SET last_load=?, changed_load=?, status='active', content_hash=?,"
         " source_file=?, source_row=?, data=?, raw=? WHERE kind=? AND agency=? AND key=?", updates)
     conn.executemany("UPDATE records SET last_load=? WHERE kind=? AND agency=? AND key=?", touches)
-    gone = [(load_id, kind, agency, key) for (kind, key), (_, status) in existing.items()
-            if status == "active" and (kind, key) not in seen]
     conn.executemany("UPDATE records SET status='withdrawn', changed_load=? "
                      "WHERE kind=? AND agency=? AND key=?", gone)
     conn.executemany(

@@ -7,10 +7,10 @@ original text beside it. Validation messages never contain the value they reject
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from kglink import vocab
 from kglink.linkage.fields.contact import canonical_email, canonical_phone
@@ -46,18 +46,57 @@ def _one_of(choices: tuple[str, ...], what: str) -> Any:
     return BeforeValidator(check)
 
 
+# Dates a record can hold: from 1900 to today. A day of grace after today allows for
+# clocks and time zones (an event just after midnight, a server on UTC). Planned ends
+# (to_date) may lie in the future; everything that has happened may not.
+EARLIEST = date(1900, 1, 1)
+FUTURE_GRACE = timedelta(days=1)
+
+
+def latest_allowed() -> date:
+    return date.today() + FUTURE_GRACE
+
+
+def _in_range(d: date, *, future: bool = False) -> None:
+    if d < EARLIEST:
+        raise ValueError("date before 1900")
+    if not future and d > latest_allowed():
+        raise ValueError("date more than a day in the future")
+
+
 def _date_or_none(v: Any) -> date | None:
-    return v if isinstance(v, date) else parse_date(_blank_to_none(v))
+    d = v if isinstance(v, date) else parse_date(_blank_to_none(v))
+    if d is not None:
+        _in_range(d)
+    return d
+
+
+def _end_date_or_none(v: Any) -> date | None:
+    d = v if isinstance(v, date) else parse_date(_blank_to_none(v))
+    if d is not None:
+        _in_range(d, future=True)
+    return d
 
 
 def _datetime_or_none(v: Any) -> datetime | None:
-    return v if isinstance(v, datetime) else parse_datetime(_blank_to_none(v))
+    dt = v if isinstance(v, datetime) else parse_datetime(_blank_to_none(v))
+    if dt is not None:
+        _in_range(dt.date())
+    return dt
 
 
 def _required_datetime(v: Any) -> datetime:
     dt = _datetime_or_none(_required_text(v))
     assert dt is not None
     return dt
+
+
+def _not_before(v: Any, info: ValidationInfo, start_field: str) -> Any:
+    """An end (validated after its start) may not lie before the start."""
+    start = info.data.get(start_field)
+    if v is not None and start is not None and v < start:
+        raise ValueError(f"ends before it starts ({start_field})")
+    return v
 
 
 def _required_name(v: Any) -> str:
@@ -69,6 +108,7 @@ def _required_name(v: Any) -> str:
 RecordId = Annotated[str, BeforeValidator(_required_text)]
 OptText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 OptDate = Annotated[date | None, BeforeValidator(_date_or_none)]
+OptEndDate = Annotated[date | None, BeforeValidator(_end_date_or_none)]
 OptDateTime = Annotated[datetime | None, BeforeValidator(_datetime_or_none)]
 
 
@@ -89,6 +129,15 @@ class Manifest(Record):
     def _known_version(cls, v: int) -> int:
         if v not in vocab.FORMAT_VERSIONS:
             raise ValueError(f"unknown format version; this kglink reads {sorted(vocab.FORMAT_VERSIONS)}")
+        return v
+
+    @field_validator("extracted_at")
+    @classmethod
+    def _not_in_future(cls, v: datetime) -> datetime:
+        # An extract dated ahead would make every real extract after it look older.
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if v.replace(tzinfo=None) > now + FUTURE_GRACE:
+            raise ValueError("date more than a day in the future")
         return v
 
 
@@ -194,7 +243,12 @@ class Occupancy(Record):
     address_id: RecordId
     relation: Annotated[str, _one_of(vocab.OCCUPANCY_RELATIONS, "relation")]
     from_date: OptDate = None
-    to_date: OptDate = None
+    to_date: OptEndDate = None
+
+    @field_validator("to_date")
+    @classmethod
+    def _period(cls, v: date | None, info: ValidationInfo) -> date | None:
+        return _not_before(v, info, "from_date")
 
 
 class Relationship(Record):
@@ -202,7 +256,12 @@ class Relationship(Record):
     other_person_id: RecordId
     relation: Annotated[str, _one_of(vocab.PERSON_RELATIONS, "relation")]
     from_date: OptDate = None
-    to_date: OptDate = None
+    to_date: OptEndDate = None
+
+    @field_validator("to_date")
+    @classmethod
+    def _period(cls, v: date | None, info: ValidationInfo) -> date | None:
+        return _not_before(v, info, "from_date")
 
 
 _DATETIME_ATTRIBUTES = frozenset({
@@ -210,6 +269,24 @@ _DATETIME_ATTRIBUTES = frozenset({
     "transferred_to_local_authority_at", "started_at", "ended_at", "reported_at", "found_at_time",
 })
 _BOOL_ATTRIBUTES = frozenset({"charged", "bail_refused"})
+
+
+# JSON in a value or a manifest nests this deep at most: real ones nest two or three
+# levels; the bound keeps a hostile one from exhausting the parser's recursion.
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply parsed JSON nests objects and arrays, counted no further than limit + 1."""
+    depth, layer = 0, [value]
+    while depth <= limit:
+        containers = [v for v in layer if isinstance(v, (dict, list))]
+        if not containers:
+            return depth
+        depth += 1
+        layer = [x for c in containers for x in (c.values() if isinstance(c, dict) else c)]
+    return depth
 
 
 def _attributes(v: Any) -> dict[str, Any]:
@@ -222,6 +299,10 @@ def _attributes(v: Any) -> dict[str, Any]:
             v = json.loads(v)
         except json.JSONDecodeError:
             raise ValueError("not a JSON object") from None
+        except RecursionError:
+            raise ValueError(_TOO_DEEP) from None
+        if json_depth(v) > MAX_JSON_DEPTH:
+            raise ValueError(_TOO_DEEP)
     if not isinstance(v, dict):
         raise ValueError("not a JSON object")
     out: dict[str, Any] = {}
@@ -251,6 +332,11 @@ class Event(Record):
     description: OptText = None
     attributes: Annotated[dict[str, Any], BeforeValidator(_attributes)] = {}
 
+    @field_validator("ended_at")
+    @classmethod
+    def _ends_after_start(cls, v: datetime | None, info: ValidationInfo) -> datetime | None:
+        return _not_before(v, info, "occurred_at")
+
 
 class EventPerson(Record):
     event_id: RecordId
@@ -268,5 +354,10 @@ class Flag(Record):
     person_id: RecordId
     flag: Annotated[str, _one_of(vocab.FLAGS, "flag")]
     from_date: OptDate = None
-    to_date: OptDate = None
+    to_date: OptEndDate = None
     detail: OptText = None
+
+    @field_validator("to_date")
+    @classmethod
+    def _period(cls, v: date | None, info: ValidationInfo) -> date | None:
+        return _not_before(v, info, "from_date")

@@ -25,11 +25,21 @@ def record_counts(ws: Workspace) -> list[tuple[str, str, int, int]]:
         "GROUP BY agency, kind ORDER BY agency, kind").fetchall()
 
 
+# Loads withdrawn by `kglink unload` are as if never made (their ids stay used).
+_LIVE = "load_id NOT IN (SELECT load_id FROM unloads)"
+
+
+def unloaded_count(ws: Workspace) -> int:
+    return int(ws.conn.execute("SELECT COUNT(*) FROM unloads").fetchone()[0])
+
+
 def load_history(ws: Workspace) -> list[dict[str, Any]]:
+    """The loads in force, oldest first."""
     cols = ("load_id", "agency", "system", "extracted_at", "loaded_at", "files",
             "added", "changed", "withdrawn", "unchanged")
     out = []
-    for row in ws.conn.execute(f"SELECT {', '.join(cols)} FROM loads ORDER BY load_id"):
+    sql = f"SELECT {', '.join(cols)} FROM loads WHERE {_LIVE} ORDER BY load_id"
+    for row in ws.conn.execute(sql):
         item = dict(zip(cols, row))
         item["files"] = json.loads(item["files"])
         item["rejected"] = sum(f["rejected"] for f in item["files"].values())
@@ -48,6 +58,6 @@ def rejects(ws: Workspace, *, agency: str | None = None, load_id: int | None = N
         sql += " AND load_id = ?"
         params.append(load_id)
     if latest_only:
-        sql += " AND load_id IN (SELECT MAX(load_id) FROM loads GROUP BY agency)"
+        sql += f" AND load_id IN (SELECT MAX(load_id) FROM loads WHERE {_LIVE} GROUP BY agency)"
     sql += " ORDER BY load_id, file, row, column"
     return [RejectRow(*r) for r in ws.conn.execute(sql, params)]

@@ -16,12 +16,29 @@ CACHE_KIB = 128 * 1024
 DB_NAME = "kglink.sqlite"
 DEFAULT_WORKSPACE = "kglink-workspace"
 
-# Indexes added after format 1 was fixed: created on opening any format-1 workspace
-# (IF NOT EXISTS, so a no-op once there). They change no table, so the format stays 1.
+# Indexes and tables added after format 1 was fixed: created on opening any format-1
+# workspace (IF NOT EXISTS, so a no-op once there). They change no existing table, and a
+# kglink that does not know them ignores them, so the format stays 1.
 _ADDED_INDEXES = """
 -- a record's links from either side (the primary key serves `a`; a research pack asks both)
 CREATE INDEX IF NOT EXISTS links_b ON links (kind, b);
+-- what a load replaced: each record it changed or withdrew, as it was before (`kglink unload`)
+CREATE TABLE IF NOT EXISTS superseded (
+    load_id INTEGER NOT NULL, kind TEXT NOT NULL, agency TEXT NOT NULL, key TEXT NOT NULL,
+    status TEXT NOT NULL, content_hash TEXT NOT NULL,
+    first_load INTEGER NOT NULL, last_load INTEGER NOT NULL, changed_load INTEGER NOT NULL,
+    source_file TEXT NOT NULL, source_row INTEGER NOT NULL, data TEXT NOT NULL, raw TEXT NOT NULL,
+    PRIMARY KEY (load_id, kind, agency, key)
+) WITHOUT ROWID;
+-- loads withdrawn by `kglink unload`; the loads row stays so that load ids are never reused
+CREATE TABLE IF NOT EXISTS unloads (
+    load_id INTEGER PRIMARY KEY, agency TEXT NOT NULL, unloaded_at TEXT NOT NULL,
+    user TEXT NOT NULL, reason TEXT
+);
 """
+
+# How long a command waits for another one's write transaction before giving up.
+LOCK_TIMEOUT_S = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,8 +124,17 @@ class Workspace:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; any exception (or a killed process) rolls back."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE ... COMMIT; any exception (or a killed process) rolls back.
+
+        Inside another transaction it is a savepoint of that one: what it writes lands
+        with the outer transaction or not at all (an unload and its audit entry)."""
+        if self.conn.in_transaction:
+            yield from _savepoint(self.conn)
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise _locked(self.path, e) from None
         try:
             yield self.conn
         except BaseException:
@@ -138,7 +164,30 @@ class Workspace:
     def state_token(self) -> str:
         """Changes whenever anything the graph is built from changes."""
         row = self.conn.execute("SELECT COALESCE(MAX(load_id), 0) FROM loads").fetchone()
-        return f"loads={row[0]};linkage={self.get_meta('linkage_run') or 0}"
+        unloads = self.conn.execute("SELECT COUNT(*) FROM unloads").fetchone()[0]
+        token = f"loads={row[0]};linkage={self.get_meta('linkage_run') or 0}"
+        return token + (f";unloads={unloads}" if unloads else "")
+
+
+def _savepoint(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("SAVEPOINT kglink_nested")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK TO kglink_nested")
+        conn.execute("RELEASE kglink_nested")
+        raise
+    else:
+        conn.execute("RELEASE kglink_nested")
+
+
+def _locked(root: Path, e: sqlite3.OperationalError) -> Exception:
+    if "locked" not in str(e) and "busy" not in str(e):
+        return e
+    return WorkspaceError(
+        f"the workspace at {root} is in use by another kglink command (waited "
+        f"{LOCK_TIMEOUT_S:g} s for it to finish). Wait for that command to end and run this "
+        "one again; if none is running, check that no other program has the workspace open")
 
 
 def resolve_workspace_path(path: str | os.PathLike[str] | None) -> Path:
@@ -162,7 +211,15 @@ def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool =
         except OSError as e:
             raise WorkspaceError(f"cannot create the workspace folder {root} ({e.strerror}). "
                                  "Choose another with --workspace") from None
-    conn = sqlite3.connect(db, isolation_level=None, timeout=30)
+    conn = sqlite3.connect(db, isolation_level=None, timeout=LOCK_TIMEOUT_S)
+    try:
+        return _prepare(root, conn)
+    except sqlite3.OperationalError as e:
+        conn.close()
+        raise _locked(root, e) from None
+
+
+def _prepare(root: Path, conn: sqlite3.Connection) -> Workspace:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
