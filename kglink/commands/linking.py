@@ -126,11 +126,17 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         interactive: Optional[bool] = typer.Option(
             None, "--interactive/--no-interactive",
             help="Ask about each pair (default: when run in a terminal)."),
+        html: Optional[Path] = typer.Option(
+            None, "--html", metavar="OUT.html",
+            help="Write every queued pair side by side, with its waterfall, to a page; then stop.",
+            show_default=False),
     ) -> None:
         """Decide uncertain pairs: same, different or unsure. Decisions win over the model.
 
         Interactive in a terminal; or `kglink review --decide police:P1 health:H9 different`.
         Two records a person called different are never merged again.
+        `kglink review --html queue.html` writes the queue as a page to read in a browser; it
+        shows the exact --decide command for each pair.
         """
         from kglink.linkage import review as rv
         from kglink.linkage.explain import explain as run_explain
@@ -139,6 +145,18 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         c = ctx.obj
         ws = c.open(create=False)
         decided = 0
+        if html is not None and not decide:
+            from kglink.reports.review_page import review_html, review_pairs
+
+            pairs = review_pairs(ws, kind)
+            try:
+                html.write_text(review_html(pairs, len(pairs), str(ws.path) if c.workspace else None),
+                                encoding="utf-8")
+            except OSError as e:
+                fail(f"cannot write {html} ({e.strerror}). Choose another --html path")
+            console.print(f"wrote {len(pairs)} pairs to {html}", markup=False, soft_wrap=True)
+            audit.record(ws, c.user, "review", {"html": str(html), "kind": kind}, {"pairs": len(pairs)})
+            return
         if decide:
             args = list(decide)
             try:

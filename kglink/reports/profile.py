@@ -19,8 +19,9 @@ from kglink.linkage.members import record_summary
 from kglink.queries.base import QueryContext
 from kglink.queries.findings import Finding
 from kglink.queries.runner import reference_date
-from kglink.queries.view import HOME, View, current
+from kglink.queries.view import View, current
 from kglink.linkage.store import saved_model
+from kglink.reports.network import network_data
 from kglink.workspace import Workspace
 
 HOPS = 3
@@ -28,8 +29,7 @@ HOPS = 3
 # happened, a school, a hospital) is shown in the pack but not stepped through: its other
 # visitors are not the child's network, and following them made a pack read 7,500 nodes.
 HUB_DEGREE = 500
-_PERSON_LINKS = ("PARENT_OF", "CARER_OF", "PARTNER_OF", "EX_PARTNER_OF", "SIBLING_OF",
-                 "HOUSEHOLD_MEMBER", "ASSOCIATE_OF")
+MAX_PAIRS = 12                 # waterfalls drawn in one pack
 
 
 class ProfileError(ValueError):
@@ -82,6 +82,21 @@ class FlagItem(BaseModel):
     record_id: str
 
 
+class WaterfallStep(BaseModel):
+    label: str
+    detail: str
+    weight: float
+
+
+class LinkedPair(BaseModel):
+    """Why two of the child's records were linked: the match weight step by step."""
+    a: str
+    b: str
+    probability: float
+    total: float
+    steps: list[WaterfallStep]
+
+
 class Profile(BaseModel):
     subject: Member
     reason: str
@@ -93,6 +108,7 @@ class Profile(BaseModel):
     timeline: list[TimelineItem]
     findings: list[Finding]
     network: dict[str, Any]       # nodes and edges for the picture
+    pairs: list[LinkedPair] = []  # the links joining the child's records, explained
 
 
 def find_subject(ws: Workspace, record: str | None = None, name: str | None = None,
@@ -193,7 +209,7 @@ def _age(dob: str | None, ref: date) -> int | None:
     return ref.year - y - ((ref.month, ref.day) < (m, d))
 
 
-def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float, str]:
+def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float, str, str | None]:
     """The strongest link joining this record to the rest of its entity, in words."""
     from kglink.linkage.registry import comparisons_for
 
@@ -209,16 +225,16 @@ def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float,
             best = (other, p, status, reason, json.loads(expl).get("levels"))
             break
     if best is None:
-        return 1.0, "the only record of this person" if len(members) == 1 else "joined through other records"
+        return 1.0, "the only record of this person" if len(members) == 1 else "joined through other records", None
     other, p, status, reason, levels = best
     if status == "same":
-        return 1.0, f"a person decided it is the same as {other}"
+        return 1.0, f"a person decided it is the same as {other}", other
     words = []
     if model is not None and levels:
         comps = comparisons_for("person", model.settings.comparisons)
         words = [c.labels[lv] for c, lv in zip(comps, levels) if 0 <= lv < 2 and c.n_levels > 2 or lv == 0]
     rule = "" if reason == "model" else f"; {reason}"
-    return float(p), f"matches {other} (p={p:.3f}{rule}): " + ", ".join(words)
+    return float(p), f"matches {other} (p={p:.3f}{rule}): " + ", ".join(words), other
 
 
 def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
@@ -233,10 +249,12 @@ def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
     subject = Member(entity_id=uid, name=s.get("name", uid), dob=s.get("dob"), age=_age(s.get("dob"), ref),
                      relation="subject", sources=[], flags=[f["flag"] for f in _flags(v, uid)])
     members = set(s.get("members", []))
-    records = []
+    records, joined = [], set()
     model = saved_model(ws, "person") if len(members) > 1 else None   # read once per pack
     for key in sorted(members):
-        conf, why = _why(ws, key, members, model)
+        conf, why, other = _why(ws, key, members, model)
+        if other:
+            joined.add(tuple(sorted((key, other))))
         agency, rid = split_source_key(key)
         records.append(LinkedRecord(agency=agency, record_id=rid, summary=record_summary(ws, key),
                                     confidence=conf, why=why))
@@ -256,7 +274,8 @@ def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
                   "records": v.props(a).get("members", [])} for a in homes]
     return Profile(subject=subject, reason=reason, reference_date=ref.isoformat(), records=records,
                    household=household, addresses=addresses, flags=flags, timeline=timeline,
-                   findings=found, network=_network(v, uid, people, homes))
+                   findings=found, pairs=_pairs(ws, sorted(joined)),
+                   network=network_data(v, uid, {m.entity_id: m.relation for m in household}, homes, found))
 
 
 def _flags(v: View, uid: str) -> list[dict[str, Any]]:
@@ -320,11 +339,15 @@ def _timeline(v: View, people: list[str], homes: list[str]) -> list[TimelineItem
     return sorted(out, key=lambda t: (t.when, t.agency, t.record_id))
 
 
-def _network(v: View, uid: str, people: list[str], homes: list[str]) -> dict[str, Any]:
-    keep = set(people) | set(homes)
-    nodes = [{"id": n, "label": v.props(n).get("name", n), "kind": "subject" if n == uid else
-              v.props(n).get(schema.LABEL_ATTR, "").lower(), "child": v.is_child(n) if n in people else False}
-             for n in sorted(keep)]
-    edges = sorted({(a, b, d[schema.TYPE_ATTR]) for a, b, d in v.g.edges(data=True)
-                    if a in keep and b in keep and d[schema.TYPE_ATTR] in HOME + _PERSON_LINKS})
-    return {"nodes": nodes, "edges": [{"source": a, "target": b, "type": t} for a, b, t in edges]}
+def _pairs(ws: Workspace, pairs: list[tuple[str, ...]]) -> list[LinkedPair]:
+    """Each link joining the child's records as waterfall steps (the most `MAX_PAIRS`)."""
+    from kglink.reports.waterfall import Models, stored_waterfall
+
+    out, models = [], Models(ws)
+    for a, b in pairs[:MAX_PAIRS]:
+        w = stored_waterfall(ws, "person", a, b, models)
+        if w is not None:               # None: a decision alone joined them, nothing to draw
+            out.append(LinkedPair(a=a, b=b, probability=w.probability, total=w.total,
+                                  steps=[WaterfallStep(label=s.label, detail=s.detail, weight=s.weight)
+                                         for s in w.steps]))
+    return out

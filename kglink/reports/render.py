@@ -1,118 +1,123 @@
-"""Markdown and self-contained HTML for the research pack and the nightly report.
+"""Markdown and self-contained HTML for the research pack.
 
-No external assets: the pages open from a file, offline, in any browser.
+No external assets: the pages open from a file, offline, in any browser, and print.
 """
 from __future__ import annotations
 
-import html
-import math
 from typing import Any
 
-import networkx as nx
-
 from kglink.queries.findings import Finding
+from kglink.reports.charts import Moment, Step, timeline, waterfall
+from kglink.reports.html import (Cell, badge, esc, flag_badge, nice_date, page, picture, severity_badge,
+                                 severity_rank, table_html, words)
+from kglink.reports.network_svg import LEGEND, network_svg
 from kglink.reports.profile import Profile
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;max-width:1100px;color:#1d2330}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccd}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #dde;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f2f4f8}.sev-high,.sev-very.high,.sev-red{color:#a40000;font-weight:600}.sev-medium,.sev-amber{color:#9a5b00}
-.note{color:#556;font-size:.85rem}.badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#eef}
-svg text{font-size:11px;font-family:inherit}
-"""
+HIGH_RISK = {"high", "red", "very high"}
 
 
-def esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
+def sort_findings(found: list[Finding]) -> list[Finding]:
+    """Severity first, then query, then the finding's subject and rank: what to read first on top,
+    and one child's ranked places together."""
+    return sorted(found, key=lambda f: (severity_rank(f.severity), f.query, f.unconfirmed_link,
+                                        f.subject_entity() or "", f.rank or 0, f.id))
 
 
-def table_html(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body or '<tr><td colspan=99>none</td></tr>'}</tbody></table>"
+def finding_sources(f: Finding) -> str:
+    return ", ".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))
 
 
-def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>"
-            f"<style>{_CSS}</style></head><body>{body}</body></html>")
+def finding_cells(f: Finding, pack: str | None = None, severity: bool = True) -> list[Any]:
+    """query, severity, summary (UNCONFIRMED LINK badged), sources, and the pack's link."""
+    summary = f.summary
+    prefix = ""
+    if f.unconfirmed_link:
+        summary = summary.split("): ", 1)[-1] if summary.startswith("UNCONFIRMED LINK") else summary
+        prefix = badge("UNCONFIRMED LINK", "unconfirmed", "rests on a pair awaiting review") + " "
+        head = f.summary.split("): ", 1)[0] + ")" if f.summary.startswith("UNCONFIRMED LINK") else ""
+        if head:
+            prefix += f'<span class="note">{esc(head.replace("UNCONFIRMED LINK ", ""))}</span> '
+    query = f.query + (f" #{f.rank}" if f.rank else "")
+    cells: list[Any] = [Cell(esc(query), sort=f"{f.query} {f.rank or 0:04d}")]
+    if severity:
+        cells.append(Cell(severity_badge(f.severity), sort=severity_rank(f.severity)))
+    cells += [Cell(prefix + esc(summary)), finding_sources(f)]
+    if pack is not None:
+        cells.append(Cell(f'<a href="{esc(pack)}">research pack</a>' if pack else
+                          '<span class="note">no person named</span>'))
+    return cells
 
 
-def network_svg(network: dict[str, Any], width: int = 900, height: int = 520) -> str:
-    """The household's network drawn with a seeded spring layout, as inline SVG."""
-    g = nx.Graph()
-    for n in network["nodes"]:
-        g.add_node(n["id"])
-    for e in network["edges"]:
-        g.add_edge(e["source"], e["target"])
-    if not g:
-        return "<p class=note>no network to draw</p>"
-    pos = nx.spring_layout(g, seed=7, k=1.5 / math.sqrt(max(len(g), 1)))
-    xs = [p[0] for p in pos.values()] or [0]
-    ys = [p[1] for p in pos.values()] or [0]
-
-    def sx(x: float) -> float:
-        return 60 + (x - min(xs)) / ((max(xs) - min(xs)) or 1) * (width - 300)
-
-    def sy(y: float) -> float:
-        return 40 + (y - min(ys)) / ((max(ys) - min(ys)) or 1) * (height - 80)
-
-    colour = {"subject": "#c62828", "person": "#1565c0", "address": "#2e7d32"}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="household network">']
-    for e in network["edges"]:
-        a, b = pos[e["source"]], pos[e["target"]]
-        mx, my = (sx(a[0]) + sx(b[0])) / 2, (sy(a[1]) + sy(b[1])) / 2
-        parts.append(f'<line x1="{sx(a[0]):.1f}" y1="{sy(a[1]):.1f}" x2="{sx(b[0]):.1f}" y2="{sy(b[1]):.1f}" '
-                     f'stroke="#99a" stroke-width="1.5"/><text x="{mx:.1f}" y="{my:.1f}" fill="#667">'
-                     f'{esc(e["type"].lower())}</text>')
-    for n in network["nodes"]:
-        x, y = pos[n["id"]]
-        c = colour.get(n["kind"], "#555")
-        shape = (f'<rect x="{sx(x) - 8:.1f}" y="{sy(y) - 8:.1f}" width="16" height="16" fill="{c}"/>'
-                 if n["kind"] == "address" else
-                 f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="{12 if n["kind"] == "subject" else 9}" '
-                 f'fill="{c}" stroke="{"#f9a825" if n.get("child") else "none"}" stroke-width="3"/>')
-        parts.append(shape + f'<text x="{sx(x) + 14:.1f}" y="{sy(y) + 4:.1f}">{esc(n["label"])}</text>')
-    parts.append("</svg>")
-    legend = ("<p class=note>red: the child; blue: people (a gold ring marks a child); "
-              "green squares: addresses</p>")
-    return "".join(parts) + legend
+def findings_table(found: list[Finding], table_id: str, packs: dict[str, str] | None = None) -> str:
+    ordered = sort_findings(found)
+    headers = ["query", "severity", "summary", "source records"] + (["pack"] if packs is not None else [])
+    rows = [finding_cells(f, None if packs is None else packs.get(f.id, "")) for f in ordered]
+    classes = [f"row-{f.severity}" + (" unconfirmed-row" if f.unconfirmed_link else "") for f in ordered]
+    return table_html(headers, rows, table_id=table_id, row_classes=classes,
+                      filter_label="filter: query, name, record, severity")
 
 
 def findings_rows(found: list[Finding]) -> list[list[Any]]:
-    return [[f.query + (f" #{f.rank}" if f.rank else ""), f.severity, f.summary,
-             ", ".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))] for f in found]
+    return [[f.query + (f" #{f.rank}" if f.rank else ""), f.severity, f.summary, finding_sources(f)]
+            for f in sort_findings(found)]
+
+
+def _timeline_chart(p: Profile) -> str:
+    moments = [Moment(t.when, words(t.agency), words(t.type),
+                      f"{nice_date(t.when)}: {words(t.type)} ({t.agency}:{t.record_id})\n{t.who}"
+                      + (f"\nroles: {words(t.roles)}" if t.roles else "")
+                      + (f"\nrisk: {t.risk}" if t.risk else ""),
+                      high=(t.risk or "").lower() in HIGH_RISK)
+               for t in p.timeline]
+    return f'<div class="chart">{timeline(moments)}</div>'
+
+
+def pair_waterfall(steps: list[Any], total: float, probability: float) -> str:
+    return waterfall([Step(s.label, s.detail, s.weight) for s in steps], total, probability)
 
 
 def profile_html(p: Profile) -> str:
     s = p.subject
-    body = [f"<h1>Research pack: {esc(s.name)}</h1>",
-            f"<p>Born {esc(s.dob or 'unknown')} (age {esc(s.age)}), person entity <code>{esc(s.entity_id)}</code>. "
-            f"As of {esc(p.reference_date)}. Reason recorded: <em>{esc(p.reason)}</em>.</p>",
+    flags = "".join(flag_badge(f) for f in sorted(set(s.flags)))
+    counts: dict[str, int] = {}
+    for f in p.findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    cards = "".join(f'<div class="card sev-{esc(k)}"><b>{n}</b>{esc(k)} findings</div>'
+                    for k, n in sorted(counts.items(), key=lambda kv: severity_rank(kv[0])))
+    waterfalls = "".join(
+        f'<h3>{esc(w.a)} ~ {esc(w.b)}: p = {w.probability:.3f}</h3>'
+        f'<div class="chart">{pair_waterfall(w.steps, w.total, w.probability)}</div>' for w in p.pairs)
+    body = [f"<h1>Research pack: {esc(s.name)} {flags}</h1>",
+            f"<p>Born {esc(nice_date(s.dob) or 'unknown')} (age {esc(s.age if s.age is not None else 'unknown')}), "
+            f"person entity <code>{esc(s.entity_id)}</code>. As of {esc(nice_date(p.reference_date))}. "
+            f"Reason recorded: <em>{esc(p.reason)}</em>.</p>",
             "<p class=note>Official-sensitive. Every fact names its source agency and record; "
             "check it in the source system before acting.</p>",
-            "<h2>Household network</h2>", network_svg(p.network),
-            "<h2>Findings touching the child or household</h2>",
-            table_html(["query", "severity", "summary", "sources"], findings_rows(p.findings)),
+            f'<div class="cards">{cards}</div>' if cards else "",
+            "<h2>Network: household, relatives and the places the findings name</h2>",
+            picture(network_svg(p.network), "the child's network"), LEGEND,
+            "<h2>Findings touching the child or household</h2>", findings_table(p.findings, "pack-findings"),
+            "<h2>Timeline across agencies</h2>", _timeline_chart(p),
+            table_html(["when", "type", "who", "role", "risk", "status", "source", "description"],
+                       [[Cell(esc(nice_date(t.when)), sort=t.when), words(t.type), t.who, words(t.roles),
+                         t.risk, t.status, f"{t.agency}:{t.record_id}", t.description] for t in p.timeline],
+                       table_id="pack-timeline", filter_label="filter events"),
             "<h2>Linked records of the child</h2>",
             table_html(["agency", "record", "record says", "confidence", "why linked"],
                        [[r.agency, r.record_id, r.summary, f"{r.confidence:.3f}", r.why] for r in p.records]),
+            waterfalls and "<h3>Why the records were linked: match weight, step by step</h3>" + waterfalls,
             "<h2>Household and relationships</h2>",
             table_html(["name", "born", "age", "connection", "flags", "sources"],
-                       [[m.name, m.dob, m.age, m.relation, ", ".join(m.flags), ", ".join(m.sources)]
-                        for m in p.household]),
+                       [[m.name, Cell(esc(nice_date(m.dob)), sort=m.dob or ""), m.age, m.relation,
+                         Cell("".join(flag_badge(f) for f in m.flags)), ", ".join(m.sources)]
+                        for m in p.household], table_id="pack-household"),
             "<h2>Addresses</h2>",
-            table_html(["address", "kind", "records"], [[a["label"], a["kind"], ", ".join(a["records"])]
+            table_html(["address", "kind", "records"], [[a["label"], words(a["kind"]), ", ".join(a["records"])]
                                                         for a in p.addresses]),
             "<h2>Flags</h2>",
             table_html(["who", "flag", "detail", "from", "to", "source"],
-                       [[f.who, f.flag, f.detail, f.from_date, f.to_date, f"{f.agency}:{f.record_id}"]
-                        for f in p.flags]),
-            "<h2>Timeline across agencies</h2>",
-            table_html(["when", "type", "who", "role", "risk", "status", "source", "description"],
-                       [[t.when, t.type, t.who, t.roles, t.risk, t.status, f"{t.agency}:{t.record_id}",
-                         t.description] for t in p.timeline])]
+                       [[f.who, Cell(flag_badge(f.flag)), f.detail, nice_date(f.from_date), nice_date(f.to_date),
+                         f"{f.agency}:{f.record_id}"] for f in p.flags])]
     return page(f"Research pack {s.entity_id}", "".join(body))
 
 
