@@ -226,8 +226,7 @@ class Moment:
 
 def timeline(moments: list[Moment], width: int = 1000) -> str:
     """One lane per agency, a mark per event at its date, coloured by the kind of event."""
-    dated = [(m, _day(m.when)) for m in moments]
-    dated = [(m, d) for m, d in dated if d is not None]
+    dated = [(m, d) for m in moments if (d := _day(m.when)) is not None]
     if not dated:
         return '<p class="note">no dated events</p>'
     lanes = sorted({m.lane for m, _ in dated})
@@ -263,13 +262,13 @@ def timeline(moments: list[Moment], width: int = 1000) -> str:
         body.append(f'<rect x="{left}" y="{y}" width="{plot}" height="{lane_h}" fill="{"#f7f8fb" if i % 2 else "#fff"}"/>'
                     + _text(left - 8, y + lane_h / 2 + 4, lane, "end"))
     seen: dict[tuple[str, int], int] = {}
-    for mo, d in sorted(dated, key=lambda t: (t[1], t[0].kind)):
-        lane = lanes.index(mo.lane)
-        px = x(d)
+    for mo, when in sorted(dated, key=lambda t: (t[1], t[0].kind)):
+        row = lanes.index(mo.lane)
+        px = x(when)
         bucket = (mo.lane, int(px // 8))
         stack = seen.get(bucket, 0)
         seen[bucket] = stack + 1
-        cy = top + lane * lane_h + lane_h / 2 + (stack % 3 - 1) * 8
+        cy = top + row * lane_h + lane_h / 2 + (stack % 3 - 1) * 8
         r = 6 if mo.high else 4.5
         ring = ' stroke="#1d2330" stroke-width="2"' if mo.high else ' stroke="#fff" stroke-width="1"'
         body.append(f'<circle cx="{px:.1f}" cy="{cy:.1f}" r="{r}" fill="{colour[mo.kind]}"{ring} '

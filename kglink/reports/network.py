@@ -39,10 +39,10 @@ def network_data(v: View, uid: str, relation: dict[str, str], homes: list[str],
     named_events: set[tuple[str, str]] = set()
     missing: set[str] = set()
     for f in findings:
-        for p in f.people:
-            people.setdefault(p.entity_id, f"{words(p.role)} in a finding")
-            if p.role == "missing_person":
-                missing.add(p.entity_id)
+        for fp in f.people:
+            people.setdefault(fp.entity_id, f"{words(fp.role)} in a finding")
+            if fp.role == "missing_person":
+                missing.add(fp.entity_id)
         for a in f.addresses:
             places.setdefault(a.entity_id, f"{words(a.role)} in a finding")
         named_events |= {(e.agency, e.record_id) for e in f.events}

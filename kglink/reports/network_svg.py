@@ -209,6 +209,9 @@ def network_svg(network: dict[str, Any]) -> str:
              and not (nodes[e["source"]]["kind"] == nodes[e["target"]]["kind"] == "person"
                       and not {e["source"], e["target"]} & core)
              and not (e["type"] in HOME_TYPES and e["source"] != subject and e["target"] in child_homes)]
+    drawn = {e["source"] for e in edges} | {e["target"] for e in edges}
+    edges += [e for e in network["edges"] if e["type"] in HOME_TYPES and e["source"] not in drawn
+              and e["target"] in pos]           # a person with no other line keeps the one home
     colours = sorted({EDGE_STYLE.get(e["type"], PLACE_STYLE)[0] for e in edges})
     defs = "".join(f'<marker id="kg-arrow-{i}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
                    f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{c}"/></marker>'

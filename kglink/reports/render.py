@@ -19,8 +19,16 @@ HIGH_RISK = {"high", "red", "very high"}
 def sort_findings(found: list[Finding]) -> list[Finding]:
     """Severity first, then query, then the finding's subject and rank: what to read first on top,
     and one child's ranked places together."""
-    return sorted(found, key=lambda f: (severity_rank(f.severity), f.query, f.unconfirmed_link,
-                                        f.subject_entity() or "", f.rank or 0, f.id))
+    return sorted(found, key=lambda f: (severity_rank(f.severity), f.query, f.unconfirmed_link, _group(f),
+                                        f.rank or 0, f.id))
+
+
+def _group(f: Finding) -> str:
+    """What a query's ranked findings share: the event they answer (a missing episode), else
+    the person they are about."""
+    if f.rank is not None and f.events:
+        return f"{f.events[0].agency}:{f.events[0].record_id}"
+    return f.subject_entity() or ""
 
 
 def finding_sources(f: Finding) -> str:
