@@ -76,6 +76,10 @@ if(inp){var ft=document.getElementById(inp.getAttribute('data-filter')),first=ft
 var node=document.querySelector('.picture g.node');
 if(node){node.dispatchEvent(new MouseEvent('mousemove',{clientX:50,clientY:50,bubbles:true}));
  var tip=document.querySelector('.tip');out.tipShown=tip.style.display==='block'&&tip.textContent.length>0;}
+var pic=document.querySelector('.picture');
+if(pic){var svg=pic.querySelector('svg'),w0=svg.viewBox.baseVal.width;
+ pic.querySelector('button[data-zoom="in"]').click();var w1=svg.viewBox.baseVal.width;
+ pic.querySelector('button[data-zoom="reset"]').click();out.zoomed=w1<w0&&svg.viewBox.baseVal.width===w0;}
 out.printStyle=Array.prototype.some.call(document.styleSheets,function(s){return Array.prototype.some.call(s.cssRules,
  function(r){return r.media&&r.media.mediaText==='print';});});
 document.body.setAttribute('data-check',JSON.stringify(out));})();</script>
@@ -385,7 +389,7 @@ def test_research_pack_in_chromium(county_run: dict[str, Path], tmp_path: Path) 
     assert check["networkNodes"] >= 3
     assert check["nameOverlaps"] == 0, "names or captions on the picture overlap"
     assert check["edgeOnName"] == 0, "a relation label covers a name"
-    assert check["tipShown"]
+    assert check["tipShown"] and check["zoomed"]
     wanted = next(f for f in found if f.query == "wanted-with-child-access")
     child = next(p.entity_id for p in wanted.people if p.role == "child")
     check = open_in_chromium(folder / "packs" / f"profile-{child}.html", tmp_path, "research-pack-wanted.png", 3000)

@@ -95,8 +95,9 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
         """The nightly batch: load, link, sync (when Neo4j is set), run every query, report.
 
         Writes OUT/YYYY-MM-DD/report.html, findings.json, findings.csv and changes.json
-        (new since the previous run, still present, gone). Exit 0 when it ran, findings or
-        not; non-zero when it failed, so a scheduler can run it.
+        (new since the previous run, still present, gone), review.html (the queue side by
+        side) and packs/ (the research pack of each child or person a finding names).
+        Exit 0 when it ran, findings or not; non-zero when it failed, so a scheduler can run it.
 
         Example (cron): kglink --workspace /srv/kglink nightly /data/extracts/*/ --out /srv/reports
         """
@@ -131,4 +132,6 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
         console.print(f"{len(res.findings)} findings ({len(res.new)} new, {len(res.still)} still present, "
                       f"{len(res.gone)} gone); report: {res.folder / 'report.html'}", markup=False, soft_wrap=True)
         audit.record(ws, c.user, "nightly", {"extracts": [str(e) for e in extracts or []], "out": str(out)},
-                     {"findings": [f.id for f in res.findings], "new": res.new, "gone": res.gone})
+                     {"findings": [f.id for f in res.findings], "new": res.new, "gone": res.gone,
+                      "packs": sorted({p.rsplit("profile-", 1)[-1].removesuffix(".html")
+                                       for p in res.packs.values()})})

@@ -224,7 +224,7 @@ class Moment:
     high: bool = False         # high risk: drawn larger with a dark ring
 
 
-def timeline(moments: list[Moment], width: int = 1000) -> str:
+def timeline(moments: list[Moment], width: int = 900) -> str:
     """One lane per agency, a mark per event at its date, coloured by the kind of event."""
     dated = [(m, d) for m in moments if (d := _day(m.when)) is not None]
     if not dated:
@@ -237,7 +237,7 @@ def timeline(moments: list[Moment], width: int = 1000) -> str:
     start = date(first.year, first.month, 1)
     end = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     left = max(len(lane) for lane in lanes) * CHAR + 20
-    lane_h, top = 34, 10
+    lane_h, top = 38, 10
     plot = width - left - 20
     span = (end - start).days or 1
 
