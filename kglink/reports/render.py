@@ -51,8 +51,9 @@ def finding_cells(f: Finding, pack: str | None = None, severity: bool = True) ->
         cells.append(Cell(severity_badge(f.severity), sort=severity_rank(f.severity)))
     cells += [Cell(prefix + esc(summary)), finding_sources(f)]
     if pack is not None:
+        none = "not in the graph yet" if f.people else "no person named"
         cells.append(Cell(f'<a href="{esc(pack)}">research pack</a>' if pack else
-                          '<span class="note">no person named</span>'))
+                          f'<span class="note">{none}</span>'))
     return cells
 
 
