@@ -416,3 +416,23 @@ def test_review_page_in_chromium(county_run: dict[str, Path], tmp_path: Path) ->
     check = open_in_chromium(county_run["folder"] / "review.html", tmp_path, "review-page.png", 3000)
     assert_laid_out(check)
     assert check["sortAscending"] and check["sortReversed"]
+
+
+@pytest.mark.parametrize("value,written", [
+    ("2024-03-03", "3 Mar 2024"), ("2026-10-29T22:00:00", "29 Oct 2026 22:00"),
+    ("2026-01-05T00:00:00", "5 Jan 2026"), ("", ""), (None, ""), ("not a date", "not a date"),
+])
+def test_dates_are_written_as_people_write_them(value: str | None, written: str) -> None:
+    from kglink.reports.html import nice_date
+
+    assert nice_date(value) == written
+
+
+def test_every_reason_a_pair_waits_reads_as_words() -> None:
+    from kglink.linkage.rules import MEANING
+    from kglink.reports.review_page import reason_words
+
+    for status, reason in [("review", "model"), ("conflict", "conflict"), ("unsure", "human")] + [
+            ("review", r) for r in MEANING]:
+        text = reason_words(status, reason)
+        assert text and ":" not in text.split(" ")[0] and "rule:" not in text and "_" not in text, reason

@@ -158,7 +158,8 @@ def level_weights(comparisons: list[tuple[str, list[tuple[str, float, float]]]],
     right_w = 220
     weights = [math.log2(m / u) for _, _, m, u in rows]
     lo, hi = min(weights + [0.0]), max(weights + [0.0])
-    plot = width - name_w - label_w - right_w
+    plot = max(340.0, width - name_w - label_w - right_w)      # long level labels widen the picture
+    width = int(name_w + label_w + plot + right_w)
 
     def x(v: float) -> float:
         return name_w + label_w + (v - lo) / ((hi - lo) or 1) * plot
