@@ -436,3 +436,22 @@ def test_every_reason_a_pair_waits_reads_as_words() -> None:
             ("review", r) for r in MEANING]:
         text = reason_words(status, reason)
         assert text and ":" not in text.split(" ")[0] and "rule:" not in text and "_" not in text, reason
+
+
+@needs_chromium
+def test_a_large_family_in_chromium(tmp_path: Path) -> None:
+    """Two parents, six children, a wanted partner, two places: nothing overlaps, and the
+    parents' lines meet at one junction instead of crossing."""
+    from kglink.reports.html import page, picture
+    from kglink.reports.network_svg import LEGEND, network_svg
+
+    net = _family(6)
+    next(n for n in net["nodes"] if n["id"] == "q1")["badges"] = ["WANTED", "RSO"]
+    svg = network_svg(net)
+    assert svg.count('class="family"') == 1 and ">sibling<" not in svg    # siblings hang from it
+    out = tmp_path / "family.html"
+    out.write_text(page("family", picture(svg, "a large family") + LEGEND), encoding="utf-8")
+    check = open_in_chromium(out, tmp_path, "large-family-network.png", 900)
+    assert_laid_out(check)
+    assert check["networkNodes"] == 11
+    assert check["nameOverlaps"] == 0 and check["edgeOnName"] == 0

@@ -219,6 +219,8 @@ def network_svg(network: dict[str, Any]) -> str:
     lines, labels = [], []
     bend: list[tuple[float, float]] = []           # each curve's furthest point, for the frame
     pair_count: dict[tuple[str, str], int] = {}
+    edges, family_svg = _families(edges, pos, nodes, colours)
+    lines += family_svg
     for e in edges:
         a, b = e["source"], e["target"]
         (x1, y1), (x2, y2) = pos[a], pos[b]
@@ -285,6 +287,49 @@ def network_svg(network: dict[str, Any]) -> str:
     return svg
 
 
+def _families(edges: list[dict[str, Any]], pos: dict[str, tuple[float, float]], nodes: dict[str, dict[str, Any]],
+              colours: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Children with the same parents, drawn as a family chart does: each parent to one
+    junction, the junction to each child. Two parents and five children make seven lines,
+    not ten crossing ones. Returns the edges left to draw one by one, and the drawing."""
+    parents: dict[str, set[str]] = {}
+    for e in edges:
+        if e["type"] == "PARENT_OF" and pos[e["target"]][1] > pos[e["source"]][1] + 1:
+            parents.setdefault(e["target"], set()).add(e["source"])
+    groups: dict[frozenset[str], list[str]] = {}
+    for child, ps in parents.items():
+        groups.setdefault(frozenset(ps), []).append(child)
+    grouped = {(p, c) for ps, cs in groups.items() if len(cs) > 1 for p in ps for c in cs}
+    colour = EDGE_STYLE["PARENT_OF"][0]
+    arrow = f' marker-end="url(#kg-arrow-{colours.index(colour)})"' if colour in colours else ""
+    out = []
+    for ps, cs in sorted(groups.items(), key=lambda g: sorted(g[1])):
+        if len(cs) < 2:
+            continue
+        top = max(pos[p][1] + _below(nodes[p]) for p in ps)
+        bottom = min(pos[c][1] for c in cs) - 60
+        jx = sum(pos[p][0] for p in ps) / len(ps)
+        jy = top + (bottom - top) * 0.55
+        who = ", ".join(str(nodes[p].get("label")) for p in sorted(ps))
+        kids = ", ".join(str(nodes[c].get("label")) for c in sorted(cs))
+        tip = esc(f"{who} — parent of — {kids}")
+        parts = [f'<path d="M{pos[p][0]:.1f},{pos[p][1] + _below(nodes[p]):.1f} L{jx:.1f},{jy:.1f}" fill="none" '
+                 f'stroke="{colour}" stroke-width="1.7"/>' for p in sorted(ps)]
+        for c in sorted(cs):
+            ex, ey = _towards(pos[c][0], pos[c][1], jx, jy, _radius(nodes[c]) + 6)
+            parts.append(f'<path d="M{jx:.1f},{jy:.1f} L{ex:.1f},{ey:.1f}" fill="none" stroke="{colour}" '
+                         f'stroke-width="1.7"{arrow}/>')
+        parts.append(f'<circle cx="{jx:.1f}" cy="{jy:.1f}" r="4" fill="{colour}"/>'
+                     f'<text class="edge-label" x="{jx + 8:.1f}" y="{jy - 6:.1f}" fill="{colour}" stroke="#fcfcfe" '
+                     f'stroke-width="4" paint-order="stroke" font-size="11">parents of</text>')
+        out.append(f'<g class="family" data-tip="{tip}"><title>{tip}</title>' + "".join(parts) + "</g>")
+    family = {c: ps for ps, cs in groups.items() if len(cs) > 1 for c in cs}
+    rest = [e for e in edges if not (e["type"] == "PARENT_OF" and (e["source"], e["target"]) in grouped)
+            and not (e["type"] == "SIBLING_OF" and e["source"] in family     # shown by the junction
+                     and family[e["source"]] == family.get(e["target"]))]
+    return rest, out
+
+
 def _below(n: dict[str, Any]) -> float:
     """How far below a node's centre its name and caption end."""
     return _radius(n) + 8 + 14 * len(_lines(n)) + (14 if _caption(n) else 0)
@@ -307,7 +352,7 @@ LEGEND = (
     '</svg>address (red dashed ring: named in a finding)</span>'
     '<span><svg width="16" height="16"><path d="M8,1 L15,8 L8,15 L1,8 Z" fill="#6a1b9a"/></svg>event in a finding</span>'
     '<span><svg width="40" height="10"><line x1="0" y1="5" x2="40" y2="5" stroke="#37474f" stroke-width="2"/>'
-    '</svg>parent or carer of (arrow to the child)</span>'
+    '</svg>parent or carer of (arrow to the child; children of the same parents hang from one junction)</span>'
     '<span><svg width="40" height="10"><line x1="0" y1="5" x2="40" y2="5" stroke="#2e7d32" stroke-width="2"/>'
     '</svg>lives, placed or registered at</span>'
     '<span><svg width="40" height="10"><line x1="0" y1="5" x2="40" y2="5" stroke="#c62828" stroke-width="2" '
