@@ -297,8 +297,8 @@ def _families(edges: list[dict[str, Any]], pos: dict[str, tuple[float, float]], 
         if e["type"] == "PARENT_OF" and pos[e["target"]][1] > pos[e["source"]][1] + 1:
             parents.setdefault(e["target"], set()).add(e["source"])
     groups: dict[frozenset[str], list[str]] = {}
-    for child, ps in parents.items():
-        groups.setdefault(frozenset(ps), []).append(child)
+    for child, mine in parents.items():
+        groups.setdefault(frozenset(mine), []).append(child)
     grouped = {(p, c) for ps, cs in groups.items() if len(cs) > 1 for p in ps for c in cs}
     colour = EDGE_STYLE["PARENT_OF"][0]
     arrow = f' marker-end="url(#kg-arrow-{colours.index(colour)})"' if colour in colours else ""
