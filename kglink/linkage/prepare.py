@@ -245,20 +245,21 @@ def _born_by(ws: Workspace) -> dict[str, int]:
     agency records it in (ROLE_MIN_AGE, EVENT_MIN_AGE): a perpetrator of a crime in 2025
     was born by 2015. For the parent_age rule, beside recorded parents and children."""
     when: dict[str, tuple[int, str]] = {}
-    for agency, key, ev in ws.records("event"):
-        at = ev.get("occurred_at") or ""
+    for agency, key, event in ws.records("event"):
+        at = event.get("occurred_at") or ""
         if at[:4].isdigit():
-            when[source_key(agency, key)] = (int(at[:4]), ev.get("type") or "")
+            when[source_key(agency, key)] = (int(at[:4]), event.get("type") or "")
     out: dict[str, int] = {}
     for agency, _, ep in ws.records("event_person"):
-        ev = when.get(source_key(agency, ep["event_id"]))
-        if ev is None:
+        happened = when.get(source_key(agency, ep["event_id"]))
+        if happened is None:
             continue
+        year, kind = happened
         age = max(ROLE_MIN_AGE.get(ep["role"], 0),
-                  EVENT_MIN_AGE.get(ev[1], 0) if ep["role"] in EVENT_MIN_AGE_ROLES else 0)
+                  EVENT_MIN_AGE.get(kind, 0) if ep["role"] in EVENT_MIN_AGE_ROLES else 0)
         if age:
-            key = source_key(agency, ep["person_id"])
-            out[key] = min(out.get(key, NO_CHILD_BORN), ev[0] - age)
+            person = source_key(agency, ep["person_id"])
+            out[person] = min(out.get(person, NO_CHILD_BORN), year - age)
     return out
 
 
