@@ -1,17 +1,17 @@
 """The kglink command line. Each command parses, calls one library function, prints."""
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 import typer
-from rich.table import Table
+from kglink.ui import Table
 
+from kglink.audit import os_user
 from kglink.loaders.extract import ExtractError
-from kglink.ui import console, err_console, progress_bars
+from kglink.ui import clean, console, err_console, progress_bars
 from kglink.workspace import Workspace, WorkspaceError, open_workspace
 
 app = typer.Typer(
@@ -40,10 +40,24 @@ class Context:
         except WorkspaceError as e:
             fail(str(e))
 
+    def audit(self, ws: Workspace, command: str, request: dict[str, Any],
+              result: dict[str, Any], reason: str | None = None) -> None:
+        """Write the audit entry, BEFORE anything it records is shown; if it cannot be
+        written the command stops here (exit 2) and shows nothing."""
+        from kglink.audit import AuditError, record
+
+        try:
+            record(ws, self.user, command, request, result, reason)
+        except AuditError as e:
+            ws.close()
+            fail(str(e))
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print `Error: what happened. What to do.` and exit; no traceback for user errors."""
-    err_console.print(f"Error: {message.rstrip('.')}.", markup=False, highlight=False, soft_wrap=True)
+    """Print `Error: what happened. What to do.` on one line and exit; no traceback for
+    user errors. Control characters from data or arguments are shown escaped."""
+    one_line = clean(" ".join(message.split()))
+    err_console.print(f"Error: {one_line.rstrip('.')}.", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -61,14 +75,10 @@ def main(
         None, "--user", help="Who is asking, for the audit log (default: the OS user)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
-    ctx.obj = Context(workspace, neo4j, user or _os_user(), quiet)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return os.environ.get("USER", "unknown")
+    # Owner-only: everything kglink writes (workspace, reports, packs, exports) may hold
+    # personal data about children.
+    os.umask(0o077)
+    ctx.obj = Context(workspace, neo4j, user or os_user(), quiet)
 
 
 @app.command()

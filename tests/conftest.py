@@ -40,11 +40,10 @@ REPO = Path(__file__).parent.parent
 def _neo4j_test_settings():  # type: ignore[no-untyped-def]
     from kglink.graph.neo4j_store import Neo4jSettings
     port = os.environ.get("KGLINK_NEO4J_PORT", "7687")
+    # The password: NEO4J_PASSWORD, else KGLINK_NEO4J_PASSWORD, else the one
+    # scripts/neo4j-local generated for this install (KGLINK_NEO4J_HOME/password).
     return Neo4jSettings.from_env(
-        uri=os.environ.get("NEO4J_URI") or f"bolt://127.0.0.1:{port}",
-        password=os.environ.get("NEO4J_PASSWORD")
-        or os.environ.get("KGLINK_NEO4J_PASSWORD", "kglink-dev-password"),
-        retry_time=5.0)
+        uri=os.environ.get("NEO4J_URI") or f"bolt://127.0.0.1:{port}", retry_time=5.0)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +67,8 @@ def neo4j_settings():  # type: ignore[no-untyped-def]
             pytest.fail(f"no Neo4j answers at NEO4J_URI={settings.uri}")
         done = subprocess.run([str(REPO / "scripts" / "neo4j-local"), "start"],
                               capture_output=True, text=True, timeout=600)
+        settings = _neo4j_test_settings()    # a first start generates the password
+        auth = (settings.user, settings.password.get_secret_value()) if settings.password else None
         if done.returncode != 0 or not answers():
             pytest.fail("scripts/neo4j-local start failed:\n" + done.stdout + done.stderr)
     yield settings

@@ -1,16 +1,16 @@
 """sync, risks and cypher: the graph and its risk queries."""
 from __future__ import annotations
 
-import csv
 import json
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+from kglink.ui import Table
 
-from kglink import audit
-from kglink.ui import console, err_console
+from kglink.outputs import csv_text, write_atomic
+from kglink.ui import SafeConsole, clean, console, err_console
 
 
 def neo4j_settings(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -46,6 +46,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             fail("no Neo4j named. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI "
                  "(scripts/neo4j-local start runs one on 127.0.0.1:7687)")
         ws = ctx.obj.open(create=False)
+        # copies personal data into another store (a disclosure): logged before it starts
+        ctx.obj.audit(ws, "sync", {"target": ctx.obj.neo4j}, {})
         try:
             with console.status("syncing to Neo4j"):
                 rep = run_sync(ws, neo4j_settings(ctx))
@@ -86,6 +88,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
                 fail(f"--param names the query too: QUERY.NAME=VALUE, got {k}")
             params.setdefault(qname, {})[pname] = v
         ws = ctx.obj.open(create=False)
+        refuse_unlinked(ws, fail)
         try:
             found = findings_for(ws, neo4j=neo4j_settings(ctx) if ctx.obj.neo4j else None,
                                  names=list(query) if query else None, params=params,
@@ -99,10 +102,13 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             if isinstance(e, (Neo4jStoreError, ValidationError)):
                 fail(str(e).splitlines()[0])
             raise
-        write_findings(found, fmt, out)
-        audit.record(ws, ctx.obj.user, "risks", {"queries": query or "all", "params": params,
-                                                 "store": "neo4j" if ctx.obj.neo4j else "embedded"},
-                     {"findings": [f.id for f in found]})
+        ctx.obj.audit(ws, "risks", {"queries": query or "all", "params": params,
+                                    "store": "neo4j" if ctx.obj.neo4j else "embedded"},
+                      {"findings": [f.id for f in found]})
+        try:
+            write_findings(found, fmt, out)
+        except OSError as e:
+            fail(f"cannot write {out} ({e.strerror}). Choose another --out")
 
     @app.command()
     def queries() -> None:
@@ -126,16 +132,31 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         param: Optional[list[str]] = typer.Option(None, "--param", help="NAME=VALUE, used as $NAME."),
         fmt: str = typer.Option("table", "--format", help="table or json."),
     ) -> None:
-        """Ask Neo4j anything, read-only: it runs in a read transaction, so writes are refused.
+        """Ask Neo4j about the graph, read-only.
+
+        kglink refuses, before sending it, anything but reading the graph: writes, LOAD CSV,
+        SHOW, TERMINATE, admin commands, USE, and CALL of procedures other than db.labels,
+        db.relationshipTypes, db.propertyKeys and db.schema.*; what is sent runs in a read
+        transaction. Refused attempts are audited.
 
         Example: kglink --neo4j bolt://127.0.0.1:7687 cypher "MATCH (p:Person {entity_id: $id})--(x) RETURN x" --param id=per_0123
         """
+        from kglink.graph.cypher_guard import CypherRefused, check_read_only
         from kglink.graph.neo4j_store import Neo4jStoreError, read_query
 
+        if fmt not in ("table", "json"):
+            fail(f"unknown --format {fmt}; use table or json")
         if not ctx.obj.neo4j:
             fail("kglink cypher needs Neo4j. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI")
         ws = ctx.obj.open(create=False)
         params = parse_params(param, fail)
+        try:
+            check_read_only(statement)
+        except CypherRefused as e:
+            ctx.obj.audit(ws, "cypher", {"statement": statement, "params": sorted(params)},
+                          {"refused": str(e)})
+            ws.close()
+            fail(f"refused, nothing was sent: {e}")
         try:
             rows = read_query(statement, params, neo4j_settings(ctx), require_complete=False)
         except Neo4jStoreError as e:
@@ -146,6 +167,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             if isinstance(e, nxe.Neo4jError):
                 fail(f"Neo4j refused the query: {e.message}. Check the Cypher")
             raise
+        ctx.obj.audit(ws, "cypher", {"statement": statement, "params": sorted(params)},
+                      {"rows": len(rows)})
         if fmt == "json":
             console.print_json(json.dumps(rows, default=str))
         else:
@@ -156,28 +179,40 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             for r in rows:
                 table.add_row(*(json.dumps(r[c], default=str) if not isinstance(r[c], str) else r[c] for c in cols))
             console.print(table)
-        audit.record(ws, ctx.obj.user, "cypher", {"statement": statement, "params": sorted(params)},
-                     {"rows": len(rows)})
+
+
+def refuse_unlinked(ws, fail) -> None:  # type: ignore[no-untyped-def]
+    """Findings from a workspace never linked, or linked before its last load, are wrong."""
+    from kglink.workspace.status import link_problem
+
+    problem = link_problem(ws)
+    if problem:
+        ws.close()
+        fail(problem)
+
+
+FINDINGS_CSV_HEADER = ["id", "query", "severity", "rank", "role", "summary", "subject_entity",
+                       "people", "events", "addresses", "sources"]
+
+
+def findings_csv(found) -> str:  # type: ignore[no-untyped-def]
+    """The findings as CSV, every cell neutralised against spreadsheet formulas."""
+    return csv_text(FINDINGS_CSV_HEADER, (
+        [f.id, f.query, f.severity, "" if f.rank is None else f.rank, f.role or "",
+         f.summary, f.subject_entity() or "",
+         ";".join(p.entity_id for p in f.people),
+         ";".join(f"{e.agency}:{e.record_id}" for e in f.events),
+         ";".join(a.entity_id for a in f.addresses),
+         ";".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))] for f in found))
 
 
 def write_findings(found, fmt: str, out: Path | None, announce: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Print the findings, or write them to `out` (atomically, owner-only)."""
     if fmt == "json":
-        text = json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False)
+        # ASCII on a terminal: every control character in the data arrives escaped
+        text = json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=out is None)
     elif fmt == "csv":
-        import io
-
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["id", "query", "severity", "rank", "role", "summary", "subject_entity",
-                    "people", "events", "addresses", "sources"])
-        for f in found:
-            w.writerow([f.id, f.query, f.severity, "" if f.rank is None else f.rank, f.role or "",
-                        f.summary, f.subject_entity() or "",
-                        ";".join(p.entity_id for p in f.people),
-                        ";".join(f"{e.agency}:{e.record_id}" for e in f.events),
-                        ";".join(a.entity_id for a in f.addresses),
-                        ";".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))])
-        text = buf.getvalue()
+        text = findings_csv(found)
     else:
         table = Table(title=f"{len(found)} findings")
         for col in ("query", "severity", "summary", "sources"):
@@ -188,14 +223,16 @@ def write_findings(found, fmt: str, out: Path | None, announce: bool = True) -> 
         if out is None:
             console.print(table)
             return
-        from rich.console import Console
+        import io
 
-        with out.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=200).print(table)
-        return
+        buf = io.StringIO()
+        SafeConsole(file=buf, width=200).print(table)
+        text = buf.getvalue()
     if out is None:
-        print(text)
+        sys.stdout.write(clean(text.replace("\r\n", "\n"), keep="\n"))
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
     else:
-        out.write_text(text, encoding="utf-8")
+        write_atomic(out, text)
         if announce:
-            err_console.print(f"wrote {len(found)} findings to {out}", markup=False)
+            err_console.print(f"wrote {len(found)} findings to {out}")

@@ -1,15 +1,15 @@
 """link, explain, entity, review, export: the linkage commands."""
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+from kglink.ui import Table
 
 from kglink import audit
+from kglink.outputs import csv_text, write_atomic
 from kglink.ui import console, err_console
 
 
@@ -31,6 +31,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         from kglink.linkage.run import link as run_link
 
         ws = ctx.obj.open(create=False)
+        ctx.obj.audit(ws, "link", {"full": full, "retrain": retrain}, {})
         with console.status("linking") as spinner:
             report = run_link(ws, full=full or retrain, retrain=retrain,
                               progress=lambda msg: spinner.update(msg))
@@ -49,9 +50,6 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
                     err_console.print(f"Warning: blocking rule {rc.rule} would make {rc.pairs} pairs "
                                       f"and was refused; raise max_pairs_per_rule or tighten the rule.",
                                       markup=False, soft_wrap=True)
-        audit.record(ws, ctx.obj.user, "link", {"full": full, "retrain": retrain},
-                     {k.kind: {"records": k.records, "links": k.links, "entities": k.entities}
-                      for k in report.kinds})
 
     @app.command()
     def explain(ctx: typer.Context,
@@ -70,6 +68,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             ex = run_explain(ws, a, b)
         except ReviewError as e:
             fail(str(e))
+        ctx.obj.audit(ws, "explain", {"a": a, "b": b}, {"probability": round(ex.probability, 4)})
         table = Table(title=f"{ex.kind} {a} ~ {b}")
         for col in ("comparison", "level", "m", "u", "weight (bits)", "running total"):
             table.add_column(col, justify="left" if col in ("comparison", "level") else "right")
@@ -88,8 +87,6 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         console.print(f"stored status: {ex.stored_status or 'not a candidate pair'}; human decision: "
                       f"{ex.decision or 'none'}; same entity now: {'yes' if ex.same_entity else 'no'}",
                       markup=False, soft_wrap=True)
-        audit.record(ws, ctx.obj.user, "explain", {"a": a, "b": b},
-                     {"probability": round(ex.probability, 4)})
 
     @app.command()
     def entity(ctx: typer.Context, record: str = typer.Argument(..., help="AGENCY:RECORD_ID")) -> None:
@@ -105,14 +102,14 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             fail(f"no person or address record {record}. Use AGENCY:RECORD_ID, e.g. police:P1")
         assert found is not None
         kind, eid, rows = found
+        ctx.obj.audit(ws, "entity", {"record": record},
+                      {"entity_id": eid, "records": [k for k, _, _ in rows]})
         table = Table(title=f"{kind} entity {eid}: {len(rows)} records")
         for col in ("record", "confidence", "summary"):
             table.add_column(col)
         for key, prob, summary in rows:
             table.add_row(key, f"{prob:.3f}", summary)
         console.print(table)
-        audit.record(ws, ctx.obj.user, "entity", {"record": record},
-                     {"entity_id": eid, "records": [k for k, _, _ in rows]})
 
     @app.command()
     def review(
@@ -130,11 +127,16 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             None, "--html", metavar="OUT.html",
             help="Write every queued pair side by side, with its waterfall, to a page; then stop.",
             show_default=False),
+        history: Optional[tuple[str, str]] = typer.Option(
+            None, "--history", metavar="A B",
+            help="Every decision on a pair: who decided what, when (the last is in force).",
+            show_default=False),
     ) -> None:
         """Decide uncertain pairs: same, different or unsure. Decisions win over the model.
 
         Interactive in a terminal; or `kglink review --decide police:P1 health:H9 different`.
-        Two records a person called different are never merged again.
+        Two records a person called different are never merged again. Decisions are
+        kept, never overwritten: `kglink review --history police:P1 health:H9`.
         `kglink review --html queue.html` writes the queue as a page to read in a browser; it
         shows the exact --decide command for each pair.
         """
@@ -149,22 +151,34 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             from kglink.reports.review_page import review_html, review_pairs
 
             pairs = review_pairs(ws, kind)
+            c.audit(ws, "review", {"html": str(html), "kind": kind}, {"pairs": len(pairs)})
             try:
-                html.write_text(review_html(pairs, len(pairs), str(ws.path) if c.workspace else None),
-                                encoding="utf-8")
+                write_atomic(html, review_html(pairs, len(pairs), str(ws.path) if c.workspace else None))
             except OSError as e:
                 fail(f"cannot write {html} ({e.strerror}). Choose another --html path")
-            console.print(f"wrote {len(pairs)} pairs to {html}", markup=False, soft_wrap=True)
-            audit.record(ws, c.user, "review", {"html": str(html), "kind": kind}, {"pairs": len(pairs)})
+            console.print(f"wrote {len(pairs)} pairs to {html}", soft_wrap=True)
+            return
+        if history:
+            try:
+                past = rv.history(ws, history[0], history[1])
+            except rv.ReviewError as e:
+                fail(str(e))
+            c.audit(ws, "review-history", {"a": history[0], "b": history[1]}, {"decisions": len(past)})
+            table = Table(title=f"Decisions on {history[0]} ~ {history[1]} ({len(past)}; the last is in force)")
+            for col in ("when", "decision", "by (--user)", "OS user", "note"):
+                table.add_column(col)
+            for d in past:
+                table.add_row(d.decided_at, d.decision, d.decided_by, d.os_user or "", d.note or "")
+            console.print(table)
             return
         if decide:
             args = list(decide)
             try:
-                rv.decide(ws, args[0], args[1], args[2], c.user)
+                _decide_audited(c, ws, rv, args[0], args[1], args[2])
             except rv.ReviewError as e:
                 fail(str(e))
             decided = 1
-            console.print(f"recorded: {args[0]} {args[1]} {args[2]} (by {c.user})", markup=False)
+            console.print(f"recorded: {args[0]} {args[1]} {args[2]} (by {c.user})")
         else:
             items = rv.queue(ws, kind, limit)
             ask = sys.stdin.isatty() if interactive is None else interactive
@@ -177,16 +191,33 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
                 console.print(table)
             else:
                 for it in items:
-                    _show_pair(ws, run_explain(ws, it.a, it.b))
+                    ex = run_explain(ws, it.a, it.b)
+                    # names and dates of birth are about to be shown: logged first
+                    c.audit(ws, "review-show", {"a": it.a, "b": it.b}, {"kind": it.kind})
+                    _show_pair(ws, ex)
                     answer = typer.prompt("same / different / unsure / skip / quit", default="skip")
                     if answer.startswith("q"):
                         break
                     if answer in rv.DECISIONS:
-                        rv.decide(ws, it.a, it.b, answer, c.user)
+                        _decide_audited(c, ws, rv, it.a, it.b, answer)
                         decided += 1
         if decided:
             run_link(ws)
-            audit.record(ws, c.user, "review", {"decisions": decided}, {})
+
+
+def _decide_audited(c, ws, rv, a: str, b: str, decision: str) -> None:  # type: ignore[no-untyped-def]
+    """The decision and its audit entry land together, or neither does."""
+    from kglink.audit import AuditError
+
+    try:
+        with ws.transaction():
+            kind = rv.decide(ws, a, b, decision, c.user)
+            audit.record(ws, c.user, "review", {"a": a, "b": b, "decision": decision}, {"kind": kind})
+    except AuditError as e:
+        from kglink.cli import fail
+
+        ws.close()
+        fail(str(e))
 
 
 def _show_pair(ws, ex) -> None:  # type: ignore[no-untyped-def]
@@ -217,14 +248,10 @@ def register_export(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-
 
         ws = ctx.obj.open(create=False)
         rows = all_memberships(ws)
+        ctx.obj.audit(ws, "export", {"what": "entities", "out": str(out)}, {"records": len(rows)})
         try:
-            with out.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(["entity_id", "kind", "agency", "record_id"])
-                w.writerows(rows)
+            write_atomic(out, csv_text(["entity_id", "kind", "agency", "record_id"], rows))
         except OSError as e:
             fail(f"cannot write {out} ({e.strerror}). Choose another --out")
         console.print(f"wrote {len(rows)} records in {len({r[0] for r in rows})} entities to {out}",
-                      markup=False, soft_wrap=True)
-        audit.record(ws, ctx.obj.user, "export", {"what": "entities", "out": str(out)},
-                     {"records": len(rows)})
+                      soft_wrap=True)

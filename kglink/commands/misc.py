@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+from kglink.ui import Table
 
 from kglink.ui import console
 
@@ -49,7 +49,6 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         and addresses, runs every risk query, writes the nightly report and the research
         pack of one child with findings, and prints where they are.
         """
-        from kglink import audit
         from kglink.reports.demo import run_demo
         from kglink.ui import progress_bars
 
@@ -72,8 +71,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         from kglink.workspace import open_workspace
 
         ws = open_workspace(res.workspace)
-        audit.record(ws, ctx.obj.user, "demo", {"households": households},
-                     {"findings": len(n.findings), "profile": res.child})
+        ctx.obj.audit(ws, "demo", {"households": households},
+                      {"findings": len(n.findings), "profile": res.child})
 
     @app.command("audit")
     def audit_cmd(
@@ -81,21 +80,38 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         user: Optional[str] = typer.Option(None, "--by", help="Only this user's entries."),
         command: Optional[str] = typer.Option(None, help="Only this command."),
         limit: int = typer.Option(50, help="Most recent entries to show."),
+        verify: bool = typer.Option(False, "--verify", help="Check the hash chain of every entry."),
     ) -> None:
         """The audit log of who consulted, disclosed or combined personal data, when and why.
 
-        Append-only; entries name record and entity ids, never personal values.
+        Append-only and hash-chained; entries name record and entity ids, never personal
+        values. `kglink audit --verify` checks every link of the chain and names the first
+        broken one (exit 2); note the newest hash it prints somewhere else, to tell later
+        that no entry was cut off or rewritten since.
         """
         from kglink.audit import entries
+        from kglink.audit import verify as verify_chain
 
         ws = ctx.obj.open(create=False)
+        if verify:
+            v = verify_chain(ws)
+            ws.close()
+            if not v.ok:
+                fail(f"the audit log is broken at entry {v.broken_at}: {v.problem}. Entries from "
+                     "there on cannot be trusted; keep the workspace as it is and report it to "
+                     "your data protection officer")
+            console.print(f"audit log intact: {v.entries} entries, {v.entries - v.unchained} chained"
+                          + (f" ({v.unchained} older ones written before the chain began)"
+                             if v.unchained else "")
+                          + f"; newest hash {v.head or 'none'}", soft_wrap=True)
+            return
         rows = entries(ws, user=user, command=command, limit=limit)
         table = Table(title=f"Audit log ({len(rows)} entries)")
-        for col in ("#", "when", "who", "command", "asked", "returned", "reason"):
+        for col in ("#", "when", "who", "OS user", "command", "asked", "returned", "reason"):
             table.add_column(col)
         for e in rows:
-            table.add_row(str(e.seq), e.at, e.user, e.command, _short(e.request), _short(e.result),
-                          e.reason or "")
+            table.add_row(str(e.seq), e.at, e.user, e.os_user or "", e.command, _short(e.request),
+                          _short(e.result), e.reason or "")
         console.print(table)
 
 

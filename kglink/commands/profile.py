@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from kglink import audit
+from kglink.outputs import private_dir, write_atomic
 from kglink.ui import console
 
 
@@ -51,12 +51,12 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         try:
             uid = find_subject(ws, record, name, dob)
         except Ambiguous as e:
+            c.audit(ws, "profile", {"name_search": True, "dob": bool(dob)},
+                    {"candidates": [h["entity_id"] for h in e.candidates]}, reason)
             lines = [f"  {h['entity_id']}  born {h['dob'] or 'unknown'}  records {', '.join(h['records'])}"
                      for h in e.candidates]
             console.print("More than one person matches; run again with one of their records:\n"
-                          + "\n".join(lines), markup=False)
-            audit.record(ws, c.user, "profile", {"name_search": True, "dob": bool(dob)},
-                         {"candidates": [h["entity_id"] for h in e.candidates]}, reason)
+                          + "\n".join(lines))
             raise typer.Exit(1)
         except (ProfileError, ValueError) as e:
             fail(str(e))
@@ -64,24 +64,26 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             pack = build_profile(ws, uid, reason, all_findings(ws, neo), neo)
         except ProfileError as e:
             fail(str(e))
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
+        c.audit(ws, "profile", {"subject": uid, "record": record, "name_search": bool(name)},
+                {"subject": uid, "records": [f"{r.agency}:{r.record_id}" for r in pack.records],
+                 "household": [m.entity_id for m in pack.household],
+                 "findings": [f.id for f in pack.findings]}, reason)
         stem = f"profile-{uid}"
-        if fmt in ("all", "markdown"):
-            written.append(out / f"{stem}.md")
-            written[-1].write_text(profile_markdown(pack), encoding="utf-8")
-        if fmt in ("all", "html"):
-            written.append(out / f"{stem}.html")
-            written[-1].write_text(profile_html(pack), encoding="utf-8")
-        if fmt in ("all", "json"):
-            written.append(out / f"{stem}.json")
-            written[-1].write_text(json.dumps(pack.model_dump(), indent=2, ensure_ascii=False), encoding="utf-8")
+        files = {"markdown": (f"{stem}.md", profile_markdown),
+                 "html": (f"{stem}.html", profile_html),
+                 "json": (f"{stem}.json",
+                          lambda p: json.dumps(p.model_dump(), indent=2, ensure_ascii=False))}
+        written = []
+        try:
+            private_dir(out)
+            for key, (fname, render) in files.items():
+                if fmt in ("all", key):
+                    write_atomic(out / fname, render(pack))
+                    written.append(out / fname)
+        except OSError as e:
+            fail(f"cannot write the research pack in {out} ({e.strerror}). Choose another --out")
         for w in written:
-            console.print(f"wrote {w}", markup=False, soft_wrap=True)
-        audit.record(ws, c.user, "profile", {"subject": uid, "record": record, "name_search": bool(name)},
-                     {"subject": uid, "records": [f"{r.agency}:{r.record_id}" for r in pack.records],
-                      "household": [m.entity_id for m in pack.household],
-                      "findings": [f.id for f in pack.findings]}, reason)
+            console.print(f"wrote {w}", soft_wrap=True)
 
 
 def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
@@ -103,9 +105,10 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
         """
         from datetime import date
 
+        from kglink.commands.graphq import refuse_unlinked
         from kglink.loaders.extract import ExtractError
-        from kglink.reports.nightly import run_nightly
-        from kglink.ui import progress_bars
+        from kglink.reports.nightly import compute_nightly, pack_subjects, write_nightly
+        from kglink.ui import err_console, progress_bars
 
         c = ctx.obj
         ws = c.open()
@@ -120,7 +123,8 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
             fail("--date takes YYYY-MM-DD")
         try:
             with progress_bars(not c.quiet) as bars:
-                res = run_nightly(ws, list(extracts or []), out, neo4j=neo, today=when, progress=bars)
+                res = compute_nightly(ws, list(extracts or []), out, neo4j=neo, today=when,
+                                      progress=bars)
         except ExtractError as e:
             fail(f"{e}. Nothing was loaded; tonight's report was not written")
         except Exception as e:
@@ -129,9 +133,16 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
             if isinstance(e, Neo4jStoreError):
                 fail(str(e))
             raise
+        refuse_unlinked(ws, fail)
+        c.audit(ws, "nightly", {"extracts": [str(e) for e in extracts or []], "out": str(out)},
+                {"findings": [f.id for f in res.findings], "new": res.new, "gone": res.gone,
+                 "packs": sorted({u for u in pack_subjects(ws, res.findings).values() if u})})
+        try:
+            write_nightly(ws, res, out)
+        except OSError as e:
+            fail(f"cannot write tonight's report in {res.folder} ({e.strerror}); the files there "
+                 "are the previous versions or none. Free space or choose another --out")
+        for w in res.warnings:
+            err_console.print(f"Warning: {w}.", soft_wrap=True)
         console.print(f"{len(res.findings)} findings ({len(res.new)} new, {len(res.still)} still present, "
-                      f"{len(res.gone)} gone); report: {res.folder / 'report.html'}", markup=False, soft_wrap=True)
-        audit.record(ws, c.user, "nightly", {"extracts": [str(e) for e in extracts or []], "out": str(out)},
-                     {"findings": [f.id for f in res.findings], "new": res.new, "gone": res.gone,
-                      "packs": sorted({p.rsplit("profile-", 1)[-1].removesuffix(".html")
-                                       for p in res.packs.values()})})
+                      f"{len(res.gone)} gone); report: {res.folder / 'report.html'}", soft_wrap=True)

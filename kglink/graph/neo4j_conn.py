@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import neo4j
 from neo4j import exceptions as nx_errors
@@ -61,12 +63,32 @@ class Neo4jSettings(BaseModel):
                "writers": os.environ.get("KGLINK_NEO4J_WRITERS")}
         values: dict[str, Any] = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values.get("password"):
+            values["password"] = (os.environ.get("KGLINK_NEO4J_PASSWORD")
+                                  or local_password(values.get("uri") or cls.model_fields["uri"].default))
         return cls.model_validate(values)
 
     @property
     def target(self) -> str:
         """What the bookkeeping is kept per: one database of one server."""
         return f"{self.uri}|{self.database}"
+
+
+def local_password_file() -> Path:
+    """Where scripts/neo4j-local keeps the password it generated (owner-only)."""
+    home = os.environ.get("KGLINK_NEO4J_HOME")
+    root = Path(home) if home else Path(__file__).resolve().parents[2] / ".neo4j-local"
+    return root / "password"
+
+
+def local_password(uri: str) -> str | None:
+    """The local development server's password, for a URI on this machine only."""
+    if urlparse(uri).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    try:
+        return local_password_file().read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 # ---- connection -------------------------------------------------------------------------

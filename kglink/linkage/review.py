@@ -64,11 +64,36 @@ def decide(ws: Workspace, a: str, b: str, decision: str, user: str, note: str | 
     kind = kinds.pop()
     assert kind is not None
     lo, hi = sorted((a, b))
+    from kglink.audit import os_user
+
     with ws.transaction() as c:
-        c.execute("INSERT OR REPLACE INTO decisions (kind, a, b, decision, decided_by, decided_at, note)"
-                  " VALUES (?,?,?,?,?,?,?)",
-                  (kind, lo, hi, decision, user, datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   note))
+        # Appended, never overwritten: the current decision is the latest (see `history`).
+        c.execute("INSERT INTO decision_log (kind, a, b, decision, decided_by, os_user, decided_at, note)"
+                  " VALUES (?,?,?,?,?,?,?,?)",
+                  (kind, lo, hi, decision, user, os_user(),
+                   datetime.now(timezone.utc).isoformat(timespec="seconds"), note))
         c.execute("UPDATE links SET status = ?, reason = 'human' WHERE kind = ? AND a = ? AND b = ?",
                   (decision, kind, lo, hi))
     return kind
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    a: str
+    b: str
+    decision: str
+    decided_by: str
+    os_user: str | None
+    decided_at: str
+    note: str | None
+
+
+def history(ws: Workspace, a: str, b: str) -> list[Decision]:
+    """Every decision on the pair, oldest first; the last is the one in force."""
+    if a == b:
+        raise ReviewError("a record is always the same as itself; name two different records")
+    lo, hi = sorted((a, b))
+    return [Decision(*r) for r in ws.conn.execute(
+        "SELECT kind, a, b, decision, decided_by, os_user, decided_at, note FROM decision_log "
+        "WHERE a = ? AND b = ? ORDER BY seq", (lo, hi))]

@@ -24,8 +24,8 @@ from kglink.linkage.prepare import Table, address_table, person_table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.settings import LinkageSettings, default_settings
 from kglink.linkage.store import (
-    load_decisions, load_model, previous_entities, previous_features, previous_links,
-    save_kind,
+    load_decisions, load_model, mark_linked, previous_entities, previous_features,
+    previous_links, save_kind,
 )
 from kglink.workspace import Workspace
 
@@ -63,8 +63,12 @@ def link(ws: Workspace, *, full: bool = False, retrain: bool = False,
          progress: Progress | None = None, keep_pairs: bool = False) -> LinkReport:
     # Tables, pairs and clusters are millions of long-lived objects: the cyclic collector
     # walked them over and over for nothing (half of building the 1M person table).
-    with gc_paused():
-        return _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None), keep_pairs)
+    # One transaction for both kinds: persons read the address entities saved just before
+    # (same connection), and a run killed between them leaves the workspace as it was.
+    with gc_paused(), ws.transaction() as conn:
+        report = _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None), keep_pairs)
+        mark_linked(ws, conn)
+        return report
 
 
 def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageSettings],

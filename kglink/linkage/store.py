@@ -1,7 +1,9 @@
-"""Reading and writing linkage results in the workspace (one transaction per kind)."""
+"""Reading and writing linkage results in the workspace (`link` saves both kinds in one
+transaction: see run.link)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timezone
 
 from kglink.linkage.model import Model
@@ -27,8 +29,11 @@ def previous_links(ws: Workspace, kind: str) -> list[tuple]:
 
 
 def load_decisions(ws: Workspace, kind: str) -> dict[tuple[str, str], str]:
+    """The current human decision per pair: the latest in the append-only decision_log."""
     return {(a, b): d for a, b, d in ws.conn.execute(
-        "SELECT a, b, decision FROM decisions WHERE kind = ?", (kind,))}
+        "SELECT a, b, decision FROM decision_log d WHERE kind = ? AND seq = "
+        "(SELECT MAX(seq) FROM decision_log l WHERE l.kind = d.kind AND l.a = d.a AND l.b = d.b)",
+        (kind,))}
 
 
 def load_model(ws: Workspace, settings: LinkageSettings) -> Model | None:
@@ -47,6 +52,13 @@ def saved_model(ws: Workspace, kind: str) -> Model | None:
     if not row:
         return None
     return Model.from_json(LinkageSettings.model_validate_json(row[0]), json.loads(row[1]))
+
+
+def mark_linked(ws: Workspace, conn: sqlite3.Connection) -> None:
+    """Note which loads this linkage saw, so `risks` can tell a link older than a load."""
+    from kglink.workspace.status import loads_token
+
+    ws.set_meta(conn, "linked_loads", loads_token(conn))
 
 
 def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model | None,

@@ -1,5 +1,10 @@
 """The nightly batch: load, link, sync, run every query, and report what is new since the
-previous run, what is still there and what has gone."""
+previous run, what is still there and what has gone.
+
+Each report file is written to a temporary name and renamed (outputs.write_atomic), so a
+full disk or a killed run never leaves a cut-off file; an earlier run's file that cannot
+be read (e.g. cut off by an older kglink) is reported in `warnings`, never fatal.
+"""
 from __future__ import annotations
 
 import json
@@ -11,6 +16,7 @@ from typing import Any
 from kglink.graph.schema import child_on
 from kglink.linkage.run import LinkReport, link
 from kglink.loaders.load import ExtractReport, load_extracts
+from kglink.outputs import private_dir, write_atomic
 from kglink.queries.findings import Finding
 from kglink.queries.service import findings_for
 from kglink.workspace import Workspace
@@ -29,16 +35,27 @@ class NightlyResult:
     synced: Any = None
     packs: dict[str, str] = field(default_factory=dict)     # finding id -> its pack, relative
     review_written: bool = False
+    warnings: list[str] = field(default_factory=list)
+    previous_day: str | None = None
+    previous: dict[str, Any] = field(default_factory=dict)
 
 
-def previous_findings(out: Path, today: str) -> tuple[str | None, dict[str, dict[str, Any]]]:
-    """The newest earlier run's findings by id."""
+def previous_findings(out: Path, today: str,
+                      warnings: list[str] | None = None) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """The newest earlier run's findings by id. A run whose findings.json cannot be read
+    is skipped (and named in `warnings`): the comparison is with the run before it."""
     runs = sorted(p.name for p in out.iterdir() if p.is_dir() and (p / "findings.json").exists()
                   and p.name < today) if out.exists() else []
-    if not runs:
-        return None, {}
-    data = json.loads((out / runs[-1] / "findings.json").read_text(encoding="utf-8"))
-    return runs[-1], {f["id"]: f for f in data}
+    for run in reversed(runs):
+        path = out / run / "findings.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return run, {f["id"]: f for f in data}
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as e:
+            if warnings is not None:
+                warnings.append(f"the run of {run} left an unreadable {path} ({type(e).__name__}); "
+                                "compared with the run before it. Remove or restore that file")
+    return None, {}
 
 
 # Waterfalls on tonight's review page; `kglink review --html` writes every pair.
@@ -47,6 +64,14 @@ REVIEW_PAGE_PAIRS = 200
 
 def run_nightly(ws: Workspace, extracts: list[Path], out: Path, *, neo4j: Any = None,
                 today: date | None = None, progress: Any = None, packs: bool = True) -> NightlyResult:
+    res = compute_nightly(ws, extracts, out, neo4j=neo4j, today=today, progress=progress)
+    write_nightly(ws, res, out, neo4j=neo4j, packs=packs)
+    return res
+
+
+def compute_nightly(ws: Workspace, extracts: list[Path], out: Path, *, neo4j: Any = None,
+                    today: date | None = None, progress: Any = None) -> NightlyResult:
+    """Load, link, sync and run the queries; compare with the previous run. Writes no file."""
     day = (today or date.today()).isoformat()
     folder = out / day
     loads = load_extracts(ws, extracts, progress=progress) if extracts else []
@@ -57,32 +82,43 @@ def run_nightly(ws: Workspace, extracts: list[Path], out: Path, *, neo4j: Any = 
 
         synced = sync(ws, neo4j)
     found = findings_for(ws, neo4j)
-    prev_day, prev = previous_findings(out, day)
-    ids = {f.id for f in found}
     res = NightlyResult(folder, found, loads=loads, linkage=linkage, synced=synced)
+    prev_day, prev = previous_findings(out, day, res.warnings)
+    ids = {f.id for f in found}
     res.new = sorted(ids - set(prev))
     res.still = sorted(ids & set(prev))
     res.gone = sorted(set(prev) - ids)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "findings.json").write_text(
-        json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False), encoding="utf-8")
-    from kglink.commands.graphq import write_findings
+    res.previous_day, res.previous = prev_day, prev
+    return res
 
-    write_findings(found, "csv", folder / "findings.csv", announce=False)
-    (folder / "changes.json").write_text(json.dumps(
+
+def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = None,
+                  packs: bool = True) -> None:
+    """OUT/DAY/findings.json, findings.csv, changes.json, packs/, review.html and
+    report.html, each written atomically and owner-only."""
+    from kglink.commands.graphq import findings_csv
+
+    folder, found, day = res.folder, res.findings, res.folder.name
+    prev_day, prev = res.previous_day, res.previous
+    private_dir(out)
+    private_dir(folder)
+    write_atomic(folder / "findings.json",
+                 json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False))
+    write_atomic(folder / "findings.csv", findings_csv(found))
+    write_atomic(folder / "changes.json", json.dumps(
         {"previous_run": prev_day, "new": res.new, "still": res.still, "gone": res.gone,
-         "gone_findings": [prev[i] for i in res.gone]}, indent=2, ensure_ascii=False), encoding="utf-8")
+         "gone_findings": [prev[i] for i in res.gone], "warnings": res.warnings},
+        indent=2, ensure_ascii=False))
     if packs:
         res.packs = write_packs(ws, found, folder, day, neo4j)
     from kglink.linkage.review import queue
     from kglink.reports.review_page import review_html, review_pairs
 
     pairs = review_pairs(ws, limit=REVIEW_PAGE_PAIRS)
-    (folder / "review.html").write_text(review_html(pairs, len(queue(ws)), title=f"kglink review queue — {day}"),
-                                        encoding="utf-8")
+    write_atomic(folder / "review.html",
+                 review_html(pairs, len(queue(ws)), title=f"kglink review queue — {day}"))
     res.review_written = True
-    (folder / "report.html").write_text(_report_html(ws, res, prev_day, prev), encoding="utf-8")
-    return res
+    write_atomic(folder / "report.html", _report_html(ws, res, prev_day, prev))
 
 
 def pack_subject(ws: Workspace, f: Finding, ref: date) -> str | None:
@@ -96,22 +132,28 @@ def pack_subject(ws: Workspace, f: Finding, ref: date) -> str | None:
     return f.people[0].entity_id if f.people else None
 
 
+def pack_subjects(ws: Workspace, found: list[Finding]) -> dict[str, str | None]:
+    """finding id -> whose research pack it opens (known before any pack is written)."""
+    from kglink.queries.runner import reference_date
+
+    ref = reference_date(ws)
+    return {f.id: pack_subject(ws, f, ref) for f in found}
+
+
 def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo4j: Any = None) -> dict[str, str]:
     """One research pack (HTML) per child or person the findings name; finding id -> link."""
-    from kglink.queries.runner import reference_date
     from kglink.reports.profile import ProfileError, build_profile
     from kglink.reports.render import profile_html
 
-    ref = reference_date(ws)
-    subjects = {f.id: pack_subject(ws, f, ref) for f in found}
-    (folder / "packs").mkdir(parents=True, exist_ok=True)
+    subjects = pack_subjects(ws, found)
+    private_dir(folder / "packs")
     written: dict[str, str] = {}
     for uid in sorted({u for u in subjects.values() if u}):
         try:
             pack = build_profile(ws, uid, f"nightly report {day}", found, neo4j)
         except ProfileError:
             continue
-        (folder / "packs" / f"profile-{uid}.html").write_text(profile_html(pack), encoding="utf-8")
+        write_atomic(folder / "packs" / f"profile-{uid}.html", profile_html(pack))
         written[uid] = f"packs/profile-{uid}.html"
     return {fid: written[u] for fid, u in subjects.items() if u in written}
 
@@ -135,5 +177,5 @@ def _report_html(ws: Workspace, r: NightlyResult, prev_day: str | None, prev: di
         gone=[prev[i] for i in r.gone], packs=r.packs, queue=queue(ws),
         review_page="review.html" if r.review_written else None, load_rows=load_rows,
         rejects=[[x.agency, x.file, x.row, x.column, x.reason] for x in rej[:REJECTS_SHOWN]],
-        rejects_total=len(rej), link_rows=link_rows, synced=synced)
+        rejects_total=len(rej), link_rows=link_rows, synced=synced, warnings=r.warnings)
     return report_html(ws, data)

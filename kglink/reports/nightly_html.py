@@ -33,6 +33,7 @@ class ReportInput:
     rejects_total: int = 0
     link_rows: list[list[Any]] = field(default_factory=list)
     synced: str | None = None
+    warnings: list[str] = field(default_factory=list)       # an earlier run's unreadable files
 
 
 def _severities(found: list[Finding]) -> list[str]:
@@ -120,6 +121,7 @@ def report_html(ws: Workspace, r: ReportInput) -> str:
         f"{len(r.gone)} gone {since}.</p>",
         "<p class=note>Official-sensitive. Each finding names its source records; its research pack "
         "(the child and family) opens from the pack column. findings.json and findings.csv hold the same.</p>",
+        *(f"<p class=note><b>Warning:</b> {esc(w)}</p>" for w in r.warnings),
         summary_html(r),
         "<h2>Findings, most serious first</h2>", findings_html(r),
         "<h2>Gone since the previous run</h2>",

@@ -102,3 +102,6 @@ def apply_true_linkage(ws: Any, truth: Truth) -> None:
         c.executemany("INSERT INTO entity_members (kind, agency, record_id, entity_id, probability)"
                       " VALUES (?,?,?,?,?)", rows)
         ws.set_meta(c, "linkage_run", str(int(ws.get_meta("linkage_run") or 0) + 1))
+        from kglink.linkage.store import mark_linked
+
+        mark_linked(ws, c)

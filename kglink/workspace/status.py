@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,3 +62,27 @@ def rejects(ws: Workspace, *, agency: str | None = None, load_id: int | None = N
         sql += f" AND load_id IN (SELECT MAX(load_id) FROM loads WHERE {_LIVE} GROUP BY agency)"
     sql += " ORDER BY load_id, file, row, column"
     return [RejectRow(*r) for r in ws.conn.execute(sql, params)]
+
+
+def loads_token(conn: sqlite3.Connection) -> str:
+    """Changes whenever a load is added or taken away."""
+    n, last = conn.execute("SELECT COUNT(*), COALESCE(MAX(load_id), 0) FROM loads").fetchone()
+    return f"{n}:{last}"
+
+
+def link_problem(ws: Workspace) -> str | None:
+    """Why findings from this workspace would be wrong, or None: never linked, or linked
+    before its latest load (cross-agency matches missing or stale)."""
+    if not ws.conn.execute("SELECT 1 FROM loads LIMIT 1").fetchone():
+        return "the workspace holds no loaded extract. Load one (kglink load DIR), then run kglink link"
+    linked = ws.get_meta("linked_loads")
+    if ws.get_meta("linkage_run") is None:
+        return ("the workspace has never been linked, so findings would miss every match "
+                "across agencies. Run kglink link first")
+    if linked is None:
+        return ("the workspace was linked by an earlier kglink that did not note which loads "
+                "it saw. Run kglink link first")
+    if linked != loads_token(ws.conn):
+        return ("the workspace was linked before its latest load, so findings would miss or "
+                "misplace the new records. Run kglink link first")
+    return None

@@ -18,7 +18,8 @@ DEFAULT_WORKSPACE = "kglink-workspace"
 
 # Indexes and tables added after format 1 was fixed: created on opening any format-1
 # workspace (IF NOT EXISTS, so a no-op once there). They change no existing table, and a
-# kglink that does not know them ignores them, so the format stays 1.
+# kglink that does not know them ignores them, so the format stays 1. (_upgrade also adds
+# the audit chain's columns, and turns `decisions` into a view of decision_log.)
 _ADDED_INDEXES = """
 -- a record's links from either side (the primary key serves `a`; a research pack asks both)
 CREATE INDEX IF NOT EXISTS links_b ON links (kind, b);
@@ -35,6 +36,26 @@ CREATE TABLE IF NOT EXISTS unloads (
     load_id INTEGER PRIMARY KEY, agency TEXT NOT NULL, unloaded_at TEXT NOT NULL,
     user TEXT NOT NULL, reason TEXT
 );
+-- Human decisions, append-only: a new decision on a pair is a new row; the current one
+-- is the latest (the `decisions` view), and the history says who decided what, when.
+-- (Before, `decisions` was a table written over: _upgrade moves its rows here.)
+CREATE TABLE IF NOT EXISTS decision_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,   -- a < b
+    decision TEXT NOT NULL,         -- same | different | unsure
+    decided_by TEXT NOT NULL, os_user TEXT, decided_at TEXT NOT NULL, note TEXT
+);
+CREATE INDEX IF NOT EXISTS decision_log_pair ON decision_log (kind, a, b, seq);
+CREATE TRIGGER IF NOT EXISTS decision_log_no_update BEFORE UPDATE ON decision_log
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decision_log_no_delete BEFORE DELETE ON decision_log
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+"""
+
+_DECISIONS_VIEW = """
+CREATE VIEW IF NOT EXISTS decisions AS
+SELECT kind, a, b, decision, decided_by, decided_at, note FROM decision_log d
+WHERE seq = (SELECT MAX(seq) FROM decision_log l WHERE l.kind = d.kind AND l.a = d.a AND l.b = d.b);
 """
 
 # How long a command waits for another one's write transaction before giving up.
@@ -83,12 +104,6 @@ CREATE TABLE IF NOT EXISTS links (
     explanation TEXT NOT NULL,      -- JSON: the comparison levels that fired, with weights
     PRIMARY KEY (kind, a, b)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS decisions (
-    kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,
-    decision TEXT NOT NULL,         -- same | different | unsure
-    decided_by TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT,
-    PRIMARY KEY (kind, a, b)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS link_features (
     kind TEXT NOT NULL, key TEXT NOT NULL,   -- source key
     hash TEXT NOT NULL,             -- of every prepared feature: changed -> relinked
@@ -100,7 +115,9 @@ CREATE TABLE IF NOT EXISTS models (
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL,
-    command TEXT NOT NULL, request TEXT NOT NULL, result TEXT NOT NULL, reason TEXT
+    command TEXT NOT NULL, request TEXT NOT NULL, result TEXT NOT NULL, reason TEXT,
+    os_user TEXT,                   -- the operating-system account, beside the --user given
+    prev_hash TEXT, hash TEXT       -- the hash chain (kglink/audit.py); NULL before it began
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -207,11 +224,15 @@ def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool =
                 "or pass --workspace"
             )
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            root.chmod(0o700)   # owner-only: it holds personal data about children
         except OSError as e:
             raise WorkspaceError(f"cannot create the workspace folder {root} ({e.strerror}). "
                                  "Choose another with --workspace") from None
+    new = not db.exists()
     conn = sqlite3.connect(db, isolation_level=None, timeout=LOCK_TIMEOUT_S)
+    if new:
+        db.chmod(0o600)
     try:
         return _prepare(root, conn)
     except sqlite3.OperationalError as e:
@@ -240,8 +261,36 @@ def _prepare(root: Path, conn: sqlite3.Connection) -> Workspace:
             f"the workspace at {root} has format version {version}; this kglink reads "
             f"version {FORMAT_VERSION}. Use a matching kglink or a new workspace"
         )
-    conn.executescript(_ADDED_INDEXES)
+    if not _up_to_date(conn):
+        with ws.transaction() as c:
+            _upgrade(c)
     return ws
+
+
+def _up_to_date(conn: sqlite3.Connection) -> bool:
+    names = dict(conn.execute("SELECT name, type FROM sqlite_master"))
+    audit_cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
+    return (names.get("decisions") == "view" and "decision_log_no_delete" in names
+            and "links_b" in names and "unloads" in names and "superseded" in names
+            and "hash" in audit_cols)
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a format-1 workspace up to date in place (each step a no-op once done)."""
+    for stmt in _ADDED_INDEXES.split(";\n"):
+        if stmt.strip():
+            conn.execute(stmt)
+    have = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
+    for col in ("os_user", "prev_hash", "hash"):
+        if col not in have:
+            conn.execute(f"ALTER TABLE audit ADD COLUMN {col} TEXT")
+    kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'decisions'").fetchone()
+    if kind and kind[0] == "table":    # before decisions were append-only: keep each one
+        conn.execute("INSERT INTO decision_log (kind, a, b, decision, decided_by, decided_at, note)"
+                     " SELECT kind, a, b, decision, decided_by, decided_at, note FROM decisions"
+                     " ORDER BY decided_at, kind, a, b")
+        conn.execute("DROP TABLE decisions")
+    conn.execute(_DECISIONS_VIEW)
 
 
 def _format_version(conn: sqlite3.Connection) -> int | None:

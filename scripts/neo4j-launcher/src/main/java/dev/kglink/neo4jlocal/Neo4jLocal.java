@@ -27,7 +27,8 @@ import org.neo4j.io.ByteUnit;
  * benchmark server needs no transaction logs for backup or recovery beyond the last
  * checkpoint, and repeated 1M-person syncs once left 37 GB of them).
  * The password is read from the environment variable KGLINK_NEO4J_PASSWORD
- * (never from the command line, so it does not show up in {@code ps}).
+ * (never from the command line, so it does not show up in {@code ps}); scripts/neo4j-local
+ * generates a random one per install. LOAD CSV from file URLs is off.
  *
  * <p>Prints "KGLINK_NEO4J_READY" on stdout once the DBMS is up and (if auth is
  * enabled) the password of user {@code neo4j} has been set; the shell script
@@ -46,7 +47,11 @@ public final class Neo4jLocal {
         String pageCache = opts.getOrDefault("pagecache", "1g");
         boolean auth = Boolean.parseBoolean(opts.getOrDefault("auth", "true"));
         String txLogRetention = opts.getOrDefault("tx-log-retention", "2 files");
-        String password = System.getenv().getOrDefault("KGLINK_NEO4J_PASSWORD", "kglink-dev-password");
+        String password = System.getenv("KGLINK_NEO4J_PASSWORD");
+        if (auth && (password == null || password.length() < 8)) {
+            throw new IllegalArgumentException(
+                    "KGLINK_NEO4J_PASSWORD must hold the password (8+ characters); scripts/neo4j-local sets it");
+        }
 
         log("starting Neo4j embedded: home=" + home + " bolt=127.0.0.1:" + port
                 + " auth=" + auth + " pagecache=" + pageCache
@@ -60,6 +65,10 @@ public final class Neo4jLocal {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, auth)
+                // dbms.security.allow_csv_import_from_file_urls=false: LOAD CSV cannot read
+                // files of this machine (kglink cypher refuses LOAD CSV too; this is the
+                // server's own line of defence).
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
                 .setConfig(GraphDatabaseSettings.shutdown_transaction_end_timeout, Duration.ofSeconds(10))
                 // Internal settings, pinned to this Neo4j version: without them the Bolt
                 // server alone needs ~10 s to shut down (2 x 5 s grace periods).
@@ -102,7 +111,7 @@ public final class Neo4jLocal {
             system.executeTransactionally(
                     "ALTER USER neo4j SET PLAINTEXT PASSWORD $pw CHANGE NOT REQUIRED",
                     Map.of("pw", password));
-            log("password for user 'neo4j' set from KGLINK_NEO4J_PASSWORD (or its default)");
+            log("password for user 'neo4j' set from KGLINK_NEO4J_PASSWORD");
         } catch (QueryExecutionException e) {
             String msg = String.valueOf(e.getMessage());
             if (msg.contains("Old password and new password cannot be the same")) {

@@ -1,0 +1,63 @@
+"""Files kglink writes: owner-only, whole or not at all, and CSV that no spreadsheet runs.
+
+- `write_atomic` writes to a temporary name beside the target, flushes it to disk and
+  renames it over the target, so a full disk or a killed process leaves the old file (or
+  none), never a cut-off one. Files are 0600 and folders made here 0700: they hold
+  personal data about children.
+- `csv_cell` neutralises formula cells (OWASP "CSV injection"): a value starting with
+  =, +, -, @, a tab or a carriage return is opened by Excel, LibreOffice and Google
+  Sheets as a formula, so it is written with a leading apostrophe. Plain numbers such
+  as -3 or +4.5 are left alone.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV (RFC 4180 quoting) with every cell neutralised."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([csv_cell(h) for h in header])
+    w.writerows([csv_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) owner-only; an existing folder is left as it is."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        path.chmod(DIR_MODE)
+    return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` whole or not at all, owner-only."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
