@@ -9,7 +9,7 @@ e.g. a second local server:
 
     KGLINK_NEO4J_HOME=/tmp/neo4j-bench KGLINK_NEO4J_PORT=7688 KGLINK_NEO4J_HEAP=4g \\
         KGLINK_NEO4J_PAGECACHE=3g scripts/neo4j-local start
-    NEO4J_URI=bolt://127.0.0.1:7688 NEO4J_PASSWORD=kglink-dev-password \\
+    NEO4J_URI=bolt://127.0.0.1:7688 \\
         python benchmarks/neo4j_sync.py --households 23500      # ~100k person records
 
 About 4.3 person records per household: 235000 households make ~1M.

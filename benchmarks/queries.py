@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
 import tempfile
 import time
@@ -40,7 +39,7 @@ def main() -> None:
     ap.add_argument("--county", type=Path, default=None)
     ap.add_argument("--workspace", type=Path, default=None, help="reuse a loaded and linked workspace")
     args = ap.parse_args()
-    neo = Neo4jSettings.from_env(password=os.environ.get("NEO4J_PASSWORD", "kglink-dev-password"))
+    neo = Neo4jSettings.from_env()   # NEO4J_PASSWORD, else the local server's generated one
     with tempfile.TemporaryDirectory() as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         ws_path = args.workspace or Path(tmp) / "ws"

@@ -121,6 +121,8 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
             when = date.fromisoformat(day) if day else None
         except ValueError:
             fail("--date takes YYYY-MM-DD")
+        if neo is not None:      # the graph is copied to Neo4j before the report exists
+            c.audit(ws, "sync", {"target": c.neo4j, "by": "nightly"}, {})
         try:
             with progress_bars(not c.quiet) as bars:
                 res = compute_nightly(ws, list(extracts or []), out, neo4j=neo, today=when,
