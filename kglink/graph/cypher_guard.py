@@ -51,6 +51,7 @@ class Token:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+", re.UNICODE)
+_NUMBER = re.compile(r"\d\w*")
 
 
 def tokens(statement: str) -> list[Token]:
@@ -87,7 +88,7 @@ def tokens(statement: str) -> list[Token]:
                 out.append(Token("punct", ch))
                 i += 1
         elif ch.isdigit():
-            m = re.compile(r"\d\w*").match(statement, i)
+            m = _NUMBER.match(statement, i)
             assert m is not None
             out.append(Token("number", m.group()))
             i = m.end()
