@@ -134,6 +134,7 @@ def unload(
 
     Example: kglink unload police 7 --reason "extract dated 2206 by mistake"
     """
+    from kglink.audit import AuditError
     from kglink.loaders.unload import UnloadError, unload as withdraw
 
     c: Context = ctx.obj
@@ -142,6 +143,8 @@ def unload(
         rep = withdraw(ws, agency, load_id, user=c.user, reason=reason)
     except (UnloadError, WorkspaceError) as e:
         fail(f"{e}. Nothing was changed")
+    except AuditError as e:     # the unload and its entry are one transaction: neither landed
+        fail(str(e))
     finally:
         ws.close()
     back = f"load {rep.previous} is its latest now" if rep.previous else "no load of it is left"

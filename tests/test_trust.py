@@ -343,6 +343,25 @@ def test_risks_refuses_a_link_older_than_the_last_load(sample_dir: Path, tmp_pat
     assert kg(ws, "risks", "--format", "json").exit_code == 0
 
 
+def test_risks_refuses_a_link_older_than_an_unload(sample_dir: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    kg(ws, "load", str(sample_dir / "police"))
+    kg(ws, "load", str(sample_dir / "childrens_social_care"))
+    assert kg(ws, "link").exit_code == 0
+    assert kg(ws, "unload", "childrens_social_care", "2", "--reason", "test extract").exit_code == 0
+    res = kg(ws, "risks")
+    assert res.exit_code == 2 and "linked before its latest load (or unload)" in one_error_line(res.output)
+
+
+def test_unload_stops_in_one_line_when_its_audit_entry_cannot_be_written(sample_dir: Path, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    kg(ws, "load", str(sample_dir / "police"))
+    _break_audit_writes(ws)
+    res = kg(ws, "unload", "police", "1")
+    assert res.exit_code == 2 and "could not write the audit log" in one_error_line(res.output)
+    assert _db(ws).execute("SELECT COUNT(*) FROM unloads").fetchone() == (0,)
+
+
 def test_nightly_reports_a_broken_earlier_run_and_goes_on(sample_dir: Path, tmp_path: Path) -> None:
     ws, out = tmp_path / "ws", tmp_path / "reports"
     extracts = [str(sample_dir / "police"), str(sample_dir / "childrens_social_care")]

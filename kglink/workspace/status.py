@@ -65,9 +65,10 @@ def rejects(ws: Workspace, *, agency: str | None = None, load_id: int | None = N
 
 
 def loads_token(conn: sqlite3.Connection) -> str:
-    """Changes whenever a load is added or taken away."""
+    """Changes whenever a load is added or withdrawn (`kglink unload` keeps the loads row)."""
     n, last = conn.execute("SELECT COUNT(*), COALESCE(MAX(load_id), 0) FROM loads").fetchone()
-    return f"{n}:{last}"
+    unloaded = conn.execute("SELECT COUNT(*) FROM unloads").fetchone()[0]
+    return f"{n}:{last}:{unloaded}"
 
 
 def link_problem(ws: Workspace) -> str | None:
@@ -83,6 +84,6 @@ def link_problem(ws: Workspace) -> str | None:
         return ("the workspace was linked by an earlier kglink that did not note which loads "
                 "it saw. Run kglink link first")
     if linked != loads_token(ws.conn):
-        return ("the workspace was linked before its latest load, so findings would miss or "
+        return ("the workspace was linked before its latest load (or unload), so findings would miss or "
                 "misplace the new records. Run kglink link first")
     return None
