@@ -495,11 +495,14 @@ def test_workspace_and_outputs_are_owner_only(sample_dir: Path, tmp_path: Path) 
     assert _mode(ws) == 0o700 and _mode(ws / "kglink.sqlite") == 0o600
     for folder in (out, out / "2026-11-26", packs):
         assert _mode(folder) == 0o700, folder
-    files = [*(out / "2026-11-26").iterdir(), *packs.iterdir(), tmp_path / "e.csv", tmp_path / "r.json",
-             *(p for p in ws.iterdir() if p.is_file())]
+    written = [*(out / "2026-11-26").rglob("*"), *packs.iterdir(), tmp_path / "e.csv", tmp_path / "r.json",
+               *ws.iterdir()]
+    files = [p for p in written if p.is_file()]
     assert len(files) >= 9
     for f in files:
         assert _mode(f) == 0o600, f
+    for d in (p for p in written if p.is_dir()):       # e.g. the nightly's packs/
+        assert _mode(d) == 0o700, d
 
 
 def test_open_workspace_alone_creates_it_owner_only(tmp_path: Path) -> None:
