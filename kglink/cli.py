@@ -142,7 +142,10 @@ def unload(
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Records per agency and kind, the load history and the reject count."""
+    """Records per agency and kind, the load history and the reject count.
+
+    Example: kglink --workspace kglink-demo/workspace status
+    """
     from kglink.workspace.status import load_history, record_counts, unloaded_count
 
     ws = ctx.obj.open(create=False)
@@ -179,6 +182,8 @@ def rejects(
     """List the rows set aside: file, row (the header is row 1), column and reason.
 
     Values are never shown: they may be personal data. Open the file at that row.
+
+    Example: kglink rejects --agency police
     """
     from kglink.workspace.status import rejects as list_rejects
 

@@ -73,6 +73,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         On the embedded store by default, on Neo4j with --neo4j. `kglink risks --format json`
         gives the findings as JSON; list the queries with `kglink queries`. A finding that
         rests on a pair still awaiting review is marked UNCONFIRMED LINK.
+
+        Example: kglink risks --query missing-ppn --param missing-ppn.days=14
         """
         from kglink.queries.registry import UnknownQuery
         from kglink.queries.service import findings_for
@@ -106,7 +108,10 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
 
     @app.command()
     def queries() -> None:
-        """The risk queries kglink knows, with what each looks for."""
+        """The risk queries kglink knows, with what each looks for and its parameters.
+
+        Example: kglink queries
+        """
         from kglink.queries.registry import QUERIES
 
         table = Table(title="Risk queries")

@@ -137,6 +137,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         Two records a person called different are never merged again.
         `kglink review --html queue.html` writes the queue as a page to read in a browser; it
         shows the exact --decide command for each pair.
+
+        Example: kglink review --list --kind person
         """
         from kglink.linkage import review as rv
         from kglink.linkage.explain import explain as run_explain
@@ -203,7 +205,9 @@ def _show_pair(ws, ex) -> None:  # type: ignore[no-untyped-def]
 
 
 def register_export(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
-    export_app = typer.Typer(help="Write what kglink knows to files.", no_args_is_help=True)
+    export_app = typer.Typer(
+        help="Write what kglink knows to files.\n\nExample: kglink export entities --out entities.csv",
+        no_args_is_help=True)
     app.add_typer(export_app, name="export")
 
     @export_app.command("entities")

@@ -48,6 +48,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         Generates a county of invented people, loads every agency's extract, links people
         and addresses, runs every risk query, writes the nightly report and the research
         pack of one child with findings, and prints where they are.
+
+        Example: kglink demo --out kglink-demo --households 400
         """
         from kglink import audit
         from kglink.reports.demo import run_demo
@@ -85,6 +87,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         """The audit log of who consulted, disclosed or combined personal data, when and why.
 
         Append-only; entries name record and entity ids, never personal values.
+
+        Example: kglink audit --command profile --limit 20
         """
         from kglink.audit import entries
 
