@@ -74,12 +74,16 @@ def _os_user() -> str:
 @app.command()
 def load(
     ctx: typer.Context,
-    extracts: list[Path] = typer.Argument(..., help="Extract folders, each with manifest.json."),
+    extracts: list[Path] = typer.Argument(
+        ..., help="Extract folders (each with manifest.json), or a folder of them."),
 ) -> None:
     """Load agency extracts into the workspace, validating every row.
 
     Bad rows are set aside with file, row, column and reason (see `kglink rejects`);
     the rest loads. All the extracts named land together or not at all.
+
+    A folder without manifest.json whose subfolders are extracts loads each of them and
+    says which subfolders it passed over.
 
     Example: kglink load extracts/police extracts/education
     """
@@ -95,7 +99,7 @@ def load(
     finally:
         ws.close()
     for rep in reports:
-        head = f"{rep.agency} ({rep.path})"
+        head = f"{rep.agency} ({rep.path})" if rep.agency else str(rep.path)
         if rep.skipped_reason:
             console.print(f"{head}: {rep.skipped_reason}", markup=False, soft_wrap=True)
             continue

@@ -35,7 +35,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             summary = generate(out_dir, households=households, seed=seed, style=style)
         console.print(f"wrote a county of {households} households to {out_dir}", markup=False)
         console.print(str(summary), markup=False, soft_wrap=True)
-        console.print(f"next: kglink load {out_dir}/*/ (skip {out_dir}/truth)", markup=False)
+        console.print(f"next: kglink load {out_dir}  (loads each agency's extract; truth/ is passed over)",
+                      markup=False, soft_wrap=True)
 
     @app.command()
     def demo(

@@ -88,7 +88,8 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
     @app.command()
     def nightly(
         ctx: typer.Context,
-        extracts: Optional[list[Path]] = typer.Argument(None, help="Tonight's extract folders."),
+        extracts: Optional[list[Path]] = typer.Argument(
+            None, help="Tonight's extract folders, or the folder holding them."),
         out: Path = typer.Option(..., "--out", help="Reports go to OUT/YYYY-MM-DD/."),
         day: Optional[str] = typer.Option(None, "--date", help="Run date (YYYY-MM-DD); default today."),
     ) -> None:
@@ -99,7 +100,7 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
         side) and packs/ (the research pack of each child or person a finding names).
         Exit 0 when it ran, findings or not; non-zero when it failed, so a scheduler can run it.
 
-        Example (cron): kglink --workspace /srv/kglink nightly /data/extracts/*/ --out /srv/reports
+        Example (cron): kglink --workspace /srv/kglink nightly /data/extracts --out /srv/reports
         """
         from datetime import date
 
