@@ -76,7 +76,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
 
         Example: kglink risks --query missing-ppn --param missing-ppn.days=14
         """
-        from kglink.queries.registry import UnknownQuery
+        from kglink.queries.registry import BadParam, UnknownQuery, check_params
         from kglink.queries.service import findings_for
 
         if fmt not in ("table", "json", "csv"):
@@ -87,6 +87,12 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             if not dot:
                 fail(f"--param names the query too: QUERY.NAME=VALUE, got {k}")
             params.setdefault(qname, {})[pname] = v
+        try:
+            check_params(params)
+        except UnknownQuery as e:
+            fail(f"--param names {e}")
+        except BadParam as e:
+            fail(str(e))
         ws = ctx.obj.open(create=False)
         try:
             found = findings_for(ws, neo4j=neo4j_settings(ctx) if ctx.obj.neo4j else None,
@@ -102,27 +108,29 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
                 fail(str(e).splitlines()[0])
             raise
         write_findings(found, fmt, out)
+        if fmt == "table" and out is None:
+            console.print(reference_note(ctx), markup=False, soft_wrap=True)
         audit.record(ws, ctx.obj.user, "risks", {"queries": query or "all", "params": params,
                                                  "store": "neo4j" if ctx.obj.neo4j else "embedded"},
                      {"findings": [f.id for f in found]})
 
     @app.command()
-    def queries() -> None:
+    def queries(ctx: typer.Context) -> None:
         """The risk queries kglink knows, with what each looks for and its parameters.
 
         Example: kglink queries
         """
-        from kglink.queries.registry import QUERIES
+        from kglink.queries.registry import QUERIES, describe_params
 
         table = Table(title="Risk queries")
         table.add_column("name")
         table.add_column("severity")
         table.add_column("looks for")
-        table.add_column("parameters (default)")
+        table.add_column("parameters (--param QUERY.NAME=VALUE)")
         for name, mod in sorted(QUERIES.items()):
-            defaults = ", ".join(f"{k}={f.default}" for k, f in mod.Params.model_fields.items())
-            table.add_row(name, mod.SEVERITY, mod.DESCRIPTION, defaults or "-")
+            table.add_row(name, mod.SEVERITY, mod.DESCRIPTION, describe_params(mod))
         console.print(table)
+        console.print(reference_note(ctx), markup=False, soft_wrap=True)
 
     @app.command()
     def cypher(
@@ -163,6 +171,27 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             console.print(table)
         audit.record(ws, ctx.obj.user, "cypher", {"statement": statement, "params": sorted(params)},
                      {"rows": len(rows)})
+
+
+def reference_note(ctx: typer.Context) -> str:
+    """Which day 'days' and 'current' are counted from: the newest extract's, not today."""
+    from kglink.queries.runner import reference_date
+    from kglink.workspace import WorkspaceError, open_workspace
+
+    try:
+        ws = open_workspace(ctx.obj.workspace, create=False)
+    except WorkspaceError:
+        return ("Days and hours are counted back from the newest loaded extract's date "
+                "(its manifest's extracted_at), not from today.")
+    try:
+        loaded = ws.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0]
+        day = reference_date(ws).isoformat()
+    finally:
+        ws.close()
+    if not loaded:
+        return "Days are counted back from the newest loaded extract's date; nothing is loaded yet."
+    return (f"Days and hours are counted back from {day}, the newest loaded extract's date "
+            "(its manifest's extracted_at), not from today.")
 
 
 def write_findings(found, fmt: str, out: Path | None, announce: bool = True) -> None:  # type: ignore[no-untyped-def]
