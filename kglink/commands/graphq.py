@@ -149,8 +149,11 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             fail("kglink cypher needs Neo4j. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI")
         ws = ctx.obj.open(create=False)
         params = parse_params(param, fail)
+        from kglink.graph import notifications
+
         try:
-            rows = read_query(statement, params, neo4j_settings(ctx), require_complete=False)
+            with notifications.collected() as notes:
+                rows = read_query(statement, params, neo4j_settings(ctx), require_complete=False)
         except Neo4jStoreError as e:
             fail(str(e))
         except Exception as e:
@@ -159,8 +162,12 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             if isinstance(e, nxe.Neo4jError):
                 fail(f"Neo4j refused the query: {e.message}. Check the Cypher")
             raise
+        for note in notes:
+            err_console.print(notifications.describe(note), markup=False, highlight=False, soft_wrap=True)
         if fmt == "json":
             console.print_json(json.dumps(rows, default=str))
+        elif not rows:
+            console.print("(no rows)", markup=False)
         else:
             table = Table(title=f"{len(rows)} rows")
             cols = list(rows[0]) if rows else []
