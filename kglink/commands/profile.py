@@ -16,8 +16,13 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
     def profile(
         ctx: typer.Context,
         record: Optional[str] = typer.Argument(None, help="AGENCY:RECORD_ID of any record of the child."),
-        name: Optional[str] = typer.Option(None, "--name", help="Find the child by name instead."),
-        dob: Optional[str] = typer.Option(None, "--dob", help="With --name: date of birth."),
+        name: Optional[str] = typer.Option(
+            None, "--name", help="Find the child by name instead: spelling variants and nicknames match."),
+        dob: Optional[str] = typer.Option(None, "--dob", help="Date of birth (YYYY-MM-DD or DD/MM/YYYY)."),
+        address: Optional[str] = typer.Option(None, "--address", help="Lives at this address, e.g. \"14 High St\"."),
+        postcode: Optional[str] = typer.Option(None, "--postcode", help="Lives at this postcode, district or sector."),
+        phone: Optional[str] = typer.Option(None, "--phone", help="Has this phone number."),
+        ident: Optional[str] = typer.Option(None, "--id", help="NHS number, PNC id or UPN."),
         reason: Optional[str] = typer.Option(None, "--reason", help="Why you are looking (required; audited)."),
         out: Path = typer.Option(Path("."), "--out", help="Folder for profile.md, profile.html, profile.json."),
         fmt: str = typer.Option("all", "--format", help="all, markdown, html or json."),
@@ -28,6 +33,9 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         a timeline across agencies and the findings touching them, each fact with its
         source. Writes Markdown, a self-contained HTML page with a picture of the
         household's network, and JSON.
+
+        Without a record, search: --name (fuzzy), --dob, --address, --postcode, --phone, --id;
+        several matches are listed with names, ages, homes and agencies to choose from.
 
         Example: kglink profile health:H123 --reason "strategy meeting 28/11" --out packs/
         """
@@ -48,15 +56,15 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             from kglink.commands.graphq import neo4j_settings
 
             neo = neo4j_settings(ctx)
+        from kglink.search import Terms
+
+        terms = Terms(name=name, dob=dob, address=address, postcode=postcode, phone=phone, identifier=ident)
         try:
-            uid = find_subject(ws, record, name, dob)
+            uid = find_subject(ws, record, terms=terms)
         except Ambiguous as e:
-            lines = [f"  {h['entity_id']}  born {h['dob'] or 'unknown'}  records {', '.join(h['records'])}"
-                     for h in e.candidates]
-            console.print("More than one person matches; run again with one of their records:\n"
-                          + "\n".join(lines), markup=False)
-            audit.record(ws, c.user, "profile", {"name_search": True, "dob": bool(dob)},
-                         {"candidates": [h["entity_id"] for h in e.candidates]}, reason)
+            console.print(candidate_list(e.candidates), markup=False, highlight=False, soft_wrap=True)
+            audit.record(ws, c.user, "profile", {"search": terms.given()},
+                         {"candidates": [h.entity_id for h in e.candidates]}, reason)
             raise typer.Exit(1)
         except (ProfileError, ValueError) as e:
             fail(str(e))
@@ -78,10 +86,32 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             written[-1].write_text(json.dumps(pack.model_dump(), indent=2, ensure_ascii=False), encoding="utf-8")
         for w in written:
             console.print(f"wrote {w}", markup=False, soft_wrap=True)
-        audit.record(ws, c.user, "profile", {"subject": uid, "record": record, "name_search": bool(name)},
+        audit.record(ws, c.user, "profile", {"subject": uid, "record": record, "search": terms.given()},
                      {"subject": uid, "records": [f"{r.agency}:{r.record_id}" for r in pack.records],
                       "household": [m.entity_id for m in pack.household],
                       "findings": [f.id for f in pack.findings]}, reason)
+
+
+def candidate_list(found: list, shown: int = 20) -> str:  # type: ignore[type-arg]
+    """The people a search found, best first, each with what tells them apart."""
+    lines = [f"{len(found)} people match; run again with one of their records, "
+             "e.g. kglink profile AGENCY:RECORD_ID --reason ...:"]
+    for n, c in enumerate(found[:shown], 1):
+        name, others = (c.names[0] if c.names else "(no name)"), c.names[1:]
+        also = f" (also {'; '.join(others[:3])}{' ...' if len(others) > 3 else ''})" if others else ""
+        if c.dobs:
+            born = ", ".join(f"age {a}" for a in c.ages) + f" (born {', '.join(c.dobs)})"
+        else:
+            born = "date of birth not recorded"
+        lines.append(f"{n:>3}. {name}{also}, {born}")
+        lines.append(f"     home: {'; '.join(c.homes) if c.homes else 'no current home on record'}")
+        lines.append(f"     agencies: {', '.join(c.agencies)}; records: {', '.join(c.records[:6])}"
+                     + (f" and {len(c.records) - 6} more" if len(c.records) > 6 else ""))
+        lines.append(f"     matched on: {'; '.join(c.matched)}")
+    if len(found) > shown:
+        lines.append(f"... and {len(found) - shown} more, less alike. Add --dob, --postcode or "
+                     "--address to narrow the search.")
+    return "\n".join(lines)
 
 
 def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
