@@ -235,11 +235,6 @@ def _by_place(ws: Workspace, terms: Terms, people: dict[str, Any]) -> dict[str, 
 
 # --- describing a candidate -------------------------------------------------------------
 
-def _age(dob: str, ref: date) -> int:
-    born = date.fromisoformat(dob)
-    return ref.year - born.year - ((ref.month, ref.day) < (born.month, born.day))
-
-
 def _describe(ws: Workspace, wanted: dict[str, Any], people: dict[str, Any],
               persons: list[tuple[str, str, dict[str, Any]]], ref: date) -> list[Candidate]:
     """Names, dates of birth and ages, current homes and agencies of each wanted entity."""
