@@ -9,7 +9,7 @@ matches an entity when any of its records matches.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -29,7 +29,7 @@ from kglink.linkage.fields.postcode import canonical_postcode
 from kglink.workspace import Workspace
 
 CLOSE_SPELLING = 0.92      # the linkage's "close spelling" level for names and streets
-MAX_SHOWN = 20
+MIDDLE_NAME = 0.9         # a hit on a middle name ranks below one on the first name
 
 
 class SearchError(ValueError):
@@ -91,16 +91,19 @@ def _record_names(d: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _name_score(want: list[str], names: list[tuple[str, str]],
-                matches: list[dict[str, tuple[float, str]]]) -> tuple[float, str] | None:
-    """Best score of any of a record's names where every wanted word matches a name word
-    (with two or more words, the last must match the surname)."""
-    best: tuple[float, str] | None = None
+                matches: list[dict[str, tuple[float, str]]]) -> tuple[float, str, str] | None:
+    """(score, how, which name) of the best of a record's names where every wanted word
+    matches a name word (with two or more words, the last must match the surname)."""
+    best: tuple[float, str, str] | None = None
     for fore, sur in names:
-        words = fore.split() + sur.replace("-", " ").split() + ([sur] if "-" in sur else [])
+        given = fore.split()
+        surnames = sur.replace("-", " ").split() + ([sur] if "-" in sur else [])
+        # a match on a middle name counts for a little less than one on the first name or surname
+        weight = {w: MIDDLE_NAME for w in given[1:]} | {w: 1.0 for w in given[:1] + surnames}
         scores, hows = [], []
         for i, m in enumerate(matches):
-            pool = (sur.replace("-", " ").split() + [sur]) if len(want) > 1 and i == len(want) - 1 else words
-            hit = max((m[w] for w in pool if w in m), default=None)
+            pool = surnames if len(want) > 1 and i == len(want) - 1 else list(weight)
+            hit = max(((m[w][0] * weight.get(w, 1.0), m[w][1]) for w in pool if w in m), default=None)
             if hit is None:
                 break
             scores.append(hit[0])
@@ -110,7 +113,7 @@ def _name_score(want: list[str], names: list[tuple[str, str]],
             how = "same name" if all(h == "same name" for h in hows) else \
                 ", ".join(sorted({h for h in hows if h != "same name"}))
             if best is None or score > best[0]:
-                best = (score, f"name ({how})")
+                best = (score, f"name ({how})", f"{fore} {sur}".strip())
     return best
 
 
@@ -131,6 +134,7 @@ def search(ws: Workspace, terms: Terms, reference: date | None = None) -> list[C
     people = entity_map(ws, "person")
     persons = list(ws.records("person"))
     hits: dict[str, list[str]] = {}          # entity -> how each term matched
+    best_name: dict[str, str] = {}           # entity -> its name closest to the one searched for
     scores: dict[str, float] = defaultdict(float)
 
     def narrow(found: dict[str, tuple[float, str]]) -> None:
@@ -153,7 +157,8 @@ def search(ws: Workspace, terms: Terms, reference: date | None = None) -> list[C
             got = _name_score(want, _record_names(d), matches)
             eid = people[source_key(agency, rid)].entity_id
             if got and got[0] > found.get(eid, (0.0, ""))[0]:
-                found[eid] = got
+                found[eid] = got[:2]
+                best_name[eid] = got[2]
         narrow(found)
     if terms.dob:
         try:
@@ -176,6 +181,8 @@ def search(ws: Workspace, terms: Terms, reference: date | None = None) -> list[C
     out = _describe(ws, hits, people, persons, ref)
     for c in out:
         c.matched, c.score = hits[c.entity_id], scores[c.entity_id]
+        if c.entity_id in best_name:     # the name searched for first, then the others
+            c.names = [best_name[c.entity_id]] + [n for n in c.names if n != best_name[c.entity_id]]
     return sorted(out, key=lambda c: (-c.score, c.names[:1], c.entity_id))
 
 
@@ -240,6 +247,7 @@ def _describe(ws: Workspace, wanted: dict[str, Any], people: dict[str, Any],
     """Names, dates of birth and ages, current homes and agencies of each wanted entity."""
     found = {eid: Candidate(eid) for eid in wanted}
     owner: dict[str, Candidate] = {}
+    recorded: dict[str, Counter[str]] = defaultdict(Counter)   # entity -> name -> records naming it so
     for agency, rid, d in persons:
         key = source_key(agency, rid)
         c = found.get(people[key].entity_id)
@@ -247,10 +255,10 @@ def _describe(ws: Workspace, wanted: dict[str, Any], people: dict[str, Any],
             continue
         owner[key] = c
         c.records.append(key)
-        for fore, sur in _record_names(d):
+        for n, (fore, sur) in enumerate(_record_names(d)):
             full = f"{fore} {sur}".strip()
-            if full and full not in c.names:
-                c.names.append(full)
+            if full:
+                recorded[c.entity_id][full] += 0 if n else 1     # aliases count for nothing
         if d.get("dob") and d["dob"] not in c.dobs:
             c.dobs.append(d["dob"])
         if agency not in c.agencies:
@@ -270,6 +278,8 @@ def _describe(ws: Workspace, wanted: dict[str, Any], people: dict[str, Any],
                 if text not in c.homes:
                     c.homes.append(text)
     for c in found.values():
+        # the name most records give first: a typo in one record does not head the list
+        c.names = [n for n, _ in sorted(recorded[c.entity_id].items(), key=lambda kv: -kv[1])]
         c.dobs.sort()
         c.ages = sorted({_age(x, ref) for x in c.dobs})
     return list(found.values())

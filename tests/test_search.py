@@ -45,7 +45,7 @@ def test_a_nickname_finds_the_formal_name_and_back(ws_path: Path) -> None:
 
 
 def test_an_alias_and_a_close_spelling_are_found(ws_path: Path) -> None:
-    assert "JON SMITH" in found(ws_path, name="Johnny Smyth")      # P1's alias
+    assert found(ws_path, name="Johnny Smyth")["JOHNNY SMYTH"] == ["police:P1"]   # P1's alias, shown first
     assert "AMY OBRIEN" in found(ws_path, name="Amy O'Brian")       # close spelling
 
 
