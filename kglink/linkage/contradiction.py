@@ -27,11 +27,6 @@ class Contradiction:
     rule: str           # "rule:dob_conflict", or "human" for a decision "different"
     meaning: str
 
-    def sentence(self) -> str:
-        if self.rule == "human":
-            return f"a person decided {self.a} and {self.b} are different"
-        return f"{self.a} and {self.b}: {self.meaning} ({self.rule})"
-
 
 def contradictions(ws: Workspace, kind: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], list[Contradiction]]:
     """For each pair (a, b) of records, the contradictions between a's entity and b's."""
