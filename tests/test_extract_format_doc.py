@@ -134,3 +134,10 @@ def test_the_example_extract_loads_without_a_reject(tmp_path: Path) -> None:
         assert not f.rejects, f"{f.name}: {f.rejects}"
         assert f.loaded == f.read > 0
     assert len(extract.files) == len(FILES)
+
+
+def test_the_loaders_limits_are_the_ones_the_page_gives() -> None:
+    from kglink.loaders.extract import MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH
+
+    assert f"between {records.EARLIEST.year} and today" in TEXT
+    assert f"at most {MAX_MANIFEST_BYTES // (1 << 20)} MiB of JSON, nested\nno deeper than {MAX_MANIFEST_DEPTH} levels" in TEXT
