@@ -84,12 +84,16 @@ def main(
 @app.command()
 def load(
     ctx: typer.Context,
-    extracts: list[Path] = typer.Argument(..., help="Extract folders, each with manifest.json."),
+    extracts: list[Path] = typer.Argument(
+        ..., help="Extract folders (each with manifest.json), or a folder of them."),
 ) -> None:
     """Load agency extracts into the workspace, validating every row.
 
     Bad rows are set aside with file, row, column and reason (see `kglink rejects`);
     the rest loads. All the extracts named land together or not at all.
+
+    A folder without manifest.json whose subfolders are extracts loads each of them and
+    says which subfolders it passed over.
 
     Example: kglink load extracts/police extracts/education
     """
@@ -105,7 +109,7 @@ def load(
     finally:
         ws.close()
     for rep in reports:
-        head = f"{rep.agency} ({rep.path})"
+        head = f"{rep.agency} ({rep.path})" if rep.agency else str(rep.path)
         if rep.skipped_reason:
             console.print(f"{head}: {rep.skipped_reason}", markup=False, soft_wrap=True)
             continue
@@ -155,7 +159,10 @@ def unload(
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Records per agency and kind, the load history and the reject count."""
+    """Records per agency and kind, the load history and the reject count.
+
+    Example: kglink --workspace kglink-demo/workspace status
+    """
     from kglink.workspace.status import load_history, record_counts, unloaded_count
 
     ws = ctx.obj.open(create=False)
@@ -192,6 +199,8 @@ def rejects(
     """List the rows set aside: file, row (the header is row 1), column and reason.
 
     Values are never shown: they may be personal data. Open the file at that row.
+
+    Example: kglink rejects --agency police
     """
     from kglink.workspace.status import rejects as list_rejects
 

@@ -41,6 +41,11 @@ def safe_text(value: object) -> Text:
     return value if isinstance(value, Text) else Text(clean(value))
 
 
+def lines_cell(lines: Any) -> Text:
+    """A table cell of several lines: each line cleaned, the line breaks kept."""
+    return Text("\n".join(clean(line) for line in lines))
+
+
 class Table(rich_table.Table):
     """rich's Table whose title, headers and cells are plain, cleaned text."""
 

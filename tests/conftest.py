@@ -24,10 +24,29 @@ def bad_dir(tmp_path: Path) -> Path:
     return dst
 
 
+# ---- Chromium: the HTML pages are checked in a real headless browser -----------------
+# Tests marked @pytest.mark.chromium need Debian's chromium package. Without it they skip
+# with the reason, so README's test command passes on a machine without a browser;
+# .ci/run installs Chromium and sets KGLINK_REQUIRE_CHROMIUM=1, so there they must run.
+import shutil  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_MISSING = ("Chromium is not installed: the HTML pages are not checked in a browser "
+                    "(install Debian's chromium package to run this test)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("chromium") and not CHROMIUM:
+        if os.environ.get("KGLINK_REQUIRE_CHROMIUM") == "1":
+            pytest.fail(CHROMIUM_MISSING + "; KGLINK_REQUIRE_CHROMIUM=1 says it must run")
+        pytest.skip(CHROMIUM_MISSING)
+
+
 # ---- Neo4j: a real server, never a mock (tests marked @pytest.mark.neo4j) -------------
 # The server is the local one from scripts/neo4j-local (started here if nothing answers),
-# or whatever NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE name. It is left
-# running afterwards: another test run may be using it.
+# or whatever NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE name. A server this
+# test run started is stopped when the run ends; one that was already answering is left
+# running (another test run, or the developer, is using it).
 import fcntl  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
@@ -52,6 +71,7 @@ def neo4j_settings():  # type: ignore[no-untyped-def]
     import neo4j
     from kglink.graph.neo4j_store import close_drivers
     settings = _neo4j_test_settings()
+    started_here = False
     auth = (settings.user, settings.password.get_secret_value()) if settings.password else None
 
     def answers() -> bool:
@@ -69,10 +89,24 @@ def neo4j_settings():  # type: ignore[no-untyped-def]
                               capture_output=True, text=True, timeout=600)
         settings = _neo4j_test_settings()    # a first start generates the password
         auth = (settings.user, settings.password.get_secret_value()) if settings.password else None
+        started_here = True
         if done.returncode != 0 or not answers():
+            _stop_local_neo4j()
             pytest.fail("scripts/neo4j-local start failed:\n" + done.stdout + done.stderr)
-    yield settings
-    close_drivers()
+    try:
+        yield settings
+    finally:
+        close_drivers()
+        if started_here:
+            _stop_local_neo4j()
+
+
+def _stop_local_neo4j() -> None:
+    """Stop the server scripts/neo4j-local started for this test run, saying so."""
+    done = subprocess.run([str(REPO / "scripts" / "neo4j-local"), "stop"],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        print("\nscripts/neo4j-local stop failed:\n" + done.stdout + done.stderr)
 
 
 @pytest.fixture

@@ -75,8 +75,10 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         On the embedded store by default, on Neo4j with --neo4j. `kglink risks --format json`
         gives the findings as JSON; list the queries with `kglink queries`. A finding that
         rests on a pair still awaiting review is marked UNCONFIRMED LINK.
+
+        Example: kglink risks --query missing-ppn --param missing-ppn.days=14
         """
-        from kglink.queries.registry import UnknownQuery
+        from kglink.queries.registry import BadParam, UnknownQuery, check_params
         from kglink.queries.service import findings_for
 
         if fmt not in ("table", "json", "csv"):
@@ -87,6 +89,12 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             if not dot:
                 fail(f"--param names the query too: QUERY.NAME=VALUE, got {k}")
             params.setdefault(qname, {})[pname] = v
+        try:
+            check_params(params)
+        except UnknownQuery as e:
+            fail(f"--param names {e}")
+        except BadParam as e:
+            fail(str(e))
         ws = ctx.obj.open(create=False)
         refuse_unlinked(ws, fail)
         try:
@@ -109,21 +117,26 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             write_findings(found, fmt, out)
         except OSError as e:
             fail(f"cannot write {out} ({e.strerror}). Choose another --out")
+        if fmt == "table" and out is None:
+            console.print(reference_note(ctx), markup=False, soft_wrap=True)
 
     @app.command()
-    def queries() -> None:
-        """The risk queries kglink knows, with what each looks for."""
-        from kglink.queries.registry import QUERIES
+    def queries(ctx: typer.Context) -> None:
+        """The risk queries kglink knows, with what each looks for and its parameters.
+
+        Example: kglink queries
+        """
+        from kglink.queries.registry import QUERIES, describe_params
 
         table = Table(title="Risk queries")
         table.add_column("name")
         table.add_column("severity")
         table.add_column("looks for")
-        table.add_column("parameters (default)")
+        table.add_column("parameters (--param QUERY.NAME=VALUE)")
         for name, mod in sorted(QUERIES.items()):
-            defaults = ", ".join(f"{k}={f.default}" for k, f in mod.Params.model_fields.items())
-            table.add_row(name, mod.SEVERITY, mod.DESCRIPTION, defaults or "-")
+            table.add_row(name, mod.SEVERITY, mod.DESCRIPTION, describe_params(mod))
         console.print(table)
+        console.print(reference_note(ctx), markup=False, soft_wrap=True)
 
     @app.command()
     def cypher(
@@ -150,6 +163,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             fail("kglink cypher needs Neo4j. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI")
         ws = ctx.obj.open(create=False)
         params = parse_params(param, fail)
+        from kglink.graph import notifications
+
         try:
             check_read_only(statement)
         except CypherRefused as e:
@@ -158,7 +173,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             ws.close()
             fail(f"refused, nothing was sent: {e}")
         try:
-            rows = read_query(statement, params, neo4j_settings(ctx), require_complete=False)
+            with notifications.collected() as notes:
+                rows = read_query(statement, params, neo4j_settings(ctx), require_complete=False)
         except Neo4jStoreError as e:
             fail(str(e))
         except Exception as e:
@@ -169,8 +185,12 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             raise
         ctx.obj.audit(ws, "cypher", {"statement": statement, "params": sorted(params)},
                       {"rows": len(rows)})
+        for note in notes:
+            err_console.print(notifications.describe(note), markup=False, highlight=False, soft_wrap=True)
         if fmt == "json":
             console.print_json(json.dumps(rows, default=str))
+        elif not rows:
+            console.print("(no rows)", markup=False)
         else:
             table = Table(title=f"{len(rows)} rows")
             cols = list(rows[0]) if rows else []
@@ -204,6 +224,27 @@ def findings_csv(found) -> str:  # type: ignore[no-untyped-def]
          ";".join(f"{e.agency}:{e.record_id}" for e in f.events),
          ";".join(a.entity_id for a in f.addresses),
          ";".join(sorted({f"{e.agency}:{e.record_id}" for e in f.evidence}))] for f in found))
+
+
+def reference_note(ctx: typer.Context) -> str:
+    """Which day 'days' and 'current' are counted from: the newest extract's, not today."""
+    from kglink.queries.runner import reference_date
+    from kglink.workspace import WorkspaceError, open_workspace
+
+    try:
+        ws = open_workspace(ctx.obj.workspace, create=False)
+    except WorkspaceError:
+        return ("Days and hours are counted back from the newest loaded extract's date "
+                "(its manifest's extracted_at), not from today.")
+    try:
+        loaded = ws.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0]
+        day = reference_date(ws).isoformat()
+    finally:
+        ws.close()
+    if not loaded:
+        return "Days are counted back from the newest loaded extract's date; nothing is loaded yet."
+    return (f"Days and hours are counted back from {day}, the newest loaded extract's date "
+            "(its manifest's extracted_at), not from today.")
 
 
 def write_findings(found, fmt: str, out: Path | None, announce: bool = True) -> None:  # type: ignore[no-untyped-def]

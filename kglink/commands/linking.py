@@ -10,7 +10,7 @@ from kglink.ui import Table
 
 from kglink import audit
 from kglink.outputs import csv_text, write_atomic
-from kglink.ui import console, err_console
+from kglink.ui import console, err_console, lines_cell
 
 
 def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
@@ -87,6 +87,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         console.print(f"stored status: {ex.stored_status or 'not a candidate pair'}; human decision: "
                       f"{ex.decision or 'none'}; same entity now: {'yes' if ex.same_entity else 'no'}",
                       markup=False, soft_wrap=True)
+        if ex.stored_status == "conflict":
+            console.print(conflict_lines(ws, ex.kind, a, b), markup=False, soft_wrap=True)
 
     @app.command()
     def entity(ctx: typer.Context, record: str = typer.Argument(..., help="AGENCY:RECORD_ID")) -> None:
@@ -139,6 +141,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         kept, never overwritten: `kglink review --history police:P1 health:H9`.
         `kglink review --html queue.html` writes the queue as a page to read in a browser; it
         shows the exact --decide command for each pair.
+
+        Example: kglink review --list --kind person
         """
         from kglink.linkage import review as rv
         from kglink.linkage.explain import explain as run_explain
@@ -182,21 +186,17 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         else:
             items = rv.queue(ws, kind, limit)
             ask = sys.stdin.isatty() if interactive is None else interactive
+            why = rv.why_waiting(ws, items)
             if list_only or not ask:
-                table = Table(title=f"Review queue ({len(items)} shown)")
-                for col in ("kind", "a", "b", "probability", "why queued"):
-                    table.add_column(col)
-                for it in items:
-                    table.add_row(it.kind, it.a, it.b, f"{it.probability:.3f}", f"{it.status}: {it.reason}")
-                console.print(table)
+                console.print(queue_table(ws, items, why))
             else:
                 for it in items:
                     ex = run_explain(ws, it.a, it.b)
                     # names and dates of birth are about to be shown: logged first
                     c.audit(ws, "review-show", {"a": it.a, "b": it.b}, {"kind": it.kind})
-                    _show_pair(ws, ex)
-                    answer = typer.prompt("same / different / unsure / skip / quit", default="skip")
-                    if answer.startswith("q"):
+                    _show_pair(ws, ex, why[(it.a, it.b)])
+                    answer = ask_decision()
+                    if answer == "quit":
                         break
                     if answer in rv.DECISIONS:
                         _decide_audited(c, ws, rv, it.a, it.b, answer)
@@ -220,21 +220,73 @@ def _decide_audited(c, ws, rv, a: str, b: str, decision: str) -> None:  # type: 
         fail(str(e))
 
 
-def _show_pair(ws, ex) -> None:  # type: ignore[no-untyped-def]
-    from kglink.linkage.members import record_summary
+ANSWERS = {"same": "same", "s": "same", "different": "different", "d": "different",
+           "unsure": "unsure", "u": "unsure", "skip": "skip", "k": "skip", "": "skip",
+           "quit": "quit", "q": "quit"}
 
-    table = Table(title=f"{ex.kind}: probability {ex.probability:.3f} ({ex.model_status}, {ex.rule})")
+
+def ask_decision() -> str:
+    """same, different, unsure, skip or quit; anything else is asked again."""
+    while True:
+        raw = typer.prompt("same / different / unsure / skip / quit", default="skip", show_default=True)
+        answer = ANSWERS.get(raw.strip().lower())
+        if answer:
+            return answer
+        err_console.print(f"Please answer same, different, unsure, skip or quit (or s, d, u, k, q); "
+                          f"{raw.strip()[:20]!r} is none of them.", markup=False, soft_wrap=True)
+
+
+def queue_table(ws, items, why) -> Table:  # type: ignore[no-untyped-def]
+    """The queue with both records side by side and the reason in words."""
+    from kglink.linkage.cards import cards
+
+    found = cards(ws, [k for it in items for k in (it.a, it.b)])
+    table = Table(title=f"Review queue ({len(items)} shown)", show_lines=True)
+    for col in ("#", "kind, p", "record A", "record B", "why it waits"):
+        table.add_column(col, overflow="fold")
+    for n, it in enumerate(items, 1):
+        table.add_row(str(n), lines_cell((it.kind, f"{it.probability:.3f}")), lines_cell(found[it.a].lines()),
+                      lines_cell(found[it.b].lines()), why[(it.a, it.b)])
+    return table
+
+
+def conflict_lines(ws, kind: str, a: str, b: str) -> str:  # type: ignore[no-untyped-def]
+    """Which contradiction held a linked pair back, and between which records."""
+    from kglink.linkage.contradiction import contradictions
+
+    found = contradictions(ws, kind, [(a, b)]).get((a, b), [])
+    if not found:
+        return "held back: joining their entities was refused, but no contradiction remains now; run kglink link"
+    lines = [f"held back: the score links them, but joining their {kind} entities would put together "
+             f"records that cannot be one {kind}:"]
+    lines += [f"  {c.a} and {c.b}: {c.meaning}" + (f" ({c.rule})" if c.rule != "human" else "")
+              for c in found[:10]]
+    if len(found) > 10:
+        lines.append(f"  ... and {len(found) - 10} more such pairs")
+    return "\n".join(lines)
+
+
+def _show_pair(ws, ex, why: str) -> None:  # type: ignore[no-untyped-def]
+    from kglink.linkage.cards import cards
+
+    found = cards(ws, [ex.a, ex.b])
+    table = Table(title=f"{ex.kind}: probability {ex.probability:.3f}; why it waits: {why}")
     table.add_column("")
-    table.add_column(ex.a)
-    table.add_column(ex.b)
-    table.add_row("record", record_summary(ws, ex.a), record_summary(ws, ex.b))
+    table.add_column("record A", overflow="fold")
+    table.add_column("record B", overflow="fold")
+    table.add_row("record", lines_cell(found[ex.a].lines()), lines_cell(found[ex.b].lines()))
+    running = ex.prior_weight
+    table.add_row("prior", "two records picked at random", f"{running:+.2f} bits")
     for s in ex.steps:
-        table.add_row(s.comparison, s.level, f"{s.weight:+.2f} bits")
+        running += s.weight
+        table.add_row(s.comparison, s.level, f"{s.weight:+.2f} bits (total {running:+.2f})")
     console.print(table)
 
 
 def register_export(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
-    export_app = typer.Typer(help="Write what kglink knows to files.", no_args_is_help=True)
+    export_app = typer.Typer(
+        help="Write what kglink knows to files.\n\nExample: kglink export entities --out entities.csv",
+        no_args_is_help=True)
     app.add_typer(export_app, name="export")
 
     @export_app.command("entities")

@@ -35,7 +35,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             summary = generate(out_dir, households=households, seed=seed, style=style)
         console.print(f"wrote a county of {households} households to {out_dir}", markup=False)
         console.print(str(summary), markup=False, soft_wrap=True)
-        console.print(f"next: kglink load {out_dir}/*/ (skip {out_dir}/truth)", markup=False)
+        console.print(f"next: kglink load {out_dir}  (loads each agency's extract; truth/ is passed over)",
+                      markup=False, soft_wrap=True)
 
     @app.command()
     def demo(
@@ -48,6 +49,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         Generates a county of invented people, loads every agency's extract, links people
         and addresses, runs every risk query, writes the nightly report and the research
         pack of one child with findings, and prints where they are.
+
+        Example: kglink demo --out kglink-demo --households 400
         """
         from kglink.reports.demo import run_demo
         from kglink.ui import progress_bars
@@ -88,6 +91,8 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         values. `kglink audit --verify` checks every link of the chain and names the first
         broken one (exit 2); note the newest hash it prints somewhere else, to tell later
         that no entry was cut off or rewritten since.
+
+        Example: kglink audit --command profile --limit 20
         """
         from kglink.audit import entries
         from kglink.audit import verify as verify_chain

@@ -16,8 +16,13 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
     def profile(
         ctx: typer.Context,
         record: Optional[str] = typer.Argument(None, help="AGENCY:RECORD_ID of any record of the child."),
-        name: Optional[str] = typer.Option(None, "--name", help="Find the child by name instead."),
-        dob: Optional[str] = typer.Option(None, "--dob", help="With --name: date of birth."),
+        name: Optional[str] = typer.Option(
+            None, "--name", help="Find the child by name instead: spelling variants and nicknames match."),
+        dob: Optional[str] = typer.Option(None, "--dob", help="Date of birth (YYYY-MM-DD or DD/MM/YYYY)."),
+        address: Optional[str] = typer.Option(None, "--address", help="Lives at this address, e.g. \"14 High St\"."),
+        postcode: Optional[str] = typer.Option(None, "--postcode", help="Lives at this postcode, district or sector."),
+        phone: Optional[str] = typer.Option(None, "--phone", help="Has this phone number."),
+        ident: Optional[str] = typer.Option(None, "--id", help="NHS number, PNC id or UPN."),
         reason: Optional[str] = typer.Option(None, "--reason", help="Why you are looking (required; audited)."),
         out: Path = typer.Option(Path("."), "--out", help="Folder for profile.md, profile.html, profile.json."),
         fmt: str = typer.Option("all", "--format", help="all, markdown, html or json."),
@@ -28,6 +33,9 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         a timeline across agencies and the findings touching them, each fact with its
         source. Writes Markdown, a self-contained HTML page with a picture of the
         household's network, and JSON.
+
+        Without a record, search: --name (fuzzy), --dob, --address, --postcode, --phone, --id;
+        several matches are listed with names, ages, homes and agencies to choose from.
 
         Example: kglink profile health:H123 --reason "strategy meeting 28/11" --out packs/
         """
@@ -48,15 +56,15 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             from kglink.commands.graphq import neo4j_settings
 
             neo = neo4j_settings(ctx)
+        from kglink.search import Terms
+
+        terms = Terms(name=name, dob=dob, address=address, postcode=postcode, phone=phone, identifier=ident)
         try:
-            uid = find_subject(ws, record, name, dob)
+            uid = find_subject(ws, record, terms=terms)
         except Ambiguous as e:
-            c.audit(ws, "profile", {"name_search": True, "dob": bool(dob)},
-                    {"candidates": [h["entity_id"] for h in e.candidates]}, reason)
-            lines = [f"  {h['entity_id']}  born {h['dob'] or 'unknown'}  records {', '.join(h['records'])}"
-                     for h in e.candidates]
-            console.print("More than one person matches; run again with one of their records:\n"
-                          + "\n".join(lines))
+            c.audit(ws, "profile", {"search": terms.given()},
+                    {"candidates": [h.entity_id for h in e.candidates]}, reason)
+            console.print(candidate_list(e.candidates), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1)
         except (ProfileError, ValueError) as e:
             fail(str(e))
@@ -64,7 +72,7 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
             pack = build_profile(ws, uid, reason, all_findings(ws, neo), neo)
         except ProfileError as e:
             fail(str(e))
-        c.audit(ws, "profile", {"subject": uid, "record": record, "name_search": bool(name)},
+        c.audit(ws, "profile", {"subject": uid, "record": record, "search": terms.given()},
                 {"subject": uid, "records": [f"{r.agency}:{r.record_id}" for r in pack.records],
                  "household": [m.entity_id for m in pack.household],
                  "findings": [f.id for f in pack.findings]}, reason)
@@ -83,14 +91,37 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         except OSError as e:
             fail(f"cannot write the research pack in {out} ({e.strerror}). Choose another --out")
         for w in written:
-            console.print(f"wrote {w}", soft_wrap=True)
+            console.print(f"wrote {w}", markup=False, soft_wrap=True)
+
+
+def candidate_list(found: list, shown: int = 20) -> str:  # type: ignore[type-arg]
+    """The people a search found, best first, each with what tells them apart."""
+    lines = [f"{len(found)} people match; run again with one of their records, "
+             "e.g. kglink profile AGENCY:RECORD_ID --reason ...:"]
+    for n, c in enumerate(found[:shown], 1):
+        name, others = (c.names[0] if c.names else "(no name)"), c.names[1:]
+        also = f" (also {'; '.join(others[:3])}{' ...' if len(others) > 3 else ''})" if others else ""
+        if c.dobs:
+            born = ", ".join(f"age {a}" for a in c.ages) + f" (born {', '.join(c.dobs)})"
+        else:
+            born = "date of birth not recorded"
+        lines.append(f"{n:>3}. {name}{also}, {born}")
+        lines.append(f"     home: {'; '.join(c.homes) if c.homes else 'no current home on record'}")
+        lines.append(f"     agencies: {', '.join(c.agencies)}; records: {', '.join(c.records[:6])}"
+                     + (f" and {len(c.records) - 6} more" if len(c.records) > 6 else ""))
+        lines.append(f"     matched on: {'; '.join(c.matched)}")
+    if len(found) > shown:
+        lines.append(f"... and {len(found) - shown} more, less alike. Add --dob, --postcode or "
+                     "--address to narrow the search.")
+    return "\n".join(lines)
 
 
 def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
     @app.command()
     def nightly(
         ctx: typer.Context,
-        extracts: Optional[list[Path]] = typer.Argument(None, help="Tonight's extract folders."),
+        extracts: Optional[list[Path]] = typer.Argument(
+            None, help="Tonight's extract folders, or the folder holding them."),
         out: Path = typer.Option(..., "--out", help="Reports go to OUT/YYYY-MM-DD/."),
         day: Optional[str] = typer.Option(None, "--date", help="Run date (YYYY-MM-DD); default today."),
     ) -> None:
@@ -101,7 +132,7 @@ def register_nightly(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped
         side) and packs/ (the research pack of each child or person a finding names).
         Exit 0 when it ran, findings or not; non-zero when it failed, so a scheduler can run it.
 
-        Example (cron): kglink --workspace /srv/kglink nightly /data/extracts/*/ --out /srv/reports
+        Example (cron): kglink --workspace /srv/kglink nightly /data/extracts --out /srv/reports
         """
         from datetime import date
 

@@ -97,3 +97,41 @@ def history(ws: Workspace, a: str, b: str) -> list[Decision]:
     return [Decision(*r) for r in ws.conn.execute(
         "SELECT kind, a, b, decision, decided_by, os_user, decided_at, note FROM decision_log "
         "WHERE a = ? AND b = ? ORDER BY seq", (lo, hi))]
+
+
+def why_waiting(ws: Workspace, items: list[QueueItem]) -> dict[tuple[str, str], str]:
+    """Why each queued pair waits for a person, in words (rules.MEANING), naming for a
+    pair in conflict the contradiction between the two entities it would join."""
+    from kglink.linkage.contradiction import contradictions
+    from kglink.linkage.rules import MEANING
+    from kglink.linkage.store import saved_model
+
+    found: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
+    for kind in sorted({it.kind for it in items}):
+        found |= contradictions(ws, kind, [(it.a, it.b) for it in items
+                                           if it.kind == kind and it.status == "conflict"])
+    out: dict[tuple[str, str], str] = {}
+    for it in items:
+        if it.status == "unsure":
+            row = ws.conn.execute("SELECT decided_by, decided_at FROM decisions WHERE kind=? AND a=? AND b=?",
+                                  (it.kind, it.a, it.b)).fetchone()
+            out[(it.a, it.b)] = ("marked unsure by " + (f"{row[0]} on {row[1][:10]}" if row else "a person")
+                                 + "; it waits for someone who knows")
+        elif it.status == "conflict":
+            c = found.get((it.a, it.b), [])
+            if c:
+                more = f" (and {len(c) - 1} more such pairs)" if len(c) > 1 else ""
+                out[(it.a, it.b)] = (f"the score links them, but joining them would put {c[0].a} and "
+                                     f"{c[0].b} in one {it.kind}: {c[0].meaning}"
+                                     + (f" ({c[0].rule})" if c[0].rule != "human" else "") + more)
+            else:
+                out[(it.a, it.b)] = ("the score links them, but joining their entities was refused "
+                                     "because records in them contradict each other")
+        elif it.reason == "model":
+            model = saved_model(ws, it.kind)
+            th = model.settings.thresholds if model else None
+            band = f" (between {th.review:.2f} and {th.link:.2f})" if th else ""
+            out[(it.a, it.b)] = f"the score alone is not sure enough to link: p = {it.probability:.3f}{band}"
+        else:
+            out[(it.a, it.b)] = MEANING.get(it.reason, it.reason.removeprefix("rule:").replace("_", " "))
+    return out

@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,29 @@ def read_manifest(path: Path) -> r.Manifest:
         first = e.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(x) for x in first["loc"]) or "manifest"
         raise ExtractError(f"{mf}: {where}: {_reason(first['msg'])}. Fix the manifest") from None
+
+
+def extract_folders(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """The extract folders that `paths` name, and the folders passed over.
+
+    A folder holding manifest.json is an extract. A folder without one whose subfolders
+    hold extracts stands for those subfolders, so `kglink load county/` loads every
+    agency's extract in it; its other subfolders (a synthetic county's truth/, say) are
+    passed over and returned so the caller can say so. Anything else is kept as named,
+    and read_manifest then says what is wrong with it.
+    """
+    found: list[Path] = []
+    passed_over: list[Path] = []
+    for path in paths:
+        if path.is_dir() and not (path / "manifest.json").exists():
+            subs = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            extracts = [p for p in subs if (p / "manifest.json").exists()]
+            if extracts:
+                found += extracts
+                passed_over += [p for p in subs if p not in extracts]
+                continue
+        found.append(path)
+    return found, passed_over
 
 
 def fingerprint(path: Path) -> str:

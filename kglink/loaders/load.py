@@ -14,7 +14,8 @@ from pathlib import Path
 
 from kglink.loaders.csvfile import open_regular
 from kglink.loaders.extract import (
-    Extract, ExtractError, FileResult, extract_files, fingerprint, read_extract, read_manifest,
+    Extract, ExtractError, FileResult, extract_files, extract_folders, fingerprint, read_extract,
+    read_manifest,
 )
 from kglink.workspace import Workspace
 
@@ -53,10 +54,14 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
                   progress: ProgressFactory | None = None,
                   _after_extract: Callable[[int], None] | None = None) -> list[ExtractReport]:
     """Validate and load extracts. All manifests are checked before anything is written,
-    and all extracts land in one transaction: on any error the workspace is unchanged."""
+    and all extracts land in one transaction: on any error the workspace is unchanged.
+    A folder of extracts stands for the extracts in it (see extract_folders); each of its
+    subfolders that is not an extract is reported as passed over."""
+    paths, passed_over = extract_folders(paths)
     manifests = [(p, read_manifest(p)) for p in paths]
     order = sorted(range(len(paths)), key=lambda i: (manifests[i][1].extracted_at, str(paths[i])))
-    reports: list[ExtractReport] = []
+    reports = [ExtractReport("", p, None, skipped_reason="passed over: no manifest.json, so not an extract")
+               for p in passed_over]
     with ws.transaction() as conn:
         for n, i in enumerate(order):
             path, manifest = manifests[i]

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
+
+from pydantic import ValidationError
 
 from kglink.queries.base import check_module
 from kglink.queries.risks import wanted_with_child_access
@@ -43,3 +46,42 @@ def get(name: str) -> ModuleType:
     if name not in QUERIES:
         raise UnknownQuery(name)
     return QUERIES[name]
+
+
+class BadParam(ValueError):
+    """A --param that names no parameter of its query, or a value it cannot take."""
+
+
+_KINDS = {int: "a whole number", bool: "true or false", float: "a number", str: "text"}
+
+
+def describe_param(mod: ModuleType, name: str) -> str:
+    """`hours: a whole number, at least 0 (default 4)`: what a user may pass."""
+    f = mod.Params.model_fields[name]
+    kind = _KINDS.get(f.annotation, "a JSON list of texts" if "tuple" in str(f.annotation) else "a value")
+    bounds = [f"at least {m.ge}" for m in f.metadata if hasattr(m, "ge")]
+    bounds += [f"more than {m.gt}" for m in f.metadata if hasattr(m, "gt")]
+    bounds += [f"at most {m.le}" for m in f.metadata if hasattr(m, "le")]
+    default = f.default if not isinstance(f.default, tuple) else f"{len(f.default)} terms"
+    return f"{name}: {', '.join([kind, *bounds])} (default {default})"
+
+
+def describe_params(mod: ModuleType) -> str:
+    fields = list(mod.Params.model_fields)
+    return "; ".join(describe_param(mod, n) for n in fields) if fields else "none"
+
+
+def check_params(params: dict[str, dict[str, Any]]) -> None:
+    """Refuse, in words, a query or parameter name that does not exist or a value out of range."""
+    for qname, values in params.items():
+        mod = get(qname)
+        try:
+            mod.Params(**values)
+        except ValidationError as e:
+            err = e.errors(include_url=False, include_input=False)[0]
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            if err["type"] == "extra_forbidden":
+                raise BadParam(f"{qname} has no parameter {field!r}. Its parameters: "
+                               f"{describe_params(mod)}") from None
+            raise BadParam(f"--param {qname}.{field} cannot take that value ({err['msg'].lower()}). "
+                           f"Give {describe_param(mod, field)}") from None

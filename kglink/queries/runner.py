@@ -43,7 +43,8 @@ def run_on_view(view: Any, ctx: QueryContext, names: list[str] | None = None,
     for name in names or sorted(registry.QUERIES):
         mod = registry.get(name)
         rows = mod.embedded(view, _params(mod, (params or {}).get(name)), ctx)
-        out += to_findings(mod, rows, lambda uids: {u: view.props(u) for u in uids if u in view.g})
+        out += to_findings(mod, rows, lambda uids: {u: view.props(u) for u in uids if u in view.g},
+                           as_of=ctx.reference_date)
     return out
 
 
@@ -67,12 +68,13 @@ def run_neo4j(ws: Workspace, settings: Any = None, names: list[str] | None = Non
         mod = registry.get(name)
         p = _params(mod, (params or {}).get(name))
         rows = read_query(mod.CYPHER, ctx.cypher_params() | p.model_dump(), settings)
-        out += to_findings(mod, rows, lookup)
+        out += to_findings(mod, rows, lookup, as_of=ctx.reference_date)
     return out
 
 
-def to_findings(mod: ModuleType, rows: list[Row], lookup: Any) -> list[Finding]:
-    rows = [normalise_row(r) for r in rows]
+def to_findings(mod: ModuleType, rows: list[Row], lookup: Any, as_of: date | None = None) -> list[Finding]:
+    """`as_of`: the reference date, which a summary counting days back names (row["as_of"])."""
+    rows = [normalise_row(r) | ({"as_of": as_of.isoformat()} if as_of else {}) for r in rows]
     uids = {u for r in rows for u, _ in r["people"]} | {u for r in rows for u, _ in r["addresses"]} \
         | {u for r in rows for u in r["events"]}
     props = lookup(uids) if uids else {}

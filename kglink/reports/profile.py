@@ -37,7 +37,7 @@ class ProfileError(ValueError):
 
 
 class Ambiguous(ProfileError):
-    def __init__(self, candidates: list[dict[str, Any]]) -> None:
+    def __init__(self, candidates: list[Any]) -> None:     # kglink.search.Candidate
         super().__init__("more than one person matches")
         self.candidates = candidates
 
@@ -112,35 +112,32 @@ class Profile(BaseModel):
 
 
 def find_subject(ws: Workspace, record: str | None = None, name: str | None = None,
-                 dob: str | None = None) -> str:
-    """The person entity for a record key, or for a name (+ dob) when it is unique."""
+                 dob: str | None = None, terms: Any = None) -> str:
+    """The person entity for a record key, or for a search (kglink.search) with one hit."""
     people = entity_map(ws, "person")
     if record:
         if record not in people:
             raise ProfileError(f"no person record {record}. Use AGENCY:RECORD_ID, e.g. police:P1")
         return people[record].entity_id
-    if not name:
-        raise ProfileError("name a child: AGENCY:RECORD_ID, or --name (with --dob)")
-    from kglink.linkage.fields.dates import parse_date
-    from kglink.linkage.fields.name import clean_name
+    from kglink.queries.runner import reference_date
+    from kglink.search import SearchError, Terms, search
 
-    want = clean_name(name).split(" ")
-    want_dob = parse_date(dob).isoformat() if dob else None  # type: ignore[union-attr]
-    hits: dict[str, dict[str, Any]] = {}
-    for agency, rid, d in ws.records("person"):
-        names = [f"{d['forenames']} {d['surname']}"] + [f"{a['forenames']} {a['surname']}" for a in d["aliases"]]
-        if not any(all(w in n.split(" ") for w in want) for n in names):
-            continue
-        if want_dob and d.get("dob") != want_dob:
-            continue
-        eid = people[f"{agency}:{rid}"].entity_id
-        hits.setdefault(eid, {"entity_id": eid, "records": [], "dob": d.get("dob")})["records"].append(f"{agency}:{rid}")
-    if not hits:
-        raise ProfileError("nobody of that name" + (" and date of birth" if dob else "")
-                           + ". Check the spelling, or give AGENCY:RECORD_ID")
-    if len(hits) > 1:
-        raise Ambiguous(sorted(hits.values(), key=lambda h: h["entity_id"]))
-    return next(iter(hits))
+    terms = terms or Terms(name=name, dob=dob)
+    if not terms.given():
+        raise ProfileError("name a child: AGENCY:RECORD_ID, or search with --name, --dob, --address, "
+                           "--postcode, --phone or --id")
+    try:
+        found = search(ws, terms, reference_date(ws))
+    except SearchError as e:
+        raise ProfileError(str(e)) from None
+    if not found:
+        said = {"name": "the name", "dob": "the date of birth", "address": "the address",
+                "postcode": "the postcode", "phone": "the phone number", "identifier": "the identifier"}
+        raise ProfileError("nobody matches " + " and ".join(said[k] for k in terms.given())
+                           + ". Check the spelling, search by fewer terms, or give AGENCY:RECORD_ID")
+    if len(found) > 1:
+        raise Ambiguous(found)
+    return found[0].entity_id
 
 
 # One query per hop, all in one read transaction so that element ids hold: the frontier's

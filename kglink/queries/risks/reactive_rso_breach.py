@@ -72,5 +72,6 @@ def summary(row: Row, names: dict[str, str]) -> str:
     n = int(row["numbers"].get("breaches", 0))
     level = f", risk {row['grade']}" if row.get("grade") else ""
     return (f"Registered sex offender {names.get(subject, subject)} (reactive management{level}) "
-            f"has {n} breach{'es' if n != 1 else ''} in the last {row['numbers'].get('days')} days: "
+            f"has {n} breach{'es' if n != 1 else ''} in the {row['numbers'].get('days')} days to "
+            f"{row.get('as_of') or 'the date'} (the newest extract's date): "
             "review the risk assessment and whether reactive management is still right.")

@@ -106,5 +106,7 @@ def summary(row: Row, names: dict[str, str]) -> str:
              else f"lives in {row['role']}")
     visit = next((f[3] for f in row["facts"] if f[0] == "last home visit"), None)
     days = row["numbers"].get("days_since_home_visit")
-    seen = (f"last home visit {visit} ({days} days ago)" if visit else "no home visit on record")
+    since = f"{days} days before {row['as_of']}, the newest extract's date" if row.get("as_of") \
+        else f"{days} days before the newest extract's date"
+    seen = (f"last home visit {visit} ({since})" if visit else "no home visit on record")
     return f"Registered sex offender {names.get(subject, subject)}{level} {where}; {seen}."
