@@ -110,8 +110,15 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                     visitors[address_entities[ak].entity_id].add(surname_of[pkey])
     busy = crowded | {e for e, names in visitors.items() if len(names) > crowded_threshold}
 
-    def entities(akeys: list[str], drop: set[str]) -> list[str]:
-        return sorted({address_entities[a].entity_id for a in akeys if a in address_entities} - drop)
+    def entities(akeys: list[str], drop: set[str], *also: list[str]) -> list[str]:
+        """The address entities of these address records, less those in `drop` (a large
+        set, never copied) and in the lists `also` (the record's stronger ties)."""
+        if not akeys:
+            return []
+        out = {address_entities[a].entity_id for a in akeys if a in address_entities} - drop
+        for stronger in also:
+            out.difference_update(stronger)
+        return sorted(out)
 
     def postcodes(akeys: list[str]) -> list[str]:
         return sorted({addresses[a]["postcode"] for a in akeys if a in addresses and addresses[a]["postcode"]})
@@ -140,12 +147,12 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         upn.append(d["upn"] or "")
         phone.append(d["phone"] or "")
         email.append(d["email"] or "")
-        e_ids = entities(homes.get(key, []), set())
+        e_ids = entities(homes.get(key, []), _NOTHING)
         ents.append([e for e in e_ids if e not in crowded])
         crowd.append([e for e in e_ids if e in crowded])
-        at_events = entities(events.get(key, []), busy | set(e_ids))
-        was_at = entities(present.get(key, []), busy | set(e_ids) | set(at_events))
-        visited = entities(visits.get(key, []), busy | set(e_ids) | set(at_events) | set(was_at))
+        at_events = entities(events.get(key, []), busy, e_ids)
+        was_at = entities(present.get(key, []), busy, e_ids, at_events)
+        visited = entities(visits.get(key, []), busy, e_ids, at_events, was_at)
         event_ents.append(at_events)
         present_ents.append(was_at)
         visit_ents.append(visited)
@@ -204,6 +211,7 @@ def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
             "parent_records": [sorted(parents.get(k, ())) for k in keys]}
 
 
+_NOTHING: frozenset[str] = frozenset()
 SHARED_KINDS = frozenset({"care_home", "supported_accommodation", "hotel", "school", "business"})
 # Roles that tie a person to the place where an event happened to them or that they did:
 # a victim, a suspect, a child involved, a missing person at the place they went missing

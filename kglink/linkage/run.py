@@ -241,21 +241,37 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
         roots, _ = cl.cluster(table.n, edges, conflict, different)
         relational.set_entities(table, roots)
         xl, xr = relational.pairs_sharing_relatives(table, st.max_block_size)
-        known = s.left * n + s.right
-        new = ~isin(xl * n + xr, known)
-        xl, xr = xl[new], xr[new]
-        left, right = np.concatenate((s.left, xl)), np.concatenate((s.right, xr))
-        gamma = np.concatenate((s.gamma, comparison_vectors(table, comps, xl, xr)))
-        order = np.argsort(left * n + right, kind="stable")
-        left, right, gamma = left[order], right[order], gamma[order]
+        fresh = ~isin(xl * n + xr, s.left * n + s.right)
+        xl, xr = xl[fresh], xr[fresh]
+        left, right, gamma = s.left, s.right, s.gamma.copy()
+        weight, prob, status, reason = s.weight.copy(), s.prob.copy(), s.status.copy(), s.reason.copy()
+        if len(xl):
+            left, right = np.concatenate((left, xl)), np.concatenate((right, xr))
+            gamma = np.concatenate((gamma, comparison_vectors(table, comps, xl, xr)))
+            pad = np.full(len(xl), -1, dtype=np.int8)
+            before = np.concatenate((s.gamma[:, c], pad))
+            weight, prob = np.concatenate((weight, np.zeros(len(xl)))), np.concatenate((prob, np.zeros(len(xl))))
+            status = np.concatenate((status, np.full(len(xl), "", dtype=object)))
+            reason = np.concatenate((reason, np.full(len(xl), "", dtype=object)))
+        else:
+            before = s.gamma[:, c]
         gamma[:, c] = comps[c].compute(table, left, right)
         model = s.model
         if fit_model and rnd == 0:
             relational.fit(model, table, comps, gamma, st)
-        weight, prob = score(model, table, comps, gamma, left)
-        status, reason = rules.apply(table, st, comps, gamma, prob, left, right)
+        # Only pairs whose relatives changed, and new pairs, can score differently: the
+        # relatives comparison adds nothing where it is not known (-1).
+        redo = np.flatnonzero((gamma[:, c] != before) | (np.arange(len(left)) >= len(s.left)))
+        if len(redo):
+            lr, rr, gr = left[redo], right[redo], gamma[redo]
+            weight[redo], prob[redo] = score(model, table, comps, gr, lr)
+            status[redo], reason[redo] = rules.apply(table, st, comps, gr, prob[redo], lr, rr)
+        if len(xl):
+            order = np.argsort(left * n + right, kind="stable")
+            left, right, gamma = left[order], right[order], gamma[order]
+            weight, prob, status, reason = weight[order], prob[order], status[order], reason[order]
         counts = [rc for rc in s.rule_counts if rc.rule != "relatives"] + [
-            RuleCount("relatives", int(new.sum()), 0, 0, 0, False)]
+            RuleCount("relatives", int(fresh.sum()), 0, 0, 0, False)]
         same = len(xl) == 0 and bool(np.array_equal(status, s.status))
         stages[f"relatives {rnd + 1}"] = time.perf_counter() - t0
         s = Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
