@@ -31,12 +31,43 @@ class View:
             self._by_label[data.get(schema.LABEL_ATTR, "")].append(uid)
         for uids in self._by_label.values():
             uids.sort()
+        self._indexes: dict[tuple[str, str], dict[Any, list[str]]] = {}
 
+    # --- where a query starts: the few nodes an index names, not every node -------------
     def nodes(self, label: str) -> list[str]:
         return self._by_label.get(label, [])
 
+    def starts(self, uids: Iterable[str]) -> list[str]:
+        """Of `uids`, those a query may start from, by uid (all of them here; a what-if
+        view narrows them to the merged entities' neighbourhood)."""
+        return sorted(set(uids))
+
+    def all_where(self, label: str, prop: str, *values: Any) -> list[str]:
+        """Every node of `label` whose `prop` is one of `values`, by uid. Read from an index
+        built on first use (one pass over the label's nodes), as Neo4j's property indexes."""
+        index = self._indexes.get((label, prop))
+        if index is None:
+            index = defaultdict(list)
+            for uid in self.nodes(label):
+                index[self.props(uid).get(prop)].append(uid)
+            self._indexes[(label, prop)] = index
+        if len(values) == 1:
+            return index.get(values[0], [])
+        return sorted(u for v in set(values) for u in index.get(v, ()))
+
+    def where(self, label: str, prop: str, *values: Any) -> list[str]:
+        """`all_where`, as nodes a query starts from."""
+        return self.starts(self.all_where(label, prop, *values))
+
+    def flagged(self, flag: str) -> list[str]:
+        """People with a flag of this kind (current or not), as nodes a query starts from."""
+        return self.starts(p for f in self.all_where("Flag", "flag", flag) for p, _ in self.into(f, "HAS_FLAG"))
+
     def props(self, uid: str) -> dict[str, Any]:
         return self.g.nodes[uid]
+
+    def has(self, uid: str) -> bool:
+        return uid in self.g
 
     def out(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for _, dst, data in self.g.out_edges(uid, data=True):
@@ -47,6 +78,19 @@ class View:
         for src, _, data in self.g.in_edges(uid, data=True):
             if data[schema.TYPE_ATTR] in types:
                 yield src, data
+
+    def all_out(self, uid: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for _, dst, data in self.g.out_edges(uid, data=True):
+            yield dst, data
+
+    def all_in(self, uid: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for src, _, data in self.g.in_edges(uid, data=True):
+            yield src, data
+
+    def neighbours(self, uid: str) -> Iterator[str]:
+        """Every node one relationship away, either direction, any type."""
+        yield from self.g.successors(uid)
+        yield from self.g.predecessors(uid)
 
     def both(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from self.out(uid, *types)
