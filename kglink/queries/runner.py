@@ -35,10 +35,10 @@ def run_embedded(ws: Workspace, names: list[str] | None = None,
 
 def embedded_view(ws: Workspace, reference: date | None = None) -> Any:
     """The stored graph, ready for the queries (rebuilt first if the workspace changed)."""
-    from kglink.graph.embedded import load_graph
+    from kglink.graph.embedded import load_compact
     from kglink.queries.view import View
 
-    return View(load_graph(ws), QueryContext(reference or reference_date(ws)))
+    return View(load_compact(ws), QueryContext(reference or reference_date(ws)))
 
 
 def run_on_view(view: Any, ctx: QueryContext, names: list[str] | None = None,

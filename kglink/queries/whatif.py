@@ -48,7 +48,7 @@ class MergedView(View):
     the only nodes a query starts from."""
 
     def __init__(self, base: View, changes: Changes, anchors: set[str] | None = None) -> None:
-        self.base, self.g, self.ctx, self.ref = base, base.g, base.ctx, base.ref
+        self.base, self.g, self.store, self.ctx, self.ref = base, base.g, base.store, base.ctx, base.ref
         self.changes = changes
         self._nodes, self._gone, self._removed = changes.nodes, changes.gone, changes.removed
         self._add_out, self._add_in, self._dirty = changes.add_out, changes.add_in, changes.dirty
@@ -70,8 +70,7 @@ class MergedView(View):
                          if not self.base.has(u) and p.get(schema.LABEL_ATTR) == label]
                 got = sorted(got + extra) if extra else got
             else:
-                got = sorted(u for u in self.anchors
-                             if self.has(u) and self.props(u).get(schema.LABEL_ATTR) == label)
+                got = sorted(u for u in self.anchors if self.has(u) and self.label(u) == label)
             self._labels[label] = got
         return got
 
@@ -94,6 +93,10 @@ class MergedView(View):
     def has(self, uid: str) -> bool:
         return uid in self._nodes or (uid not in self._gone and self.base.has(uid))
 
+    def label(self, uid: str) -> str:
+        got = self._nodes.get(uid)
+        return got[schema.LABEL_ATTR] if got is not None else self.base.label(uid)  # type: ignore[no-any-return]
+
     def out(self, uid: str, *types: str) -> Iterator[Edge]:
         yield from self._laid_over(self.base.out(uid, *types), uid, self._add_out, types)
 
@@ -110,9 +113,8 @@ class MergedView(View):
         if uid not in self._dirty:
             yield from self.base.neighbours(uid)
             return
-        if uid in self.g:        # edges are keyed by uid: no need to read their data
-            for adjacency in (self.g.succ[uid], self.g.pred[uid]):
-                yield from (o for o, keys in adjacency.items() if not self._removed.issuperset(keys))
+        if self.base.has(uid):
+            yield from (o for o, key in self.base.store.adjacent(uid) if key not in self._removed)
         yield from (o for o, _ in self._add_out.get(uid, ()))
         yield from (o for o, _ in self._add_in.get(uid, ()))
 
@@ -138,7 +140,7 @@ class MergedView(View):
                 for o in self.neighbours(u):
                     if o not in dist:
                         dist[o] = hop
-                        if self.props(o)[schema.LABEL_ATTR] not in LEAVES:
+                        if self.label(o) not in LEAVES:
                             nxt.append(o)
             frontier = nxt
         return dist
