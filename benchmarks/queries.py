@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
 
@@ -39,8 +40,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--county", type=Path, default=None)
     ap.add_argument("--workspace", type=Path, default=None, help="reuse a loaded and linked workspace")
+    ap.add_argument("--embedded-only", action="store_true", help="no Neo4j: the embedded store alone")
     args = ap.parse_args()
-    neo = Neo4jSettings.from_env()   # NEO4J_PASSWORD, else the local server's generated one
+    # NEO4J_PASSWORD, else the local server's generated one
+    neo = None if args.embedded_only else Neo4jSettings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         ws_path = args.workspace or Path(tmp) / "ws"
@@ -50,7 +53,7 @@ def main() -> None:
             load_extracts(ws, extract_dirs(cdir))
             link(ws)
         t0 = time.perf_counter()
-        rep = sync(ws, neo)
+        rep = sync(ws, neo) if neo is not None else None
         sync_s = time.perf_counter() - t0
         t0, c0 = time.perf_counter(), time.process_time()
         view = embedded_view(ws)
@@ -59,10 +62,11 @@ def main() -> None:
         print(f"command: {command_line()}")
         print(f"person records: {person_records(cdir)}; graph: {g.number_of_nodes()} nodes, "
               f"{g.number_of_edges()} relationships; embedded graph load {load_s:.1f} s ({load_cpu:.1f} s CPU) "
-              f"(peak memory so far {peak_rss_mb():,.0f} MB); "
-              f"Neo4j sync {sync_s:.1f} s ({'full' if rep.full else 'incremental'}; "
-              f"{rep.nodes_written:,} nodes and {rep.relationships_written:,} relationships "
-              f"written, indexes built afterwards {rep.index_seconds:.1f} s)")
+              f"(peak memory so far {peak_rss_mb():,.0f} MB)"
+              + ("" if rep is None else
+                 f"; Neo4j sync {sync_s:.1f} s ({'full' if rep.full else 'incremental'}; "
+                 f"{rep.nodes_written:,} nodes and {rep.relationships_written:,} relationships "
+                 f"written, indexes built afterwards {rep.index_seconds:.1f} s)"))
         # Embedded CPU seconds too: the queries run in this process, single-threaded, and on
         # a shared machine its CPU time says more than its wall time.
         print(f"{'query':34} {'embedded s':>10} {'CPU s':>7} {'neo4j s':>8} {'ratio':>6} {'findings':>9}")
@@ -76,8 +80,9 @@ def main() -> None:
                 times_e.append(time.perf_counter() - t)
                 cpu_e.append(time.process_time() - c)
                 t = time.perf_counter()
-                read_query(mod.CYPHER, ctx.cypher_params() | p.model_dump(), neo)
-                times_n.append(time.perf_counter() - t)
+                if neo is not None:
+                    read_query(mod.CYPHER, ctx.cypher_params() | p.model_dump(), neo)
+                times_n.append(time.perf_counter() - t if neo is not None else float("nan"))
             worst, worst_e = max(worst, times_n[-1]), max(worst_e, times_e[-1])
             print(f"{name:34} {times_e[-1]:10.3f} {cpu_e[-1]:7.3f} {times_n[-1]:8.3f} {times_e[-1] / times_n[-1]:6.2f} "
                   f"{len(rows_e):9d}")
@@ -99,22 +104,31 @@ def main() -> None:
                            and (view.props(p.entity_id).get("dob") or "") > ctx.child_born_after})[:10]
         del view, g          # a 1M graph is gigabytes: do not hold it while Neo4j runs
         gc.collect()
+        truth = Truth.read(cdir)
+        if neo is None:
+            print(f"against the truth: embedded {score(found_e, truth).summary()}")
+            _packs(ws, children, found_e, ((None, "embedded"),))
+            print(f"peak memory: {peak_rss_mb():,.0f} MB")
+            return
         found_n = run_neo4j(ws, neo)
         same = [f.model_dump() for f in found_e] == [f.model_dump() for f in found_n]
-        truth = Truth.read(cdir)
         print(f"findings: embedded {len(found_e)}, Neo4j {len(found_n)}, identical: {same}")
         print(f"against the truth: embedded {score(found_e, truth).summary()}; "
               f"Neo4j {score(found_n, truth).summary()}")
-        findings = found_n   # confirmed-link findings; the packs read them as they would the cache
-        for store, label in ((None, "embedded"), (neo, "Neo4j")):
-            times = []
-            for uid in children:
-                t = time.perf_counter()
-                build_profile(ws, uid, "benchmark", findings, store)
-                times.append(time.perf_counter() - t)
-            print(f"research pack on {label}: median {statistics.median(times):.3f} s, "
-                  f"max {max(times):.3f} s over {len(times)} children with findings (target < 1 s)")
+        # confirmed-link findings; the packs read them as they would the cache
+        _packs(ws, children, found_n, ((None, "embedded"), (neo, "Neo4j")))
         print(f"peak memory: {peak_rss_mb():,.0f} MB")
+
+
+def _packs(ws: Any, children: list[str], findings: list[Any], stores: tuple[tuple[Any, str], ...]) -> None:
+    for store, label in stores:
+        times = []
+        for uid in children:
+            t = time.perf_counter()
+            build_profile(ws, uid, "benchmark", findings, store)
+            times.append(time.perf_counter() - t)
+        print(f"research pack on {label}: median {statistics.median(times):.3f} s, "
+              f"max {max(times):.3f} s over {len(times)} children with findings (target < 1 s)")
 
 
 if __name__ == "__main__":
