@@ -15,6 +15,7 @@ pack's small subgraphs (graph/embedded.py: neighbourhood).
 from __future__ import annotations
 
 import sys
+from array import array
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,21 +41,18 @@ class CompactGraph:
         self.index = {u: i for i, u in enumerate(self.uids)}
         self._node_props: list[dict[str, Any] | None] = [None] * len(self.uids)
         index = self.index
-        self.edge_uids: list[str] = []
         self.edge_types: list[str] = []
         self._edge_json: list[str] = []
-        src: list[int] = []
-        dst: list[int] = []
-        for uid, rel_type, start, end, props in edges:
-            self.edge_uids.append(uid)
+        src, dst = array("q"), array("q")     # 8 bytes a number, not a Python int each
+        for _uid, rel_type, start, end, props in edges:   # the uid is in the JSON too
             self.edge_types.append(sys.intern(rel_type))
             src.append(index[start])
             dst.append(index[end])
             self._edge_json.append(props)
-        self._edge_props: list[dict[str, Any] | None] = [None] * len(self.edge_uids)
-        self.src, self.dst = src, dst
-        self._out_at, self._out = _rows(np.asarray(src, dtype=np.int64), len(self.uids))
-        self._in_at, self._in = _rows(np.asarray(dst, dtype=np.int64), len(self.uids))
+        self._edge_props: list[dict[str, Any] | None] = [None] * len(self.edge_types)
+        self.src, self.dst = np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)
+        self._out_at, self._out = _rows(self.src, len(self.uids))
+        self._in_at, self._in = _rows(self.dst, len(self.uids))
         self._by_label: dict[str, list[str]] = {}
 
     # --- nodes ---------------------------------------------------------------------------
@@ -65,7 +63,7 @@ class CompactGraph:
         return len(self.uids)
 
     def number_of_edges(self) -> int:
-        return len(self.edge_uids)
+        return len(self.edge_types)
 
     def by_label(self, label: str) -> list[str]:
         got = self._by_label.get(label)
@@ -101,7 +99,7 @@ class CompactGraph:
         if i is None:
             return
         kinds, ends, uids = self.edge_types, self.dst, self.uids
-        for e in self._out[self._out_at[i]:self._out_at[i + 1]]:
+        for e in self._out[self._out_at[i]:self._out_at[i + 1]].tolist():
             if types is None or kinds[e] in types:
                 yield uids[ends[e]], self._edge(e)
 
@@ -111,26 +109,29 @@ class CompactGraph:
         if i is None:
             return
         kinds, starts, uids = self.edge_types, self.src, self.uids
-        for e in self._in[self._in_at[i]:self._in_at[i + 1]]:
+        for e in self._in[self._in_at[i]:self._in_at[i + 1]].tolist():
             if types is None or kinds[e] in types:
                 yield uids[starts[e]], self._edge(e)
 
-    def adjacent(self, uid: str) -> Iterator[tuple[str, str]]:
-        """(other node, relationship uid) of every relationship at `uid`, either direction,
-        without decoding any."""
+    def neighbours(self, uid: str) -> Iterator[str]:
+        """The other node of every relationship at `uid`, either direction, decoding none."""
         i = self.index.get(uid)
         if i is None:
             return
-        for e in self._out[self._out_at[i]:self._out_at[i + 1]]:
-            yield self.uids[self.dst[e]], self.edge_uids[e]
-        for e in self._in[self._in_at[i]:self._in_at[i + 1]]:
-            yield self.uids[self.src[e]], self.edge_uids[e]
+        uids = self.uids
+        yield from (uids[j] for j in self.dst[self._out[self._out_at[i]:self._out_at[i + 1]]].tolist())
+        yield from (uids[j] for j in self.src[self._in[self._in_at[i]:self._in_at[i + 1]]].tolist())
+
+    def adjacent(self, uid: str) -> Iterator[tuple[str, str]]:
+        """(other node, relationship uid) of every relationship at `uid`, either direction."""
+        yield from ((o, e["uid"]) for o, e in self.out(uid))
+        yield from ((o, e["uid"]) for o, e in self.into(uid))
 
 
-def _rows(ends: np.ndarray, n: int) -> tuple[list[int], list[int]]:
+def _rows(ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Compressed sparse rows: relationship numbers grouped by node (in stored order
     within a node), and where each node's group starts."""
     order = np.argsort(ends, kind="stable")
     at = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(ends, minlength=n), out=at[1:])
-    return at.tolist(), order.tolist()
+    return at, order

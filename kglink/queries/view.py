@@ -57,6 +57,10 @@ class _Networkx:
             if types is None or data[schema.TYPE_ATTR] in types:
                 yield src, data
 
+    def neighbours(self, uid: str) -> Iterator[str]:
+        yield from self.g.successors(uid)
+        yield from self.g.predecessors(uid)
+
     def adjacent(self, uid: str) -> Iterator[tuple[str, str]]:
         for adjacency in (self.g.succ[uid], self.g.pred[uid]):
             for other, keys in adjacency.items():
@@ -129,7 +133,7 @@ class View:
 
     def neighbours(self, uid: str) -> Iterator[str]:
         """Every node one relationship away, either direction, any type."""
-        return (other for other, _ in self.store.adjacent(uid))
+        return self.store.neighbours(uid)  # type: ignore[no-any-return]
 
     def both(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from self.out(uid, *types)
