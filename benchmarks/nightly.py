@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -155,12 +154,12 @@ def main() -> None:
     ap.add_argument("--county", type=Path, default=None, help="reuse a generated county")
     ap.add_argument("--agency", default="police", help="the agency whose newer extract comes in")
     ap.add_argument("--changed", type=float, default=0.01, help="share of its person records changed")
-    ap.add_argument("--neo4j", action="store_true", help="sync to Neo4j too (NEO4J_URI, NEO4J_PASSWORD)")
+    ap.add_argument("--neo4j", action="store_true", help="sync to Neo4j too (NEO4J_URI; NEO4J_PASSWORD or the local server's)")
     ap.add_argument("--tmp", type=Path, default=None, help="where the workspace goes (default: a temp folder)")
     args = ap.parse_args()
     neo = None
     if args.neo4j:
-        neo = neo4j_store.Neo4jSettings.from_env(password=os.environ.get("NEO4J_PASSWORD", "kglink-dev-password"))
+        neo = neo4j_store.Neo4jSettings.from_env()   # NEO4J_PASSWORD, else the local server's generated one
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         print(f"command: {command_line()}")
