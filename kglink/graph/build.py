@@ -371,3 +371,31 @@ def validate(item: GraphItem) -> None:
     extra = set(item.props) - set(allowed)
     if extra:
         raise schema.SchemaError(f"{what} has undeclared properties {sorted(extra)}")
+
+
+# --- pieces of the graph rebuilt for a few entities (what a queued pair would change) -----
+def entity_node(ws: Workspace, kind: str, eid: str, members: list[tuple[str, float]]) -> GraphNode:
+    """The entity node `iter_graph` makes for `eid` if these records (source key, membership
+    probability) were its members: the same builder, fed only their rows."""
+    ekind = "person" if kind == "person" else "address"
+    rows: list[_Member] = []
+    for sk, p in members:
+        agency, _, key = sk.partition(":")
+        row = ws.conn.execute(
+            "SELECT data, changed_load FROM records WHERE kind = ? AND agency = ? AND key = ? "
+            "AND status = 'active'", (ekind, agency, key)).fetchone()
+        if row is not None:
+            rows.append(_Member(p, sk, agency, row[1], orjson.loads(row[0])))
+    return (_person_entity if ekind == "person" else _address_entity)(eid, rows)
+
+
+def moved_rel(rel_type: str, start: str, end: str, props: dict[str, Any],
+              start_dob: str | None, event_at: str | None) -> tuple[str, dict[str, Any]]:
+    """A relationship as `iter_graph` makes it once its ends are `start` and `end`:
+    its uid follows its ends, and INVOLVED_IN says again whether the person (born
+    `start_dob`) was a child at the event (`event_at`)."""
+    uid = rel_uid(rel_type, props["source"], start, end)
+    out = props | {"uid": uid}
+    if rel_type == "INVOLVED_IN" and event_at is not None:
+        out["child_at_event"] = schema.child_on(start_dob, event_at)
+    return uid, out

@@ -19,6 +19,7 @@ import orjson
 
 from kglink.graph import schema
 from kglink.graph.build import GraphNode, GraphRel, iter_graph
+from kglink.graph.compact import CompactGraph
 from kglink.memory import gc_paused
 from kglink.workspace import Workspace
 
@@ -169,6 +170,15 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
             rebuilt = True
     g.graph.update(state_token=ws.get_meta(STATE_KEY), rebuilt=rebuilt)
     return g
+
+
+def load_compact(ws: Workspace) -> CompactGraph:
+    """The whole graph as the risk queries read it (graph/compact.py): arrays, properties
+    decoded on first use. Rebuilt first only if the workspace changed."""
+    ensure_current(ws)
+    with gc_paused():
+        return CompactGraph(ws.conn.execute("SELECT uid, label, props FROM graph_nodes"),
+                            ws.conn.execute("SELECT uid, type, src, dst, props FROM graph_edges"))
 
 
 def _hubs(conn: sqlite3.Connection, uids: set[str], max_degree: int) -> set[str]:

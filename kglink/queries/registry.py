@@ -35,6 +35,10 @@ def _build() -> dict[str, ModuleType]:
 
 
 QUERIES: dict[str, ModuleType] = _build()
+# How far (relationships, either direction) each query's findings reach from the node it
+# starts from; a query that ranks across the whole graph declares none (see queries.whatif).
+REACHES: dict[str, int] = {name: mod.REACH for name, mod in QUERIES.items()
+                           if getattr(mod, "REACH", None) is not None}
 
 
 class UnknownQuery(KeyError):

@@ -29,11 +29,16 @@ def run_embedded(ws: Workspace, names: list[str] | None = None,
                  params: dict[str, dict[str, Any]] | None = None,
                  reference: date | None = None) -> list[Finding]:
     """`reference`: the day "current" and "child" are judged on (default: reference_date)."""
-    from kglink.graph.embedded import load_graph
+    view = embedded_view(ws, reference)
+    return run_on_view(view, view.ctx, names, params)
+
+
+def embedded_view(ws: Workspace, reference: date | None = None) -> Any:
+    """The stored graph, ready for the queries (rebuilt first if the workspace changed)."""
+    from kglink.graph.embedded import load_compact
     from kglink.queries.view import View
 
-    ctx = QueryContext(reference or reference_date(ws))
-    return run_on_view(View(load_graph(ws), ctx), ctx, names, params)
+    return View(load_compact(ws), QueryContext(reference or reference_date(ws)))
 
 
 def run_on_view(view: Any, ctx: QueryContext, names: list[str] | None = None,
@@ -43,7 +48,7 @@ def run_on_view(view: Any, ctx: QueryContext, names: list[str] | None = None,
     for name in names or sorted(registry.QUERIES):
         mod = registry.get(name)
         rows = mod.embedded(view, _params(mod, (params or {}).get(name)), ctx)
-        out += to_findings(mod, rows, lambda uids: {u: view.props(u) for u in uids if u in view.g},
+        out += to_findings(mod, rows, lambda uids: {u: view.props(u) for u in uids if view.has(u)},
                            as_of=ctx.reference_date)
     return out
 

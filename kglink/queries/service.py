@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from kglink.queries.findings import Finding
-from kglink.queries.runner import run_embedded, run_neo4j
+from kglink.queries.runner import embedded_view, run_neo4j, run_on_view
 from kglink.workspace import Workspace
 
 _CACHE_KEY = "findings_cache"
@@ -19,9 +19,14 @@ def findings_for(ws: Workspace, neo4j: Any = None, names: list[str] | None = Non
     raise, marked as resting on an unconfirmed link (computed the same way for both stores)."""
     from kglink.queries.unconfirmed import unconfirmed_findings
 
-    found = run_neo4j(ws, neo4j, names, params) if neo4j is not None else run_embedded(ws, names, params)
+    view = None
+    if neo4j is not None:
+        found = run_neo4j(ws, neo4j, names, params)
+    else:
+        view = embedded_view(ws)
+        found = run_on_view(view, view.ctx, names, params)
     if unconfirmed:
-        found = found + unconfirmed_findings(ws, found, names, params)
+        found = found + unconfirmed_findings(ws, found, names, params, view)
     if names is None and not params and unconfirmed:
         _store(ws, found, neo4j)
     return found

@@ -1,23 +1,24 @@
 """What the review queue would add: findings that rest on an unconfirmed link.
 
 A finding rests only on confirmed links. A pair still waiting for review may raise a
-finding only marked as such: the queries run once more on a graph where each queued pair
-is taken as one entity, and what that adds is reported with `unconfirmed_link` set.
-The what-if graph is built inside a transaction that is rolled back: the workspace never
-holds it.
+finding only marked as such: the queries run once more on the graph as it would be with
+each queued pair taken as one entity, and what that adds is reported with
+`unconfirmed_link` set. That graph is the stored one with the merges laid over it
+(`queries.whatif`), and each query starts only from the nodes within its `REACH` of a
+merged entity: a finding that names no merged entity is dropped anyway. A query without
+`REACH` (one that ranks across the whole county) starts from every node. The workspace is
+never changed.
 """
 from __future__ import annotations
 
 from typing import Any
 
-import networkx as nx
-
-from kglink.graph import schema
-from kglink.graph.build import GraphNode, iter_graph
 from kglink.linkage.entities import split_source_key
-from kglink.queries.base import QueryContext
+from kglink.queries import registry
 from kglink.queries.findings import Finding
-from kglink.queries.runner import reference_date, run_on_view
+from kglink.queries.runner import embedded_view, run_on_view
+from kglink.queries.view import View
+from kglink.queries.whatif import merge
 from kglink.workspace import Workspace
 
 
@@ -32,45 +33,39 @@ def _queued(ws: Workspace) -> list[tuple[str, str, str, float]]:
         "ORDER BY kind, a, b")]
 
 
-def _what_if_graph(ws: Workspace, pairs: list[tuple[str, str, str, float]]
-                   ) -> tuple[nx.MultiDiGraph, dict[str, float]]:
-    """The graph with every queued pair merged, and the entity ids such merges touched,
-    each with the lowest model probability of the queued pairs merged into it."""
-    g = nx.MultiDiGraph()
+def _merges(ws: Workspace, pairs: list[tuple[str, str, str, float]]
+            ) -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Entities the queued pairs would join: root id -> the ids joined into it (root
+    first), and each entity involved with the lowest model probability of the queued
+    pairs merged into it."""
+    def entity(kind: str, key: str) -> str | None:
+        row = ws.conn.execute("SELECT entity_id FROM entity_members WHERE kind = ? AND agency = ? "
+                              "AND record_id = ?", (kind, *split_source_key(key))).fetchone()
+        return row[0] if row else None
+
+    parent: dict[str, str] = {}
     touched: dict[str, float] = {}
-    ws.conn.execute("SAVEPOINT what_if")
-    try:
-        member = {(k, a, r): e for k, a, r, e in ws.conn.execute(
-            "SELECT kind, agency, record_id, entity_id FROM entity_members")}
-        parent: dict[str, str] = {}
 
-        def find(x: str) -> str:
-            while parent.get(x, x) != x:
-                x = parent[x]
-            return x
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
 
-        for kind, a, b, p in pairs:
-            ea = member.get((kind, *split_source_key(a)))
-            eb = member.get((kind, *split_source_key(b)))
-            if ea and eb and find(ea) != find(eb):
-                ra, rb = sorted((find(ea), find(eb)))
-                parent[rb] = ra
-                for e in (ea, eb):
-                    touched[e] = min(touched.get(e, 1.0), p)
-        moved = [(find(e), e) for e in {e for e in parent}]
-        ws.conn.executemany("UPDATE entity_members SET entity_id = ? WHERE entity_id = ?", moved)
-        for item in iter_graph(ws):
-            if isinstance(item, GraphNode):
-                g.add_node(item.uid, **{schema.LABEL_ATTR: item.label}, **item.props)
-            else:
-                g.add_edge(item.start, item.end, key=item.uid, **{schema.TYPE_ATTR: item.type}, **item.props)
-    finally:
-        ws.conn.execute("ROLLBACK TO what_if")
-        ws.conn.execute("RELEASE what_if")
+    for kind, a, b, p in pairs:
+        ea, eb = entity(kind, a), entity(kind, b)
+        if ea and eb and find(ea) != find(eb):
+            ra, rb = sorted((find(ea), find(eb)))
+            parent[rb] = ra
+            for e in (ea, eb):
+                touched[e] = min(touched.get(e, 1.0), p)
+    groups: dict[str, list[str]] = {}
+    for e in sorted(parent):
+        groups.setdefault(find(e), []).append(e)
+    groups = {root: [root] + sorted(set(eids) - {root}) for root, eids in groups.items()}
     lowest = dict(touched)
     for e, p in touched.items():
         lowest[find(e)] = min(lowest.get(find(e), 1.0), p)
-    return g, lowest
+    return groups, lowest
 
 
 def _subject_records(f: Finding) -> set[tuple[str, str]]:
@@ -86,24 +81,31 @@ def _restates(confirmed: Finding, what_if: Finding) -> bool:
 
 
 def unconfirmed_findings(ws: Workspace, confirmed: list[Finding], names: list[str] | None = None,
-                         params: dict[str, dict[str, Any]] | None = None) -> list[Finding]:
+                         params: dict[str, dict[str, Any]] | None = None,
+                         view: View | None = None) -> list[Finding]:
     """Findings only the queued pairs raise, each marked, most probable first: ranked by
     the lowest model probability among the queued pairs merged into the entities it
-    involves, which its summary states."""
+    involves, which its summary states. `view`: the stored graph's, if already loaded."""
     pairs = _queued(ws)
     if not pairs:
         return []
-    g, touched = _what_if_graph(ws, pairs)
-    from kglink.queries.view import View
-
-    ctx = QueryContext(reference_date(ws))
+    view = view if view is not None else embedded_view(ws)
+    ctx = view.ctx
+    groups, touched = _merges(ws, pairs)
+    merged = merge(ws, view, groups)
+    reach = merged.within(max(registry.REACHES.values(), default=0), groups)
     known = {f.id for f in confirmed}
     ranked: list[tuple[float, int, Finding]] = []
-    for f in run_on_view(View(g, ctx), ctx, names, params):
-        involved = ({p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}) & touched.keys()
-        if f.id not in known and involved and not any(_restates(c, f) for c in confirmed):
-            p = min(touched[e] for e in involved)
-            ranked.append((-p, len(ranked), f.model_copy(update={
-                "unconfirmed_link": True,
-                "summary": f"UNCONFIRMED LINK (pair awaiting review, p = {p:.2f}): " + f.summary})))
+    near = {hops: merged.near({u for u, d in reach.items() if d <= hops})
+            for hops in set(registry.REACHES.values())}
+    for name in names or sorted(registry.QUERIES):
+        hops = registry.REACHES.get(name)
+        v = merged if hops is None else near[hops]
+        for f in run_on_view(v, ctx, [name], params):
+            involved = ({p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}) & touched.keys()
+            if f.id not in known and involved and not any(_restates(c, f) for c in confirmed):
+                p = min(touched[e] for e in involved)
+                ranked.append((-p, len(ranked), f.model_copy(update={
+                    "unconfirmed_link": True,
+                    "summary": f"UNCONFIRMED LINK (pair awaiting review, p = {p:.2f}): " + f.summary})))
     return [f for _, _, f in sorted(ranked, key=lambda r: (r[0], r[1]))]

@@ -21,32 +21,119 @@ def current(props: dict[str, Any], ref: str) -> bool:
     return to is None or to >= ref
 
 
-class View:
-    def __init__(self, g: nx.MultiDiGraph, ctx: QueryContext) -> None:
-        self.g = g
-        self.ctx = ctx
-        self.ref = ctx.reference_date.isoformat()
-        self._by_label: dict[str, list[str]] = defaultdict(list)
-        for uid, data in g.nodes(data=True):
-            self._by_label[data.get(schema.LABEL_ATTR, "")].append(uid)
-        for uids in self._by_label.values():
-            uids.sort()
+class _Networkx:
+    """A networkx MultiDiGraph in the terms the view reads a graph in (those of
+    graph.compact.CompactGraph): the research pack's subgraphs, and tests."""
 
-    def nodes(self, label: str) -> list[str]:
+    def __init__(self, g: nx.MultiDiGraph) -> None:
+        self.g = g
+        self._by_label: dict[str, list[str]] | None = None
+
+    def __contains__(self, uid: object) -> bool:
+        return uid in self.g
+
+    def by_label(self, label: str) -> list[str]:
+        if self._by_label is None:
+            self._by_label = defaultdict(list)
+            for uid, data in self.g.nodes(data=True):
+                self._by_label[data.get(schema.LABEL_ATTR, "")].append(uid)
+            for uids in self._by_label.values():
+                uids.sort()
         return self._by_label.get(label, [])
 
     def props(self, uid: str) -> dict[str, Any]:
-        return self.g.nodes[uid]
+        return self.g.nodes[uid]  # type: ignore[no-any-return]
 
-    def out(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def label(self, uid: str) -> str:
+        return self.g.nodes[uid][schema.LABEL_ATTR]  # type: ignore[no-any-return]
+
+    def out(self, uid: str, types: tuple[str, ...] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         for _, dst, data in self.g.out_edges(uid, data=True):
-            if data[schema.TYPE_ATTR] in types:
+            if types is None or data[schema.TYPE_ATTR] in types:
                 yield dst, data
 
-    def into(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def into(self, uid: str, types: tuple[str, ...] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         for src, _, data in self.g.in_edges(uid, data=True):
-            if data[schema.TYPE_ATTR] in types:
+            if types is None or data[schema.TYPE_ATTR] in types:
                 yield src, data
+
+    def neighbours(self, uid: str) -> Iterator[str]:
+        yield from self.g.successors(uid)
+        yield from self.g.predecessors(uid)
+
+    def adjacent(self, uid: str) -> Iterator[tuple[str, str]]:
+        for adjacency in (self.g.succ[uid], self.g.pred[uid]):
+            for other, keys in adjacency.items():
+                for key in keys:
+                    yield other, key
+
+
+class View:
+    """`g`: the stored graph (graph.compact.CompactGraph) or a networkx MultiDiGraph."""
+
+    def __init__(self, g: Any, ctx: QueryContext) -> None:
+        from kglink.graph.compact import CompactGraph
+
+        self.g = g
+        self.store: Any = g if isinstance(g, CompactGraph) else _Networkx(g)
+        self.ctx = ctx
+        self.ref = ctx.reference_date.isoformat()
+        self._indexes: dict[tuple[str, str], dict[Any, list[str]]] = {}
+
+    # --- where a query starts: the few nodes an index names, not every node -------------
+    def nodes(self, label: str) -> list[str]:
+        return self.store.by_label(label)  # type: ignore[no-any-return]
+
+    def starts(self, uids: Iterable[str]) -> list[str]:
+        """Of `uids`, those a query may start from, by uid (all of them here; a what-if
+        view narrows them to the merged entities' neighbourhood)."""
+        return sorted(set(uids))
+
+    def all_where(self, label: str, prop: str, *values: Any) -> list[str]:
+        """Every node of `label` whose `prop` is one of `values`, by uid. Read from an index
+        built on first use (one pass over the label's nodes), as Neo4j's property indexes."""
+        index = self._indexes.get((label, prop))
+        if index is None:
+            index = defaultdict(list)
+            for uid in self.nodes(label):
+                index[self.props(uid).get(prop)].append(uid)
+            self._indexes[(label, prop)] = index
+        if len(values) == 1:
+            return index.get(values[0], [])
+        return sorted(u for v in set(values) for u in index.get(v, ()))
+
+    def where(self, label: str, prop: str, *values: Any) -> list[str]:
+        """`all_where`, as nodes a query starts from."""
+        return self.starts(self.all_where(label, prop, *values))
+
+    def flagged(self, flag: str) -> list[str]:
+        """People with a flag of this kind (current or not), as nodes a query starts from."""
+        return self.starts(p for f in self.all_where("Flag", "flag", flag) for p, _ in self.into(f, "HAS_FLAG"))
+
+    def props(self, uid: str) -> dict[str, Any]:
+        return self.store.props(uid)  # type: ignore[no-any-return]
+
+    def has(self, uid: str) -> bool:
+        return uid in self.store
+
+    def label(self, uid: str) -> str:
+        return self.store.label(uid)  # type: ignore[no-any-return]
+
+    def out(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.store.out(uid, types)  # type: ignore[no-any-return]
+
+    def into(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.store.into(uid, types)  # type: ignore[no-any-return]
+
+    def all_out(self, uid: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.store.out(uid)  # type: ignore[no-any-return]
+
+    def all_in(self, uid: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.store.into(uid)  # type: ignore[no-any-return]
+
+    def neighbours(self, uid: str) -> Iterator[str]:
+        """Every node one relationship away, either direction, any type."""
+        return self.store.neighbours(uid)  # type: ignore[no-any-return]
 
     def both(self, uid: str, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from self.out(uid, *types)

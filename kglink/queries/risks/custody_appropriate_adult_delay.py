@@ -19,6 +19,7 @@ NAME = "custody-appropriate-adult-delay"
 DESCRIPTION = ("A custody event of a detained child where the appropriate adult arrived more than "
                "`hours` after detention, or no arrival is recorded.")
 SEVERITY = "medium"
+REACH = 1   # relationships from the start node to anything named: the event: its people and places
 
 
 class Params(QueryParams):
@@ -59,10 +60,8 @@ RETURN e.uid AS key,
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for e in v.nodes("Event"):
+    for e in v.where("Event", "type", "custody"):
         ev = v.props(e)
-        if ev.get("type") != "custody":
-            continue
         detained = ev.get("detained_at") or ev["occurred_at"]
         kids = [(c, d) for c, d in v.event_people(e, "detained")
                 if v.is_child(c) or v.is_child_on(c, detained)]

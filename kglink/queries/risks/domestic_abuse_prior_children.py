@@ -20,6 +20,7 @@ NAME = "domestic-abuse-prior-children"
 DESCRIPTION = ("A domestic abuse event in the last `days` days at an address where an earlier "
                "event, from any agency, involved a child.")
 SEVERITY = "high"
+REACH = 3   # relationships from the start node to anything named: event -> address <- earlier event <- child
 
 CHILD_ROLES = ("involved_child", "victim", "missing_person", "subject", "detained", "witness")
 
@@ -56,10 +57,10 @@ RETURN e.uid AS key,
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     since = ctx.days_before(p.days)
     rows = []
-    for e in v.nodes("Event"):
+    for e in v.where("Event", "type", "domestic_abuse"):
         ev = v.props(e)
         day = ev["occurred_at"][:10]
-        if ev.get("type") != "domestic_abuse" or day < since:
+        if day < since:
             continue
         addresses: list[list[Any]] = []
         facts: list[list[Any]] = [["domestic abuse", ev.get("agency"), ev.get("id"), day]]

@@ -24,6 +24,7 @@ DESCRIPTION = ("For each open missing episode of a child, addresses ranked by wh
                "may be: current homes of associates, and places found at in earlier episodes "
                "(counted twice).")
 SEVERITY = "high"
+REACH = 3   # relationships from the start node to anything named: episode <- child - associate -> home; child -> earlier episode -> found at
 
 OPEN_NOT = ("closed", "found")
 
@@ -103,10 +104,9 @@ def _candidates(v: View, e: str, kids: list[str]) -> dict[str, dict[str, Any]]:
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for e in v.nodes("Event"):
+    for e in v.where("Event", "type", "missing_episode"):
         ev = v.props(e)
-        if (ev.get("type") != "missing_episode" or ev.get("ended_at") is not None
-                or (ev.get("status") or "") in OPEN_NOT):
+        if ev.get("ended_at") is not None or (ev.get("status") or "") in OPEN_NOT:
             continue
         kids = sorted({c for c, _ in v.event_people(e, "missing_person") if v.is_child(c)})
         if not kids:

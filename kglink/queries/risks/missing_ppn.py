@@ -24,6 +24,7 @@ DESCRIPTION = ("A crime, incident, domestic abuse, custody or missing episode wi
                "victim, involved child, detainee, witness or missing person, and no PPN or referral "
                "naming that child within `days` days after it.")
 SEVERITY = "medium"
+REACH = 1   # relationships from the start node to anything named: the event: its children and places
 
 EVENT_TYPES = ("crime", "incident", "domestic_abuse", "custody", "missing_episode")
 CHILD_ROLES = ("victim", "involved_child", "detained", "witness", "missing_person")
@@ -87,10 +88,8 @@ def _notified(v: View, child: str, when: str, days: int) -> bool:
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for e in v.nodes("Event"):
+    for e in v.where("Event", "type", *EVENT_TYPES):
         ev = v.props(e)
-        if ev.get("type") not in EVENT_TYPES:
-            continue
         when = ev["occurred_at"]
         kids = [(c, i) for c, i in v.event_people(e, *CHILD_ROLES)
                 if (v.is_child(c) or v.is_child_on(c, when)) and not _notified(v, c, when, p.days)]

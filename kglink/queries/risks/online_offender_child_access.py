@@ -18,6 +18,7 @@ NAME = "online-offender-child-access"
 DESCRIPTION = ("The subject of an NCA referral who lives with a child, works in a position of "
                "trust with children (by occupation, or at a school), or has applied to foster.")
 SEVERITY = "high"
+REACH = 2   # relationships from the start node to anything named: offender -> home <- child
 
 # Occupations with access to children, matched as whole words of the occupation text
 # (a trailing plural 's' allowed): 'teacher' matches 'Primary School Teacher' but
@@ -110,7 +111,9 @@ def _grade(risks: list[Any]) -> str | None:
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for w in v.nodes("Person"):
+    referred = v.starts(w for ev in v.all_where("Event", "type", "nca_referral")
+                        for w, _ in v.event_people(ev, "subject"))
+    for w in referred:
         refs = sorted({ev for ev, _ in v.events(w, "subject") if v.props(ev).get("type") == "nca_referral"})
         if not refs:
             continue

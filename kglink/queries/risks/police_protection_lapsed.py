@@ -20,6 +20,7 @@ NAME = "police-protection-lapsed"
 DESCRIPTION = ("Police protection that lasted more than `hours` hours, or has no end recorded and "
                "started more than `hours` hours before the reference date.")
 SEVERITY = "medium"
+REACH = 1   # relationships from the start node to anything named: the event: its people and places
 
 
 class Params(QueryParams):
@@ -53,10 +54,8 @@ RETURN e.uid AS key,
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for e in v.nodes("Event"):
+    for e in v.where("Event", "type", "police_protection"):
         ev = v.props(e)
-        if ev.get("type") != "police_protection":
-            continue
         started = ev.get("started_at") or ev["occurred_at"]
         ended = ev.get("protection_ended_at") or ev.get("ended_at")
         secs = seconds_between(started, ended if ended is not None else v.ref)

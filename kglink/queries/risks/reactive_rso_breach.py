@@ -14,6 +14,7 @@ DESCRIPTION = ("A registered sex offender under reactive management who is the s
                "offender of a breach in the last `days` days: the breach should trigger a risk "
                "review.")
 SEVERITY = "high"
+REACH = 1   # relationships from the start node to anything named: the offender and their events
 
 BREACH_ROLES = ("subject", "offender")
 
@@ -48,7 +49,7 @@ RETURN w.uid AS key,
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     since = ctx.days_before(p.days)
     rows = []
-    for w in v.nodes("Person"):
+    for w in v.flagged("registered_sex_offender"):
         flags = rso_flags(v, w)
         reactive = v.flags(w, "reactive_management")
         if not flags or not reactive:

@@ -25,6 +25,7 @@ NAME = "repeat-missing-locations"
 DESCRIPTION = ("Addresses ranked by missing-from episodes and by found-at episodes, and children "
                "ranked by their missing episodes (the top few of each).")
 SEVERITY = "medium"
+# No REACH: it ranks children and places across the whole county.
 
 _LABELS = {"missing_from": "missing from here", "found_at": "found here", "child": "missing episode"}
 
@@ -69,9 +70,7 @@ RETURN 'child|' + r.uid AS key, [[r.uid, 'subject']] AS people, [] AS events, []
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     counts: dict[str, dict[str, set[str]]] = {r: defaultdict(set) for r in _LABELS}
-    for e in v.nodes("Event"):
-        if v.props(e).get("type") != "missing_episode":
-            continue
+    for e in v.where("Event", "type", "missing_episode"):
         kids = {c for c, _ in v.event_people(e, "missing_person") if v.is_child(c)}
         for c in kids:
             counts["child"][c].add(e)

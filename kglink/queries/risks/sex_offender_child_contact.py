@@ -22,6 +22,7 @@ DESCRIPTION = ("A registered sex offender who lives with a child, is the partner
                "household member of a child's parent or carer, or whose home a child's parent "
                "or carer visits.")
 SEVERITY = "high"
+REACH = 3   # relationships from the start node to anything named: offender -> home <- visiting parent -> child
 
 # Practitioners' risk levels of an RSO, highest first: the first one found in any current
 # flag's detail is the finding's grade.
@@ -127,7 +128,7 @@ RETURN w.uid AS key,
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for w in v.nodes("Person"):
+    for w in v.flagged("registered_sex_offender"):
         flags = rso_flags(v, w)
         if not flags:
             continue

@@ -21,6 +21,7 @@ NAME = "sex-offenders-by-area"
 DESCRIPTION = ("Every registered sex offender, grouped by the postcode district of their current "
                "home, with the date of their last home visit.")
 SEVERITY = "medium"
+REACH = 1   # relationships from the start node to anything named: the offender and their homes
 
 NO_HOME = "no current home"
 NO_DISTRICT = "unknown district"
@@ -74,7 +75,7 @@ def _last_home_visit(v: View, w: str) -> dict[str, Any] | None:
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for w in v.nodes("Person"):
+    for w in v.flagged("registered_sex_offender"):
         flags = rso_flags(v, w)
         if not flags:
             continue

@@ -12,6 +12,7 @@ NAME = "wanted-with-child-access"
 DESCRIPTION = ("A person wanted by police who lives with a child, or is the partner or "
                "household member of a child's parent or carer.")
 SEVERITY = "high"
+REACH = 2   # relationships from the start node to anything named: wanted person -> home <- child; partner -> child
 
 
 class Params(QueryParams):
@@ -48,7 +49,7 @@ RETURN w.uid AS key,
 
 def embedded(v: View, p: Params, ctx: QueryContext) -> list[Row]:
     rows = []
-    for w in v.nodes("Person"):
+    for w in v.flagged("wanted"):
         wanted = [fact("wanted", f, detail=f.get("detail")) for f in v.flags(w, "wanted")]
         if not wanted:
             continue

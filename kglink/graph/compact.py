@@ -1,0 +1,137 @@
+"""The stored graph as the risk queries read it: adjacency in arrays, properties decoded
+only when a query looks at them.
+
+A networkx MultiDiGraph keeps a dict per node, per neighbour and per relationship, and
+reading one from the workspace decodes every property of millions of rows; the queries
+start from indexes (queries/view.py) and so look at a small part of the graph. Here a
+node is a number: its uid, label and property JSON sit in lists, relationships in
+arrays sorted by start and by end node (compressed sparse rows, built with numpy), and
+the JSON of a node or relationship is decoded on first use and kept.
+
+Both hold the same graph: `props` and the relationship data equal networkx's (label or
+type included under schema.LABEL_ATTR / TYPE_ATTR). networkx stays for the research
+pack's small subgraphs (graph/embedded.py: neighbourhood).
+"""
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+
+from kglink.graph import schema
+
+Edge = tuple[str, dict[str, Any]]
+
+
+class CompactGraph:
+    def __init__(self, nodes: Iterator[tuple[str, str, str]],
+                 edges: Iterator[tuple[str, str, str, str, str]]) -> None:
+        """`nodes`: (uid, label, props JSON); `edges`: (uid, type, start uid, end uid, props JSON)."""
+        self.uids: list[str] = []
+        self.labels: list[str] = []
+        self._node_json: list[str | None] = []
+        for uid, label, props in nodes:
+            self.uids.append(uid)
+            self.labels.append(sys.intern(label))
+            self._node_json.append(props)
+        self.index = {u: i for i, u in enumerate(self.uids)}
+        self._node_props: list[dict[str, Any] | None] = [None] * len(self.uids)
+        index = self.index
+        self.edge_types: list[str] = []
+        self._edge_json: list[str] = []
+        src, dst = array("q"), array("q")     # 8 bytes a number, not a Python int each
+        for _uid, rel_type, start, end, props in edges:   # the uid is in the JSON too
+            self.edge_types.append(sys.intern(rel_type))
+            src.append(index[start])
+            dst.append(index[end])
+            self._edge_json.append(props)
+        self._edge_props: list[dict[str, Any] | None] = [None] * len(self.edge_types)
+        self.src, self.dst = np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)
+        self._out_at, self._out = _rows(self.src, len(self.uids))
+        self._in_at, self._in = _rows(self.dst, len(self.uids))
+        self._by_label: dict[str, list[str]] = {}
+
+    # --- nodes ---------------------------------------------------------------------------
+    def __contains__(self, uid: object) -> bool:
+        return uid in self.index
+
+    def number_of_nodes(self) -> int:
+        return len(self.uids)
+
+    def number_of_edges(self) -> int:
+        return len(self.edge_types)
+
+    def by_label(self, label: str) -> list[str]:
+        got = self._by_label.get(label)
+        if got is None:
+            got = self._by_label[label] = sorted(u for u, lb in zip(self.uids, self.labels) if lb == label)
+        return got
+
+    def props(self, uid: str) -> dict[str, Any]:
+        return self._props(self.index[uid])
+
+    def label(self, uid: str) -> str:
+        return self.labels[self.index[uid]]
+
+    def _props(self, i: int) -> dict[str, Any]:
+        got = self._node_props[i]
+        if got is None:
+            raw = self._node_json[i]
+            got = self._node_props[i] = {schema.LABEL_ATTR: self.labels[i], **orjson.loads(raw or "{}")}
+            self._node_json[i] = None        # decoded once: the text is no longer needed
+        return got
+
+    # --- relationships ------------------------------------------------------------------
+    def _edge(self, e: int) -> dict[str, Any]:
+        got = self._edge_props[e]
+        if got is None:
+            got = self._edge_props[e] = {schema.TYPE_ATTR: self.edge_types[e],
+                                         **orjson.loads(self._edge_json[e])}
+        return got
+
+    def out(self, uid: str, types: tuple[str, ...] | None = None) -> Iterator[Edge]:
+        """(end node, relationship data) of each relationship starting at `uid`."""
+        i = self.index.get(uid)
+        if i is None:
+            return
+        kinds, ends, uids = self.edge_types, self.dst, self.uids
+        for e in self._out[self._out_at[i]:self._out_at[i + 1]].tolist():
+            if types is None or kinds[e] in types:
+                yield uids[ends[e]], self._edge(e)
+
+    def into(self, uid: str, types: tuple[str, ...] | None = None) -> Iterator[Edge]:
+        """(start node, relationship data) of each relationship ending at `uid`."""
+        i = self.index.get(uid)
+        if i is None:
+            return
+        kinds, starts, uids = self.edge_types, self.src, self.uids
+        for e in self._in[self._in_at[i]:self._in_at[i + 1]].tolist():
+            if types is None or kinds[e] in types:
+                yield uids[starts[e]], self._edge(e)
+
+    def neighbours(self, uid: str) -> Iterator[str]:
+        """The other node of every relationship at `uid`, either direction, decoding none."""
+        i = self.index.get(uid)
+        if i is None:
+            return
+        uids = self.uids
+        yield from (uids[j] for j in self.dst[self._out[self._out_at[i]:self._out_at[i + 1]]].tolist())
+        yield from (uids[j] for j in self.src[self._in[self._in_at[i]:self._in_at[i + 1]]].tolist())
+
+    def adjacent(self, uid: str) -> Iterator[tuple[str, str]]:
+        """(other node, relationship uid) of every relationship at `uid`, either direction."""
+        yield from ((o, e["uid"]) for o, e in self.out(uid))
+        yield from ((o, e["uid"]) for o, e in self.into(uid))
+
+
+def _rows(ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Compressed sparse rows: relationship numbers grouped by node (in stored order
+    within a node), and where each node's group starts."""
+    order = np.argsort(ends, kind="stable")
+    at = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ends, minlength=n), out=at[1:])
+    return at, order

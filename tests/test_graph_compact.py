@@ -1,0 +1,43 @@
+"""The compact graph the risk queries read holds exactly what networkx holds."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kglink.graph.embedded import load_compact, load_graph
+from kglink.queries.base import QueryContext
+from kglink.queries.runner import reference_date
+from kglink.queries.view import View
+
+
+def _edges(pairs: Any) -> list[tuple[str, str]]:
+    return sorted((other, json.dumps(data, sort_keys=True)) for other, data in pairs)
+
+
+def test_the_compact_graph_holds_the_networkx_graph(county_ws: Any) -> None:
+    ctx = QueryContext(reference_date(county_ws))
+    nx_view, compact = View(load_graph(county_ws), ctx), View(load_compact(county_ws), ctx)
+    assert compact.g.number_of_nodes() == nx_view.g.number_of_nodes() > 1000
+    assert compact.g.number_of_edges() == nx_view.g.number_of_edges()
+    for label in ("Person", "Address", "Event", "Flag", "PersonRecord", "AddressRecord"):
+        assert compact.nodes(label) == nx_view.nodes(label) != []
+    for uid in nx_view.g.nodes:
+        assert compact.props(uid) == nx_view.props(uid), uid
+        assert compact.label(uid) == nx_view.label(uid)
+        assert _edges(compact.all_out(uid)) == _edges(nx_view.all_out(uid)), uid
+        assert _edges(compact.all_in(uid)) == _edges(nx_view.all_in(uid)), uid
+        assert sorted(compact.store.adjacent(uid)) == sorted(nx_view.store.adjacent(uid)), uid
+    assert not compact.has("per_not_there") and list(compact.out("per_not_there", "LIVES_AT")) == []
+
+
+def test_indexes_name_the_nodes_a_scan_would(county_ws: Any) -> None:
+    ctx = QueryContext(reference_date(county_ws))
+    v = View(load_compact(county_ws), ctx)
+    for kind in ("custody", "missing_episode", "domestic_abuse"):
+        scan = [e for e in v.nodes("Event") if v.props(e).get("type") == kind]
+        assert v.where("Event", "type", kind) == scan != []
+    both = v.where("Event", "type", "custody", "missing_episode")
+    assert both == sorted(v.where("Event", "type", "custody") + v.where("Event", "type", "missing_episode"))
+    for flag in ("wanted", "registered_sex_offender"):
+        scan = [p for p in v.nodes("Person") if any(v.props(f).get("flag") == flag for f, _ in v.out(p, "HAS_FLAG"))]
+        assert v.flagged(flag) == scan != []
