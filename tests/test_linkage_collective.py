@@ -14,7 +14,7 @@ from kglink.linkage.registry import LOCATION, PERSON_COMPARISONS
 from kglink.linkage.run import link
 from kglink.linkage.settings import person_settings
 from kglink.loaders.load import load_extracts
-from kglink.workspace import open_workspace
+from kglink.workspace import Workspace, open_workspace
 
 HEADERS = {
     "persons.csv": "record_id,forenames,surname,dob,sex",
@@ -38,6 +38,14 @@ def _extract(root: Path, agency: str, files: dict[str, list[str]]) -> Path:
     return d
 
 
+def _linked(tmp_path: Path, *extracts: Path) -> tuple[Workspace, Table]:
+    """The extracts loaded and linked, and the person table linkage prepared from them."""
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, list(extracts))
+    link(ws)
+    return ws, person_table(ws, entity_map(ws, "address"), person_settings().crowded_address_people)
+
+
 def test_a_victim_with_no_home_on_file_is_placed_at_the_incident_at_her_home(tmp_path: Path) -> None:
     """The issue's shape: a woman in a police extract with a date of birth and no home, the
     victim of a domestic incident at an address; the same woman in an education extract as
@@ -58,11 +66,7 @@ def test_a_victim_with_no_home_on_file_is_placed_at_the_incident_at_her_home(tmp
         "occupancies.csv": ["S1,B1,lives_at,2024-01-01,", "S2,B1,lives_at,2016-05-04,"],
         "relationships.csv": ["S1,S2,parent_of,,"],
     })
-    ws = open_workspace(tmp_path / "ws")
-    load_extracts(ws, [police, school])
-    link(ws)
-    st = person_settings()
-    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people)
+    ws, t = _linked(tmp_path, police, school)
     i, j = t.keys.index("police:P1"), t.keys.index("education:S1")
     assert t.multi["address_entity"][i] == []                    # no home on file
     assert t.multi["event_entity"][i] != []                      # but the victim's incident
@@ -87,11 +91,7 @@ def test_a_contact_with_no_place_on_file_is_placed_at_her_childrens_home(tmp_pat
         "occupancies.csv": ["S2,B1,lives_at,2016-05-04,"],
         "relationships.csv": ["S1,S2,parent_of,,"],
     })
-    ws = open_workspace(tmp_path / "ws")
-    load_extracts(ws, [police, school])
-    link(ws)
-    st = person_settings()
-    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people)
+    ws, t = _linked(tmp_path, police, school)
     i, j = t.keys.index("police:P1"), t.keys.index("education:S1")
     assert t.multi["address_entity"][j] == [] and t.multi["household_entity"][j] != []
     level = PERSON_COMPARISONS["location"].compute(t, np.array([i]), np.array([j]))
@@ -179,12 +179,9 @@ def test_a_perpetrator_is_not_a_baby_of_his_name(tmp_path: Path) -> None:
         "addresses.csv": ["B1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
         "occupancies.csv": ["H1,B1,lives_at,2026-06-04,"],
     })
-    ws = open_workspace(tmp_path / "ws")
-    load_extracts(ws, [police, health])
-    link(ws)
-    st = person_settings()
-    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people)
+    ws, t = _linked(tmp_path, police, health)
     i, j = t.keys.index("police:P1"), t.keys.index("health:H1")
+    st = person_settings()
     lo, hi = birth_year_ranges(t, st.parent_gap_years)
     assert hi[i] == 2025 - 16               # a domestic abuse perpetrator is 16 or over
     assert cl.conflict_for(t, st)(i, j)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -110,7 +111,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                     visitors[address_entities[ak].entity_id].add(surname_of[pkey])
     busy = crowded | {e for e, names in visitors.items() if len(names) > crowded_threshold}
 
-    def entities(akeys: list[str], drop: set[str], *also: list[str]) -> list[str]:
+    def entities(akeys: list[str], drop: AbstractSet[str], *also: list[str]) -> list[str]:
         """The address entities of these address records, less those in `drop` (a large
         set, never copied) and in the lists `also` (the record's stronger ties)."""
         if not akeys:

@@ -122,17 +122,9 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
         unchanged = {k for k, c in zip(table.keys, changed) if not c}
         new_links += [row for row in previous_links(ws, kind)
                       if row[0] in unchanged and row[1] in unchanged]
-    edges, different = [], set()
-    for a, b, w, p, ms, rs, _ in new_links:
-        if ms == "link" and (a, b) not in decisions:
-            edges.append(cl.Edge(index[a], index[b], p))
-    for (a, b), d in decisions.items():
-        if a in index and b in index:
-            i, j = sorted((index[a], index[b]))
-            if d == "same":
-                edges.append(cl.Edge(i, j, 1.0, forced=True))
-            elif d == "different":
-                different.add((i, j))
+    forced, different = decision_edges(index, decisions)
+    edges = [cl.Edge(index[a], index[b], p) for a, b, w, p, ms, rs, _ in new_links
+             if ms == "link" and (a, b) not in decisions] + forced
     conflict = cl.conflict_for(table, st)
     say(f"{kind}: clustering")
     t_cluster = time.perf_counter()
@@ -212,15 +204,10 @@ def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
     return Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
 
 
-def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tuple[str, str], str],
-               *, fit_model: bool, rounds: int | None = None) -> Scored:
-    """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then add the pairs of records naming one relative,
-    compare everyone's relatives, rescore, apply the rules; again until nothing changes or
-    `rounds` (default `st.relational_rounds`) have run. With `fit_model` the relatives
-    comparison's m and u are learnt after the first pass."""
-    comps = comparisons_for(table.kind, st.comparisons)
-    c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
-    index = {k: i for i, k in enumerate(table.keys)}
+def decision_edges(index: dict[str, int], decisions: dict[tuple[str, str], str]
+                   ) -> tuple[list[cl.Edge], set[tuple[int, int]]]:
+    """People's decisions as clustering input: forced edges for "same", the pairs (i < j)
+    never to be joined for "different"."""
     forced, different = [], set()
     for (a, b), d in decisions.items():
         if a in index and b in index:
@@ -229,6 +216,18 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
                 forced.append(cl.Edge(i, j, 1.0, forced=True))
             elif d == "different":
                 different.add((i, j))
+    return forced, different
+
+
+def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tuple[str, str], str],
+               *, fit_model: bool, rounds: int | None = None) -> Scored:
+    """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then add the pairs of records naming one relative,
+    compare everyone's relatives, rescore, apply the rules; again until nothing changes or
+    `rounds` (default `st.relational_rounds`) have run. With `fit_model` the relatives
+    comparison's m and u are learnt after the first pass."""
+    comps = comparisons_for(table.kind, st.comparisons)
+    c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
+    forced, different = decision_edges({k: i for i, k in enumerate(table.keys)}, decisions)
     conflict = cl.conflict_for(table, st)
     n = np.int64(table.n)
     stages = dict(s.stages)
