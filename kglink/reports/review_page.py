@@ -3,6 +3,8 @@ reason in words and the match-weight waterfall. A static page: decisions are sti
 through kglink, with the command the page shows for each pair."""
 from __future__ import annotations
 
+import re
+
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -97,10 +99,16 @@ def record_card(ws: Workspace, kind: str, key: str) -> RecordCard:
 
 
 def review_pairs(ws: Workspace, kind: str | None = None, limit: int | None = None) -> list[ReviewPair]:
+    from kglink.linkage.review import why_waiting
+
     out, models = [], Models(ws)
-    for it in queue(ws, kind, limit):
+    items = queue(ws, kind, limit)
+    # As `kglink review --list` says it, a conflict naming its two records and what keeps
+    # them apart; the rule's own name is left to `kglink explain`.
+    why = {pair: re.sub(r" \(rule:[a-z_]+\)", "", text) for pair, text in why_waiting(ws, items).items()}
+    for it in items:
         pair = ReviewPair(it, record_card(ws, it.kind, it.a), record_card(ws, it.kind, it.b),
-                          reason_words(it.status, it.reason))
+                          why.get((it.a, it.b)) or reason_words(it.status, it.reason))
         w = stored_waterfall(ws, it.kind, it.a, it.b, models)
         if w is not None:
             pair.steps, pair.total, pair.probability = w.steps, w.total, w.probability
