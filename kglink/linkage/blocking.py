@@ -39,6 +39,10 @@ def _variant_part(part: int, fn: Callable[[str], str]) -> Callable[[Table], Valu
     return keys
 
 
+# A name's phonetic key, worked out once per distinct name (a million records hold far fewer).
+_phonetic = lru_cache(maxsize=None)(phonetic)
+
+
 def _first_word(s: str) -> str:
     return s.split(" ")[0] if s else ""
 
@@ -64,8 +68,8 @@ KEY_FUNCTIONS: dict[str, Callable[[Table], Values]] = {
     "forename_exact": _variant_part(0, _first_word),
     # Both names' phonetic keys in either order: a forename and surname written the wrong
     # way round (PATEL JASWINDER) still shares this key.
-    "names_any_order": lambda t: [sorted({"\x1f".join(sorted((phonetic(_first_word(v.split("\x1f")[0])),
-                                                                  phonetic(v.split("\x1f")[1]))))
+    "names_any_order": lambda t: [sorted({"\x1f".join(sorted((_phonetic(_first_word(v.split("\x1f")[0])),
+                                                                  _phonetic(v.split("\x1f")[1]))))
                                           for v in names}) for names in t.multi["names"]],
     "surname_exact": _variant_part(1, lambda s: s),
     "postcode_district": lambda t: [sorted({p.split(" ")[0] for p in pcs}) for pcs in t.multi["postcode"]],

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.arrays import flat_lists, lists_contain, share_any
+from kglink.linkage.arrays import flat_lists, lists_contain, share_any, sorted_unique
 from kglink.linkage.blocking import _Blocks, _pairs_in_blocks
 from kglink.linkage.comparisons import IntArr, Levels
 from kglink.linkage.prepare import Table
@@ -141,7 +141,7 @@ def pairs_sharing_relatives(t: Table, max_block: int) -> tuple[IntArr, IntArr]:
     keep = (sizes > 1) & (sizes <= max_block)
     lo, hi = _pairs_in_blocks(_Blocks(rec, starts[keep], sizes[keep]))
     n = np.int64(t.n)
-    pair = np.unique(lo * n + hi)
+    pair = sorted_unique(lo * n + hi)
     return pair // n, pair % n
 
 
