@@ -305,11 +305,8 @@ def _joint_name(model: Model, table: Table, comps: list[Comparison], gamma: NDAr
     def make() -> NDArray[np.float64]:
         fore, sur = table.cols["forenames_all"], table.cols["surname"]
         return np.array([freqs.get(full_name_key(f, s), 0.0) for f, s in zip(fore, sur)])
-    held = table.__dict__.setdefault("_tf_bits", {})
-    key = ("full_name", id(freqs))
-    if key not in held:
-        held[key] = make()
-    freq = held[key][left[both]]
+    # Kept on the table for this model's frequencies: each round of collective linkage rescores.
+    freq = table.derived(f"full_name_frequency:{id(freqs)}", make)[left[both]]
     known = freq > 0                     # a name the model has not seen keeps its parts'
     rows = left[both][known]
     bits = np.clip(np.log2(u_both / freq[known]), -16.0, 16.0)
@@ -328,11 +325,7 @@ def _tf_bits(model: Model, table: Table, comparison: str, u_exact: float) -> NDA
         bits = np.array([min(max(math.log2(u_exact / freqs[k]), -8.0), 8.0) if freqs.get(k) else 0.0
                          for k in keys])
         return bits[codes]
-    held = table.__dict__.setdefault("_tf_bits", {})
-    key = (comparison, id(model.tf[comparison]), u_exact)
-    if key not in held:
-        held[key] = make()
-    return held[key]  # type: ignore[no-any-return]
+    return table.derived(f"tf_bits:{comparison}:{id(model.tf[comparison])}:{u_exact!r}", make)
 
 
 def score(model: Model, table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
