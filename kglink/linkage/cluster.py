@@ -99,7 +99,19 @@ def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
         return bool(street[i] and street[j] and street[i] != street[j]     # type: ignore[index]
                     and JaroWinkler.similarity(street[i], street[j]) < STREET_JW[-1])  # type: ignore[index]
 
+    seen: dict[int, bool] = {}
+    n = t.n
+
     def conflict(i: int, j: int) -> bool:
+        # Asked again for the same two records by every clustering of one run (collective
+        # linkage clusters once a round): worked out once.
+        key = i * n + j if i < j else j * n + i
+        hit = seen.get(key)
+        if hit is None:
+            hit = seen[key] = check(i, j)
+        return hit
+
+    def check(i: int, j: int) -> bool:
         if any(col[i] and col[j] and col[i] != col[j] for col in ids):
             return True
         if related is not None and (keys[j] in related[i] or keys[i] in related[j]):

@@ -64,6 +64,16 @@ def _indexes(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
     return t.derived("relative_indexes_by_kind", make)
 
 
+def touched_by(t: Table, moved: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Records whose relatives comparison can change when the `moved` records' persons
+    changed: those records, and every record naming one of them as a relative."""
+    out = moved.copy()
+    for offsets, vals in _indexes(t).values():
+        owner = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(offsets))
+        out[owner[moved[vals]]] = True
+    return out
+
+
 def _sets(t: Table) -> dict[str, tuple[IntArr, IntArr]] | None:
     """Per relation kind, each record's relatives' entities (offsets, entity numbers)."""
     roots = t.__dict__.get("entity_of")

@@ -18,6 +18,7 @@ from kglink.linkage import cluster as cl
 from kglink.linkage import relational, rules
 from kglink.linkage.arrays import isin
 from kglink.linkage.blocking import RuleCount, candidate_pairs
+from kglink.linkage.comparisons import Comparison
 from kglink.linkage.entities import entity_id_for, entity_map
 from kglink.linkage.model import Model, score, train
 from kglink.linkage.prepare import Table, address_table, person_table
@@ -102,9 +103,10 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records changed)")
     scored = score_pairs(table, st, saved, only=rescore_only)
     decisions = load_decisions(ws, kind)
+    conflict = cl.conflict_for(table, st)
     if collective_on:
         say(f"{kind}: relatives")
-        scored = collective(table, st, scored, decisions, fit_model=saved is None)
+        scored = collective(table, st, scored, decisions, fit_model=saved is None, conflict=conflict)
     stages = dict(scored.stages)
     t_links = time.perf_counter()
     left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
@@ -125,7 +127,6 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     forced, different = decision_edges(index, decisions)
     edges = [cl.Edge(index[a], index[b], p) for a, b, w, p, ms, rs, _ in new_links
              if ms == "link" and (a, b) not in decisions] + forced
-    conflict = cl.conflict_for(table, st)
     say(f"{kind}: clustering")
     t_cluster = time.perf_counter()
     stages["links"] = t_cluster - t_links
@@ -220,63 +221,149 @@ def decision_edges(index: dict[str, int], decisions: dict[tuple[str, str], str]
 
 
 def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tuple[str, str], str],
-               *, fit_model: bool, rounds: int | None = None) -> Scored:
-    """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then add the pairs of records naming one relative,
-    compare everyone's relatives, rescore, apply the rules; again until nothing changes or
-    `rounds` (default `st.relational_rounds`) have run. With `fit_model` the relatives
-    comparison's m and u are learnt after the first pass."""
+               *, fit_model: bool, rounds: int | None = None,
+               conflict: cl.Conflict | None = None) -> Scored:
+    """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then
+    add the pairs of records naming one relative, compare everyone's relatives, rescore,
+    apply the rules; again until nothing changes or `rounds` (default
+    `st.relational_rounds`) have run. With `fit_model` the relatives comparison's m and u
+    are learnt after the first pass.
+
+    From the second round on, only pairs with a record whose person changed, or one of
+    whose relatives' person changed, can compare differently: only they are compared
+    again. The pairs' arrays are updated in place, and the few pairs found through
+    relatives are kept apart until the end (no copy of millions of pairs per round)."""
     comps = comparisons_for(table.kind, st.comparisons)
     c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
-    forced, different = decision_edges({k: i for i, k in enumerate(table.keys)}, decisions)
-    conflict = cl.conflict_for(table, st)
+    index = {k: i for i, k in enumerate(table.keys)}
+    forced, different = decision_edges(index, decisions)
     n = np.int64(table.n)
+    decided = np.sort(np.array([min(index[a], index[b]) * n + max(index[a], index[b])
+                                for a, b in decisions if a in index and b in index], dtype=np.int64))
+    conflict = conflict or cl.conflict_for(table, st)
     stages = dict(s.stages)
+    model = s.model
+    base = _Pairs.of(s)
+    extra = _Pairs.empty(len(comps))
+    known = base.left * n + base.right          # sorted: candidate pairs come ordered
+    previous: np.ndarray | None = None
     for rnd in range(st.relational_rounds if rounds is None else rounds):
         t0 = time.perf_counter()
-        link = s.status == "link"
-        edges = [cl.Edge(int(i), int(j), float(p)) for i, j, p in
-                 zip(s.left[link], s.right[link], s.prob[link])
-                 if (table.keys[i], table.keys[j]) not in decisions] + forced
+        edges = forced + [e for part in (base, extra) for e in part.link_edges(decided, n)]
         roots, _ = cl.cluster(table.n, edges, conflict, different)
-        relational.set_entities(table, roots)
+        entity = _canonical(roots)
+        relational.set_entities(table, entity)
         xl, xr = relational.pairs_sharing_relatives(table, st.max_block_size)
-        fresh = ~isin(xl * n + xr, s.left * n + s.right)
+        fresh = ~_in_sorted(xl * n + xr, known) & ~isin(xl * n + xr, extra.left * n + extra.right)
         xl, xr = xl[fresh], xr[fresh]
-        left, right, gamma = s.left, s.right, s.gamma.copy()
-        weight, prob, status, reason = s.weight.copy(), s.prob.copy(), s.status.copy(), s.reason.copy()
+        touched = None if previous is None else relational.touched_by(table, entity != previous)
+        changed = [part.recompare_relatives(table, comps[c], c, touched) for part in (base, extra)]
+        new = _Pairs.empty(len(comps))
         if len(xl):
-            left, right = np.concatenate((left, xl)), np.concatenate((right, xr))
-            gamma = np.concatenate((gamma, comparison_vectors(table, comps, xl, xr)))
-            pad = np.full(len(xl), -1, dtype=np.int8)
-            before = np.concatenate((s.gamma[:, c], pad))
-            weight, prob = np.concatenate((weight, np.zeros(len(xl)))), np.concatenate((prob, np.zeros(len(xl))))
-            status = np.concatenate((status, np.full(len(xl), "", dtype=object)))
-            reason = np.concatenate((reason, np.full(len(xl), "", dtype=object)))
-        else:
-            before = s.gamma[:, c]
-        gamma[:, c] = comps[c].compute(table, left, right)
-        model = s.model
+            new = _Pairs(xl, xr, comparison_vectors(table, comps, xl, xr))
         if fit_model and rnd == 0:
-            relational.fit(model, table, comps, gamma, st)
-        # Only pairs whose relatives changed, and new pairs, can score differently: the
-        # relatives comparison adds nothing where it is not known (-1).
-        redo = np.flatnonzero((gamma[:, c] != before) | (np.arange(len(left)) >= len(s.left)))
-        if len(redo):
-            lr, rr, gr = left[redo], right[redo], gamma[redo]
-            weight[redo], prob[redo] = score(model, table, comps, gr, lr)
-            status[redo], reason[redo] = rules.apply(table, st, comps, gr, prob[redo], lr, rr)
-        if len(xl):
-            order = np.argsort(left * n + right, kind="stable")
-            left, right, gamma = left[order], right[order], gamma[order]
-            weight, prob, status, reason = weight[order], prob[order], status[order], reason[order]
-        counts = [rc for rc in s.rule_counts if rc.rule != "relatives"] + [
-            RuleCount("relatives", int(fresh.sum()), 0, 0, 0, False)]
-        same = len(xl) == 0 and bool(np.array_equal(status, s.status))
+            relational.fit(model, table, comps, np.concatenate((base.gamma, extra.gamma, new.gamma)), st)
+            # The relatives' m and u are new: every pair where they are known scores anew.
+            changed = [np.flatnonzero(part.gamma[:, c] >= 0) for part in (base, extra)]
+        moved = False
+        for part, redo in zip((base, extra, new), changed + [np.arange(len(new.left))]):
+            moved |= part.rescore(table, st, model, comps, redo)
+        extra = extra.plus(new)
         stages[f"relatives {rnd + 1}"] = time.perf_counter() - t0
-        s = Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
-        if same:
+        previous = entity
+        if not moved and len(xl) == 0:
             break
-    return s
+    counts = [rc for rc in s.rule_counts if rc.rule != "relatives"] + [
+        RuleCount("relatives", len(extra.left), 0, 0, 0, False)]
+    out = base.plus(extra)
+    return Scored(out.left, out.right, counts, out.gamma, out.weight, out.prob, out.status, out.reason,
+                  model, stages)
+
+
+@dataclass
+class _Pairs:
+    """Scored pairs as parallel arrays, rescored in place by collective linkage."""
+    left: np.ndarray
+    right: np.ndarray
+    gamma: np.ndarray
+    weight: np.ndarray = field(default=None)  # type: ignore[assignment]
+    prob: np.ndarray = field(default=None)  # type: ignore[assignment]
+    status: np.ndarray = field(default=None)  # type: ignore[assignment]
+    reason: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        k = len(self.left)
+        if self.weight is None:
+            self.weight, self.prob = np.zeros(k), np.zeros(k)
+            self.status, self.reason = np.full(k, "", dtype=object), np.full(k, "", dtype=object)
+
+    @classmethod
+    def of(cls, s: Scored) -> "_Pairs":
+        return cls(s.left, s.right, s.gamma, s.weight, s.prob, s.status, s.reason)
+
+    @classmethod
+    def empty(cls, n_comps: int) -> "_Pairs":
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none.copy(), np.zeros((0, n_comps), dtype=np.int8))
+
+    def plus(self, other: "_Pairs") -> "_Pairs":
+        if len(other.left) == 0:
+            return self
+        return _Pairs(*(np.concatenate((a, b)) for a, b in (
+            (self.left, other.left), (self.right, other.right), (self.gamma, other.gamma),
+            (self.weight, other.weight), (self.prob, other.prob), (self.status, other.status),
+            (self.reason, other.reason))))
+
+    def link_edges(self, decided: np.ndarray, n: np.int64) -> list[cl.Edge]:
+        """The model's links, less the pairs a person decided (their decisions are edges)."""
+        sel = np.flatnonzero(self.status == "link")
+        sel = sel[~_in_sorted(self.left[sel] * n + self.right[sel], decided)]
+        return [cl.Edge(i, j, p) for i, j, p in
+                zip(self.left[sel].tolist(), self.right[sel].tolist(), self.prob[sel].tolist())]
+
+    def recompare_relatives(self, table: Table, comp: Comparison, c: int,
+                            touched: np.ndarray | None) -> np.ndarray:
+        """Compare relatives again (all pairs, or those with a touched record); the indexes
+        of pairs whose level changed."""
+        idx = (np.arange(len(self.left)) if touched is None
+               else np.flatnonzero(touched[self.left] | touched[self.right]))
+        if len(idx) == 0:
+            return idx
+        level = comp.compute(table, self.left[idx], self.right[idx])
+        diff = level != self.gamma[idx, c]
+        idx = idx[diff]
+        self.gamma[idx, c] = level[diff]
+        return idx
+
+    def rescore(self, table: Table, st: LinkageSettings, model: Model, comps: list[Comparison],
+                redo: np.ndarray) -> bool:
+        """Score and apply the rules again for these pairs; did any status change?"""
+        if len(redo) == 0:
+            return False
+        lr, rr, gr = self.left[redo], self.right[redo], self.gamma[redo]
+        self.weight[redo], self.prob[redo] = score(model, table, comps, gr, lr)
+        status, reason = rules.apply(table, st, comps, gr, self.prob[redo], lr, rr)
+        moved = not np.array_equal(status, self.status[redo])
+        self.status[redo], self.reason[redo] = status, reason
+        return moved
+
+
+def _canonical(roots: list[int]) -> np.ndarray:
+    """Each record's cluster as its lowest record index: the same number for the same
+    members whatever order the clustering merged them in."""
+    r = np.asarray(roots, dtype=np.int64)
+    low = np.full(len(r), len(r), dtype=np.int64)
+    np.minimum.at(low, r, np.arange(len(r), dtype=np.int64))
+    return low[r]
+
+
+def _in_sorted(a: np.ndarray, sorted_b: np.ndarray) -> np.ndarray:
+    """np.isin(a, b) for a sorted integer array b."""
+    if len(sorted_b) == 0 or len(a) == 0:
+        return np.zeros(len(a), dtype=bool)
+    pos = np.searchsorted(sorted_b, a)
+    pos[pos == len(sorted_b)] = 0
+    return sorted_b[pos] == a
 
 
 def cluster_scored(table: Table, s: Scored, st: LinkageSettings | None = None) -> list[int]:
