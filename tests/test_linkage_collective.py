@@ -186,3 +186,29 @@ def test_a_perpetrator_is_not_a_baby_of_his_name(tmp_path: Path) -> None:
     assert hi[i] == 2025 - 16               # a domestic abuse perpetrator is 16 or over
     assert cl.conflict_for(t, st)(i, j)
     assert entity_map(ws, "person")["police:P1"].entity_id != entity_map(ws, "person")["health:H1"].entity_id
+
+
+def test_names_written_the_wrong_way_round_at_one_home_are_compared(tmp_path: Path) -> None:
+    """One agency wrote the surname first, and has no date of birth: neither initial nor
+    year of birth blocks the two records together, their home and the two names do."""
+    from kglink.linkage.blocking import candidate_pairs
+
+    police = _extract(tmp_path, "police", {
+        "persons.csv": ["P1,Oliver,GOODWIN,16/03/1991,M"],
+        "addresses.csv": ["A1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["P1,A1,lives_at,2024-01-01,"],
+    })
+    school = _extract(tmp_path, "education", {
+        "persons.csv": ["S1,Goodwin,Oliver,,M"],
+        "addresses.csv": ["B1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["S1,B1,lives_at,2024-01-01,"],
+    })
+    ws, t = _linked(tmp_path, police, school)
+    st = person_settings()
+    left, right, _ = candidate_pairs(t, st)
+    pair = tuple(sorted((t.keys.index("police:P1"), t.keys.index("education:S1"))))
+    assert pair in set(zip(left.tolist(), right.tolist()))
+    without = st.model_copy(update={"blocking_rules": tuple(
+        r for r in st.blocking_rules if r.name != "place+names_any_order")})
+    left, right, _ = candidate_pairs(t, without)
+    assert pair not in set(zip(left.tolist(), right.tolist()))

@@ -109,6 +109,8 @@ def person_settings() -> LinkageSettings:
             # maiden name as the victim of an incident there.
             BlockingRule(name="place+surname_initial", keys=("place_entity", "surname_initial")),
             BlockingRule(name="place+forename_initial", keys=("place_entity", "forename_initial")),
+            # ... and with forename and surname written the wrong way round in one agency.
+            BlockingRule(name="place+names_any_order", keys=("place_entity", "names_any_order")),
             # The same rare full name anywhere in the workspace (at most 10 records of it),
             # whatever else each record holds: a moved home, no place, no date of birth.
             BlockingRule(name="full_name", keys=("forename_exact", "surname_exact"), max_block_size=10),
