@@ -46,7 +46,7 @@ def entity_map(ws: Workspace, kind: str) -> dict[str, Membership]:
             (kind,))
     }
     out: dict[str, Membership] = {}
-    for agency, key, _ in ws.records(kind):
+    for agency, key in ws.record_keys(kind):
         sk = source_key(agency, key)
         out[sk] = linked.get(sk) or Membership(entity_id_for(kind, [sk]), 1.0)
     return out

@@ -260,7 +260,7 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
         changed = [part.recompare_relatives(table, comps[c], c, touched) for part in (base, extra)]
         new = _Pairs.empty(len(comps))
         if len(xl):
-            new = _Pairs(xl, xr, comparison_vectors(table, comps, xl, xr))
+            new = _Pairs.unscored(xl, xr, comparison_vectors(table, comps, xl, xr))
         if fit_model and rnd == 0:
             relational.fit(model, table, comps, np.concatenate((base.gamma, extra.gamma, new.gamma)), st)
             # The relatives' m and u are new: every pair where they are known scores anew.
@@ -286,25 +286,25 @@ class _Pairs:
     left: np.ndarray
     right: np.ndarray
     gamma: np.ndarray
-    weight: np.ndarray = field(default=None)  # type: ignore[assignment]
-    prob: np.ndarray = field(default=None)  # type: ignore[assignment]
-    status: np.ndarray = field(default=None)  # type: ignore[assignment]
-    reason: np.ndarray = field(default=None)  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        k = len(self.left)
-        if self.weight is None:
-            self.weight, self.prob = np.zeros(k), np.zeros(k)
-            self.status, self.reason = np.full(k, "", dtype=object), np.full(k, "", dtype=object)
+    weight: np.ndarray
+    prob: np.ndarray
+    status: np.ndarray
+    reason: np.ndarray
 
     @classmethod
     def of(cls, s: Scored) -> "_Pairs":
         return cls(s.left, s.right, s.gamma, s.weight, s.prob, s.status, s.reason)
 
     @classmethod
+    def unscored(cls, left: np.ndarray, right: np.ndarray, gamma: np.ndarray) -> "_Pairs":
+        k = len(left)
+        return cls(left, right, gamma, np.zeros(k), np.zeros(k),
+                   np.full(k, "", dtype=object), np.full(k, "", dtype=object))
+
+    @classmethod
     def empty(cls, n_comps: int) -> "_Pairs":
         none = np.zeros(0, dtype=np.int64)
-        return cls(none, none.copy(), np.zeros((0, n_comps), dtype=np.int8))
+        return cls.unscored(none, none.copy(), np.zeros((0, n_comps), dtype=np.int8))
 
     def plus(self, other: "_Pairs") -> "_Pairs":
         if len(other.left) == 0:
