@@ -249,6 +249,11 @@ def candidate_pairs(table: Table, settings: LinkageSettings,
         counts.append(rc)
         if rc.refused:
             continue
+        if only is not None:
+            # Only the blocks holding a record of `only` can give one of its pairs.
+            seen = np.concatenate(([0], np.cumsum(only[b.rec], dtype=np.int64)))
+            hit = seen[b.starts + b.sizes] > seen[b.starts]
+            b = _Blocks(b.rec, b.starts[hit], b.sizes[hit])
         lo, hi = _pairs_in_blocks(b)
         if settings.link_only_between:
             side = table.cols[settings.link_only_between]

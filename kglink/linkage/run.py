@@ -16,7 +16,7 @@ import orjson
 from kglink.memory import gc_paused
 from kglink.linkage import cluster as cl
 from kglink.linkage import relational, rules
-from kglink.linkage.arrays import isin
+from kglink.linkage.arrays import isin, sorted_unique
 from kglink.linkage.blocking import RuleCount, candidate_pairs
 from kglink.linkage.comparisons import Comparison
 from kglink.linkage.entities import entity_id_for, entity_map
@@ -95,18 +95,25 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     incremental = not full and saved is not None and bool(old_fps)
     changed = np.array([not incremental or old_fps.get(k) != f for k, f in zip(table.keys, fps)])
     collective_on = "relatives" in st.comparisons and st.relational_rounds > 0
-    # Collective linkage makes every pair depend on how the others were linked: a pair of
-    # unchanged records gains evidence when a new record joins their relatives. So with it
-    # on, a run that reuses the saved model still rescores every pair (the model is not
-    # refitted), and gives exactly the links of a full relink.
     rescore_only = changed if incremental and not collective_on else None
     say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records changed)")
-    scored = score_pairs(table, st, saved, only=rescore_only)
     decisions = load_decisions(ws, kind)
     conflict = cl.conflict_for(table, st)
-    if collective_on:
+    if incremental and collective_on:
+        # The changed records' pairs are scored; the other pairs the last run kept come
+        # back as it scored them; collective linkage then compares again the pairs of every
+        # record whose relatives' persons moved, and scores every candidate pair of those
+        # records (a pair dropped last time may gain a shared relative now).
+        scored = score_pairs(table, st, saved, only=changed)
+        scored = _with_previous(ws, table, scored, changed)
         say(f"{kind}: relatives")
-        scored = collective(table, st, scored, decisions, fit_model=saved is None, conflict=conflict)
+        scored = collective(table, st, scored, decisions, fit_model=False, conflict=conflict,
+                            previous=_previous_entities(ws, table), expanded=changed)
+    else:
+        scored = score_pairs(table, st, saved, only=rescore_only)
+        if collective_on:
+            say(f"{kind}: relatives")
+            scored = collective(table, st, scored, decisions, fit_model=saved is None, conflict=conflict)
     stages = dict(scored.stages)
     t_links = time.perf_counter()
     left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
@@ -220,9 +227,46 @@ def decision_edges(index: dict[str, int], decisions: dict[tuple[str, str], str]
     return forced, different
 
 
+def _with_previous(ws: Workspace, table: Table, s: Scored, changed: np.ndarray) -> Scored:
+    """The pairs scored now (each with a changed record) and, as the last run scored them,
+    the pairs it kept between two unchanged records: one sorted set of pairs."""
+    index = {k: i for i, k in enumerate(table.keys)}
+    rows = [r for r in previous_links(ws, table.kind)
+            if r[0] in index and r[1] in index and not changed[index[r[0]]] and not changed[index[r[1]]]]
+    if not rows:
+        return s
+    n = np.int64(table.n)
+    left = np.array([index[r[0]] for r in rows], dtype=np.int64)
+    right = np.array([index[r[1]] for r in rows], dtype=np.int64)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    gamma = np.array([orjson.loads(r[6])["levels"] for r in rows], dtype=np.int8)
+    weight = np.array([r[2] for r in rows], dtype=np.float64)
+    prob = np.array([r[3] for r in rows], dtype=np.float64)
+    status = np.array([r[4] for r in rows], dtype=object)
+    reason = np.array([r[5] for r in rows], dtype=object)
+    order = np.argsort(np.concatenate((s.left * n + s.right, lo * n + hi)), kind="stable")
+
+    def both(now: np.ndarray, before: np.ndarray) -> np.ndarray:
+        return np.concatenate((now, before))[order]
+    return Scored(both(s.left, lo), both(s.right, hi), s.rule_counts, both(s.gamma, gamma),
+                  both(s.weight, weight), both(s.prob, prob), both(s.status, status),
+                  both(s.reason, reason), s.model, s.stages)
+
+
+def _previous_entities(ws: Workspace, table: Table) -> np.ndarray:
+    """Each record's person as the last run linked it, numbered as `_canonical` numbers a
+    clustering (a record new since then alone)."""
+    before = previous_entities(ws, table.kind)
+    labels: dict[str, int] = {}
+    ids = np.array([labels.setdefault(before.get(k, "\x00" + k), len(labels)) for k in table.keys],
+                   dtype=np.int64)
+    return _canonical(ids)
+
+
 def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tuple[str, str], str],
                *, fit_model: bool, rounds: int | None = None,
-               conflict: cl.Conflict | None = None) -> Scored:
+               conflict: cl.Conflict | None = None, previous: np.ndarray | None = None,
+               expanded: np.ndarray | None = None) -> Scored:
     """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then
     add the pairs of records naming one relative, compare everyone's relatives, rescore,
     apply the rules; again until nothing changes or `rounds` (default
@@ -232,7 +276,12 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
     From the second round on, only pairs with a record whose person changed, or one of
     whose relatives' person changed, can compare differently: only they are compared
     again. The pairs' arrays are updated in place, and the few pairs found through
-    relatives are kept apart until the end (no copy of millions of pairs per round)."""
+    relatives are kept apart until the end (no copy of millions of pairs per round).
+
+    Incremental runs (`expanded` given) start from some of the pairs only: those of the
+    records in `expanded`, and pairs the last run kept. A record whose relatives' persons
+    moved since `previous` (the last run's persons, then each round's) may now pair with
+    anyone it shares a block with, so all its candidate pairs are scored and added."""
     comps = comparisons_for(table.kind, st.comparisons)
     c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
     index = {k: i for i, k in enumerate(table.keys)}
@@ -246,10 +295,17 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
     base = _Pairs.of(s)
     extra = _Pairs.empty(len(comps))
     known = base.left * n + base.right          # sorted: candidate pairs come ordered
-    previous: np.ndarray | None = None
+    held: list[cl.Edge] = []
     for rnd in range(st.relational_rounds if rounds is None else rounds):
         t0 = time.perf_counter()
-        edges = forced + [e for part in (base, extra) for e in part.link_edges(decided, n)]
+        links = [e for part in (base, extra) for e in part.link_edges(decided, n)]
+        # The persons relatives are looked up in come from this round's links and the last
+        # round's: two pairs that each need the other's link (a couple, each known by two
+        # names) would otherwise take turns, each linked on the other's link of the round
+        # before and dropped on its absence, and never settle.
+        now = {(e.i, e.j) for e in links}
+        edges = forced + links + [e for e in held if (e.i, e.j) not in now]
+        held = links
         roots, _ = cl.cluster(table.n, edges, conflict, different)
         entity = _canonical(roots)
         relational.set_entities(table, entity)
@@ -257,6 +313,17 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
         fresh = ~_in_sorted(xl * n + xr, known) & ~isin(xl * n + xr, extra.left * n + extra.right)
         xl, xr = xl[fresh], xr[fresh]
         touched = None if previous is None else relational.touched_by(table, entity != previous)
+        if expanded is not None and touched is not None:
+            # Every candidate pair of a newly touched record joins the pairs.
+            grow = touched & ~expanded
+            expanded = expanded | grow
+            gl, gr, _ = candidate_pairs(table, st, only=grow)
+            new_pair = ~_in_sorted(gl * n + gr, known) & ~isin(gl * n + gr, extra.left * n + extra.right)
+            xl, xr = np.concatenate((xl, gl[new_pair])), np.concatenate((xr, gr[new_pair]))
+            code = sorted_unique(xl * n + xr)
+            xl, xr = code // n, code % n
+            if rnd == 0:
+                touched = None      # the pairs kept last run were compared on last run's persons
         changed = [part.recompare_relatives(table, comps[c], c, touched) for part in (base, extra)]
         new = _Pairs.empty(len(comps))
         if len(xl):
@@ -348,9 +415,10 @@ class _Pairs:
         return moved
 
 
-def _canonical(roots: list[int]) -> np.ndarray:
+def _canonical(roots: list[int] | np.ndarray) -> np.ndarray:
     """Each record's cluster as its lowest record index: the same number for the same
-    members whatever order the clustering merged them in."""
+    members whatever order the clustering merged them in (`roots`: any label per record
+    below the number of records)."""
     r = np.asarray(roots, dtype=np.int64)
     low = np.full(len(r), len(r), dtype=np.int64)
     np.minimum.at(low, r, np.arange(len(r), dtype=np.int64))
