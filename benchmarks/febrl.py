@@ -49,7 +49,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from kglink.linkage import rules  # noqa: E402
-from kglink.linkage.fields.name import clean_forenames, clean_name  # noqa: E402
+from kglink.standardise.names import clean_forenames, clean_name  # noqa: E402
 from kglink.linkage.prepare import Table  # noqa: E402
 from kglink.linkage.registry import comparisons_for  # noqa: E402
 from kglink.linkage.run import Scored, cluster_scored, score_pairs  # noqa: E402

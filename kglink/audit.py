@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from kglink.errors import KglinkError
 from kglink.workspace import Workspace
 
 GENESIS = "0" * 64          # the "previous hash" of the first chained entry
 _COLUMNS = "seq, at, user, os_user, command, request, result, reason, prev_hash, hash"
 
 
-class AuditError(Exception):
+class AuditError(KglinkError):
     """The audit entry could not be written; nothing may be shown."""
 
 

@@ -7,14 +7,28 @@ from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 import typer
-from kglink.ui import Table
+from typer.core import TyperGroup
 
 from kglink.audit import os_user
+from kglink.errors import KglinkError
 from kglink.loaders.extract import ExtractError
-from kglink.ui import clean, console, err_console, progress_bars
+from kglink.ui import Table, clean, console, err_console, progress_bars
 from kglink.workspace import Workspace, WorkspaceError, open_workspace
 
+
+class _Kglink(TyperGroup):
+    """The one place a kglink error becomes `Error: what happened. What to do.` and an exit
+    code: every command, of every group, runs inside this invoke."""
+
+    def invoke(self, ctx: Any) -> Any:   # a click Context (typer vendors click)
+        try:
+            return super().invoke(ctx)
+        except KglinkError as e:
+            fail(str(e), e.exit_code)
+
+
 app = typer.Typer(
+    cls=_Kglink,
     help=(
         "kglink: link agency extracts about children and families, build a POLE graph, "
         "and find hidden risks.\n\n"

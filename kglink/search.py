@@ -2,9 +2,9 @@
 postcode, phone or identifier; each hit is a person entity described well enough for a
 researcher to pick the right one.
 
-Names are compared the way linkage compares them (kglink/linkage/fields/name.py): the
-same cleaning, nickname equivalence (Jon ~ Jonathan), the same sound key, and the
-linkage's close-spelling level (Jaro-Winkler 0.92). Every search term must match; a term
+Names are compared the way linkage compares them (kglink/standardise/names.py,
+kglink/linkage/fields/name.py): the same cleaning, nickname equivalence (Jon ~ Jonathan),
+the same sound key, and the linkage's close-spelling level (Jaro-Winkler 0.92). Every search term must match; a term
 matches an entity when any of its records matches.
 """
 from __future__ import annotations
@@ -19,20 +19,22 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from kglink import vocab
+from kglink.errors import KglinkError
 from kglink.linkage.entities import entity_map, source_key
-from kglink.linkage.fields.address import address_key, parse_address
-from kglink.linkage.fields.contact import canonical_phone
-from kglink.linkage.fields.dates import parse_date
-from kglink.linkage.fields.identifiers import canonical_nhs, canonical_pnc, canonical_upn
-from kglink.linkage.fields.name import clean_name, nickname_keys, phonetic, split_person_name
-from kglink.linkage.fields.postcode import canonical_postcode
+from kglink.linkage.fields.name import nickname_keys, phonetic
+from kglink.standardise.address import address_key, parse_address
+from kglink.standardise.contact import canonical_phone
+from kglink.standardise.dates import parse_date
+from kglink.standardise.identifiers import canonical_nhs, canonical_pnc, canonical_upn
+from kglink.standardise.names import clean_name, split_person_name
+from kglink.standardise.postcode import canonical_postcode
 from kglink.workspace import Workspace
 
 CLOSE_SPELLING = 0.92      # the linkage's "close spelling" level for names and streets
 MIDDLE_NAME = 0.9         # a hit on a middle name ranks below one on the first name
 
 
-class SearchError(ValueError):
+class SearchError(KglinkError, ValueError):
     """A search that cannot be run as asked."""
 
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kglink.linkage.fields import contact, dates, identifiers, name, postcode
+from kglink.standardise import contact, dates, identifiers, postcode
+from kglink.standardise import names as name
 
 
 @pytest.mark.parametrize("forenames,surname,expected", [

@@ -12,7 +12,7 @@ from kglink.linkage.blocking import _pairs_in_blocks, candidate_pairs, count_rul
 from kglink.linkage.comparisons import (
     flat_levels, forename_levels, number_levels, postcode_levels, surname_levels,
 )
-from kglink.linkage.fields.address import parse_address
+from kglink.standardise.address import parse_address
 from kglink.linkage.fields.dob import levels as dob_levels
 from kglink.linkage.prepare import Table, _obj
 from kglink.linkage.registry import (

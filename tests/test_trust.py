@@ -467,7 +467,7 @@ def test_csv_cell(value: object, written: object) -> None:
 
 
 def test_findings_csv_neutralises_a_summary_from_the_data() -> None:
-    from kglink.commands.graphq import findings_csv
+    from kglink.reports.findings import findings_csv
     from kglink.queries.findings import Finding
 
     f = Finding(id="f_1", query="q", severity="high", summary="=cmd|' /C calc'!A0", people=[],

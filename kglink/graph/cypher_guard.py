@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kglink.errors import KglinkError
+
 # Clause keywords that write, change the schema, load files or administer the DBMS.
 # A name spelt like one of these is fine in backticks (`set`) or as a property (n.set).
 FORBIDDEN = frozenset({
@@ -39,7 +41,7 @@ BUILTIN_FUNCTION_NAMESPACES = frozenset({
 })
 
 
-class CypherRefused(ValueError):
+class CypherRefused(KglinkError, ValueError):
     """The statement could do more than read the graph; the message says why."""
 
 

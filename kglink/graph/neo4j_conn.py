@@ -18,13 +18,14 @@ import neo4j
 from neo4j import exceptions as nx_errors
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from kglink.errors import KglinkError
 from kglink.graph import schema
 
 STATE_ID = "state"
 T = TypeVar("T")
 
 
-class Neo4jStoreError(Exception):
+class Neo4jStoreError(KglinkError):
     """Neo4j could not be used; the message says what to do."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kglink import vocab
+from kglink.errors import KglinkError
 
 # networkx: the node attribute holding the label and the edge attribute holding the type.
 # Edges are keyed by their uid in the MultiDiGraph.
@@ -164,7 +165,7 @@ TYPES: frozenset[str] = frozenset(RELATIONSHIPS)
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-class SchemaError(ValueError):
+class SchemaError(KglinkError, ValueError):
     """A label, type or property that the graph schema does not declare."""
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from kglink.errors import KglinkError
 from kglink.linkage.arrays import code_lists, sorted_unique
 from kglink.linkage.fields.name import phonetic
 from kglink.linkage.prepare import Table
@@ -78,7 +79,7 @@ for _col in ("uprn", "street", "number", "town", "house_name", "district", "stre
     KEY_FUNCTIONS.setdefault(_col, _single(_col))
 
 
-class BlockingRefused(ValueError):
+class BlockingRefused(KglinkError, ValueError):
     pass
 
 

@@ -17,10 +17,10 @@ from numpy.typing import NDArray
 
 from kglink import vocab
 from kglink.linkage.entities import Membership, source_key
-from kglink.linkage.fields.address import parse_address
+from kglink.standardise.address import parse_address
 from kglink.linkage.fields.dob import dob_key
 from kglink.linkage.fields.name import phonetic
-from kglink.linkage.fields.postcode import parse_postcode
+from kglink.standardise.postcode import parse_postcode
 from kglink.workspace import Workspace
 
 Obj = NDArray[np.object_]

@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from kglink.errors import KglinkError
 from kglink.workspace import Workspace
 
 DECISIONS = ("same", "different", "unsure")
 
 
-class ReviewError(ValueError):
+class ReviewError(KglinkError, ValueError):
     pass
 
 

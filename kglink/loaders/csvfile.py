@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from kglink.errors import KglinkError
+
 if TYPE_CHECKING:
     from _csv import Reader, _QuotingType
 
@@ -48,7 +50,7 @@ FIELD_SIZE_LIMIT = 1_000_000
 _UNBOUNDED = 2**31 - 1     # only while finding where a row with an over-long value ends
 
 
-class FileRefused(Exception):
+class FileRefused(KglinkError):
     """The file cannot be read as an extract file; the message says why and what to do."""
 
 

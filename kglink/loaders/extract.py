@@ -12,13 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from kglink.errors import KglinkError
 from kglink.loaders import records as r
 from kglink.loaders.csvfile import (
     BadRow, FileRefused, Row, file_kind, open_regular, parse_header, read_lines, rows,
 )
 
 
-class ExtractError(Exception):
+class ExtractError(KglinkError):
     """An extract that cannot be read at all. The load of every extract stops."""
 
 

@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from kglink import vocab
-from kglink.linkage.fields.contact import canonical_email, canonical_phone
-from kglink.linkage.fields.dates import parse_date, parse_datetime
-from kglink.linkage.fields.identifiers import canonical_nhs, canonical_pnc, canonical_upn
-from kglink.linkage.fields.name import Name, clean_name, split_aliases, split_person_name
-from kglink.linkage.fields.postcode import canonical_postcode
+from kglink.standardise.contact import canonical_email, canonical_phone
+from kglink.standardise.dates import parse_date, parse_datetime
+from kglink.standardise.identifiers import canonical_nhs, canonical_pnc, canonical_upn
+from kglink.standardise.names import Name, clean_name, split_aliases, split_person_name
+from kglink.standardise.postcode import canonical_postcode
 
 
 def _blank_to_none(v: Any) -> Any:

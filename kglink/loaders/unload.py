@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from kglink import audit
+from kglink.errors import KglinkError
 from kglink.loaders.load import LIVE, SUPERSEDED_COLUMNS, latest_load
 from kglink.workspace import Workspace
 
 
-class UnloadError(Exception):
+class UnloadError(KglinkError):
     """The load cannot be withdrawn; the message says why and what to do."""
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kglink.errors import KglinkError
 from kglink.queries.base import check_module
 from kglink.queries.risks import wanted_with_child_access
 from kglink.queries.risks import custody_appropriate_adult_delay, domestic_abuse_prior_children  # events
@@ -41,7 +42,7 @@ REACHES: dict[str, int] = {name: mod.REACH for name, mod in QUERIES.items()
                            if getattr(mod, "REACH", None) is not None}
 
 
-class UnknownQuery(KeyError):
+class UnknownQuery(KglinkError, KeyError):
     def __str__(self) -> str:
         return (f"no risk query named {self.args[0]!r}. Known: {', '.join(sorted(QUERIES))}")
 
@@ -52,7 +53,7 @@ def get(name: str) -> ModuleType:
     return QUERIES[name]
 
 
-class BadParam(ValueError):
+class BadParam(KglinkError, ValueError):
     """A --param that names no parameter of its query, or a value it cannot take."""
 
 

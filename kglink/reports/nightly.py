@@ -19,6 +19,7 @@ from kglink.loaders.load import ExtractReport, load_extracts
 from kglink.outputs import private_dir, write_atomic
 from kglink.queries.findings import Finding
 from kglink.queries.service import findings_for
+from kglink.reports.findings import findings_csv
 from kglink.workspace import Workspace
 from kglink.workspace.status import rejects
 
@@ -96,8 +97,6 @@ def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = 
                   packs: bool = True) -> None:
     """OUT/DAY/findings.json, findings.csv, changes.json, packs/, review.html and
     report.html, each written atomically and owner-only."""
-    from kglink.commands.graphq import findings_csv
-
     folder, found, day = res.folder, res.findings, res.folder.name
     prev_day, prev = res.previous_day, res.previous
     private_dir(out)

@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
+from kglink.errors import KglinkError
 from kglink.graph import schema
 from kglink.linkage.entities import entity_map, split_source_key
 from kglink.linkage.members import record_summary
@@ -32,7 +33,7 @@ HUB_DEGREE = 500
 MAX_PAIRS = 12                 # waterfalls drawn in one pack
 
 
-class ProfileError(ValueError):
+class ProfileError(KglinkError, ValueError):
     pass
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from kglink.errors import KglinkError
+
 FORMAT_VERSION = 1
 CACHE_KIB = 128 * 1024
 DB_NAME = "kglink.sqlite"
@@ -130,7 +132,7 @@ CREATE TABLE IF NOT EXISTS rejects (
 """
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(KglinkError):
     """A workspace that cannot be used; the message says what to do."""
 
 

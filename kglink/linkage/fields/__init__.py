@@ -1,5 +1,4 @@
-"""One module per kind of value: its cleaning, its comparison, how specific a match is.
+"""Comparisons per kind of value: the keys and levels linkage compares values by.
 
-The loaders use the cleaning half of each module, linkage uses the comparison half, so a
-value is cleaned the same way wherever it is read.
+Cleaning lives below, in kglink/standardise/ (the loaders use it too).
 """

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from kglink.errors import KglinkError
+
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO_DT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -16,7 +18,7 @@ FORMATS_HELP = "expected YYYY-MM-DD or DD/MM/YYYY"
 DATETIME_FORMATS_HELP = "expected YYYY-MM-DD[THH:MM[:SS]] or DD/MM/YYYY [HH:MM]"
 
 
-class DateError(ValueError):
+class DateError(KglinkError, ValueError):
     """A date that cannot be read; the message names the problem, never the value."""
 
 
