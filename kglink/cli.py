@@ -83,7 +83,8 @@ def main(
         help="Workspace folder (default ./kglink-workspace).", show_default=False),
     neo4j: Optional[str] = typer.Option(
         None, "--neo4j", envvar="NEO4J_URI",
-        help="Use a Neo4j server, e.g. bolt://127.0.0.1:7687 (user/password from "
+        help="Use a Neo4j server, e.g. bolt://127.0.0.1:7687, or a cluster through a routing "
+             "URI, neo4j://HOST:7687 (user/password from "
              "NEO4J_USER / NEO4J_PASSWORD). Default: the embedded store."),
     user: Optional[str] = typer.Option(
         None, "--user", help="Who is asking, for the audit log (default: the OS user)."),

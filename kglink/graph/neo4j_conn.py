@@ -1,6 +1,13 @@
 """Connecting to Neo4j: settings, one driver per settings, errors a person can act on,
 and reading in READ transactions.
 
+A cluster is reached through a `neo4j://` routing URI (a single server through
+`bolt://` or `neo4j://` alike): the driver asks the cluster for its routing table and
+sends each write transaction to the leader and each read transaction to a follower (or
+read replica). Every session of one settings shares one bookmark manager, so a read
+transaction waits until the member serving it has applied every write this process made
+before (a query right after a sync sees the graph the sync wrote, on any member).
+
 A `(:KglinkSync {id: 'state'})` node says `in_progress` while a sync writes and
 `complete` (with the workspace state token) once it has finished; `read_query` refuses a
 database that holds no complete graph.
@@ -95,6 +102,7 @@ def local_password(uri: str) -> str | None:
 # ---- connection -------------------------------------------------------------------------
 
 _drivers: dict[Neo4jSettings, neo4j.Driver] = {}
+_bookmarks: dict[Neo4jSettings, neo4j.BookmarkManager] = {}
 
 
 def driver(settings: Neo4jSettings) -> neo4j.Driver:
@@ -115,9 +123,18 @@ def driver(settings: Neo4jSettings) -> neo4j.Driver:
     return _drivers[settings]
 
 
+def bookmarks(settings: Neo4jSettings) -> neo4j.BookmarkManager:
+    """The bookmark manager every session of these settings shares (causal consistency
+    across sessions: a write's bookmark travels to the reads after it)."""
+    if settings not in _bookmarks:
+        _bookmarks[settings] = neo4j.GraphDatabase.bookmark_manager()
+    return _bookmarks[settings]
+
+
 def close_drivers() -> None:
     while _drivers:
         _drivers.popitem()[1].close()
+    _bookmarks.clear()
 
 
 @contextmanager
@@ -153,9 +170,12 @@ def translate_errors(settings: Neo4jSettings) -> Iterator[None]:
 
 @contextmanager
 def session(settings: Neo4jSettings, *, read: bool = False) -> Iterator[neo4j.Session]:
+    """A session whose transactions the driver routes: `execute_write` to the leader,
+    `execute_read` to a follower; `read` sets where auto-commit queries go."""
     mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
     with translate_errors(settings):
-        with driver(settings).session(database=settings.database, default_access_mode=mode) as s:
+        with driver(settings).session(database=settings.database, default_access_mode=mode,
+                                      bookmark_manager=bookmarks(settings)) as s:
             yield s
 
 
@@ -172,7 +192,8 @@ STATE_WRITE = f"MERGE (s:{schema.SYNC_LABEL} {{id: $id}}) SET s += $props RETURN
 
 
 def sync_status(settings: Neo4jSettings | None = None) -> dict[str, Any] | None:
-    """The database's KglinkSync state (status, state_token, sync_id, ...), or None."""
+    """The database's KglinkSync state (status, state_token, sync_id, ...), or None
+    (read on a follower: as fresh as this process's own writes at least)."""
     settings = settings or Neo4jSettings.from_env()
     with session(settings, read=True) as s:
         return s.execute_read(read_state)

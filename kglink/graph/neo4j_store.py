@@ -4,7 +4,7 @@
 the workspace, see sync_state.py), in batched `UNWIND $rows` managed write transactions.
 Cypher here takes values only as parameters; labels and types, which Cypher cannot take
 as parameters, come only from the schema declaration and are checked against it.
-Connecting, errors and reading are in neo4j_conn.py.
+Connecting, errors, routing on a cluster and reading are in neo4j_conn.py.
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def ensure_schema(settings: Neo4jSettings) -> None:
     it no longer declares."""
     constraints, indexes = schema.constraint_statements(), schema.index_statements()
     with session(settings) as s:
-        have_constraints, have_indexes = s.execute_read(_schema_names)
+        have_constraints, have_indexes = _on_leader(s, _schema_names)
         for name in sorted(have_constraints - set(constraints)):
             if schema.is_own_schema_name(name):
                 s.execute_write(_run_ddl, f"DROP CONSTRAINT {name} IF EXISTS")
@@ -95,7 +95,7 @@ INDEX_TIMEOUT = 1800    # seconds a full sync waits for its indexes to come onli
 
 
 def _drop_secondary_indexes(s: neo4j.Session) -> None:
-    have = s.execute_read(_schema_names)
+    have = _on_leader(s, _schema_names)
     for name in sorted(set(schema.index_statements()) & (have[1] - have[0])):
         s.execute_write(_run_ddl, f"DROP INDEX {name} IF EXISTS")
 
@@ -103,6 +103,13 @@ def _drop_secondary_indexes(s: neo4j.Session) -> None:
 def _build_secondary_indexes(settings: Neo4jSettings, s: neo4j.Session) -> None:
     ensure_schema(settings)
     s.run("CALL db.awaitIndexes($timeout)", timeout=INDEX_TIMEOUT).consume()
+
+
+def _on_leader(s: neo4j.Session, work: Callable[[neo4j.ManagedTransaction], Any]) -> Any:
+    """A read that a sync decides its writes on, run where the writes go: on a cluster the
+    leader, which has every write (a follower knows only those this process's bookmarks
+    name, and may lag behind another process's sync)."""
+    return s.execute_write(work)
 
 
 def _schema_names(tx: neo4j.ManagedTransaction) -> tuple[set[str], set[str]]:
@@ -426,7 +433,7 @@ def _sync(ws: Workspace, settings: Neo4jSettings, verify: bool) -> SyncReport:
     ensure_schema(settings)
     target = settings.target
     with session(settings) as s:
-        remote = s.execute_read(read_state)
+        remote = _on_leader(s, read_state)
         local = sync_state.target_state(ws, target)
         full = not (remote and local and remote.get("status") == "complete"
                     and remote.get("sync_id") == local.sync_id)
