@@ -6,7 +6,7 @@ rapidfuzz's vectorised `cpdist` on the *distinct* value pairs only, then mapped 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from kglink.errors import KglinkError
 from kglink.linkage.arrays import isin
 from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import initial_fits, nickname_keys
@@ -228,14 +229,59 @@ def postcode_levels(a: Obj, b: Obj) -> Levels:
     return out
 
 
+class UnknownName(KglinkError, ValueError):
+    """A comparison, level, blocking key or evidence rule asked for by a name nobody
+    registered; the message lists the names that are known."""
+
+    def __init__(self, what: str, name: str, known: Iterable[str]) -> None:
+        self.what, self.name, self.known = what, name, tuple(known)
+        super().__init__(f"unknown {what} {name!r}; known: {', '.join(self.known)}")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One outcome of a comparison: the name rules ask for it by (`p.at("dob", "exact")`)
+    and the label `kglink explain` prints. Its position in the comparison is its code in
+    the comparison vectors (0 the strongest agreement; -1 a value missing)."""
+    name: str
+    label: str
+
+
+def named_levels(*levels: tuple[str, str]) -> tuple[Level, ...]:
+    """(name, label) pairs, strongest agreement first, as a comparison's levels."""
+    return tuple(Level(name, label) for name, label in levels)
+
+
 @dataclass(frozen=True)
 class Comparison:
     name: str
-    labels: tuple[str, ...]          # labels[level]
+    levels: tuple[Level, ...]        # levels[code]
     compute: Callable[[Table, IntArr, IntArr], Levels]
     # P(level | same person): where EM starts, and what is used when there are too few
     # pairs to fit (a handful of records). Typical of agency data, not fitted to any set.
     default_m: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"comparison {self.name}: level names repeat: {names}")
+
+    def level(self, name: str) -> int:
+        """The code of the level called `name`; UnknownName lists this comparison's levels."""
+        for code, lv in enumerate(self.levels):
+            if lv.name == name:
+                return code
+        raise UnknownName(f"level of comparison {self.name}", name, (lv.name for lv in self.levels))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(lv.label for lv in self.levels)
+
+    @property
+    def agreeing(self) -> str:
+        """The weakest level that counts as agreeing for `individual_evidence`: the top level
+        of a two-level comparison (an identifier equal), else the top two (equal or nearly)."""
+        return self.levels[1 if self.n_levels > 2 else 0].name
 
     def start_m(self) -> list[float]:
         if len(self.default_m) == self.n_levels:
@@ -245,7 +291,7 @@ class Comparison:
 
     @property
     def n_levels(self) -> int:
-        return len(self.labels)
+        return len(self.levels)
 
 
 def column(col: str, fn: Callable[[Obj, Obj], Levels] | None = None,

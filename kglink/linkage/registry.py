@@ -10,9 +10,9 @@ from kglink.linkage import parallel
 from kglink.linkage import relational
 from kglink.linkage.arrays import code_lists, flat_lists, lists_contain, share_any
 from kglink.linkage.comparisons import (
-    Comparison, IntArr, Levels, Obj, codes_of, column, dob_coded, exact_coded, flat_levels,
+    Comparison, IntArr, Level, Levels, Obj, UnknownName, codes_of, column, dob_coded, exact_coded, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
-    similarity_levels, surname_coded, surname_levels,
+    named_levels, similarity_levels, surname_coded, surname_levels,
 )
 from kglink.linkage.prepare import Table
 
@@ -265,49 +265,67 @@ def _sex(t: Table, left: IntArr, right: IntArr) -> Levels:
     return exact_coded(uniq, codes[left], codes[right])
 
 
+def _similarity_levels(equal: str, thresholds: tuple[float, ...], different: str) -> tuple[Level, ...]:
+    """The levels of `comparisons.similarity_levels`: exact, one per Jaro-Winkler threshold
+    (jw_0.92: at or above 0.92), different."""
+    return named_levels(("exact", equal), *((f"jw_{x:.2f}", f"Jaro-Winkler >= {x:.2f}") for x in thresholds),
+                        ("different", different))
+
+
 def _ident(col: str) -> Comparison:
-    return Comparison(col, (f"{col} the same (valid)", f"{col} different (both valid)"),
+    return Comparison(col, named_levels(("exact", f"{col} the same (valid)"), ("different", f"{col} different (both valid)")),
                       column(col, coded=exact_coded, dedupe=False), (0.995, 0.005))
 
 
 PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
-    Comparison("forename", ("first names equal", "nickname or middle name used",
-                            "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "initial only agrees",
-                            "different"), lambda t, l, r: _names(t, l, r)[0],
+    Comparison("forename", named_levels(
+        ("exact", "first names equal"), ("nickname_or_middle", "nickname or middle name used"),
+        ("jw_0.92", "Jaro-Winkler >= 0.92"), ("jw_0.80", "Jaro-Winkler >= 0.80"),
+        ("initial", "initial only agrees"), ("different", "different")), lambda t, l, r: _names(t, l, r)[0],
                (0.80, 0.06, 0.05, 0.03, 0.03, 0.03)),
-    Comparison("surname", ("surnames equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
-                           "one part of a double-barrelled name shared",
-                           "different, both women (a married or maiden name)", "different"),
+    Comparison("surname", named_levels(
+        ("exact", "surnames equal"), ("jw_0.92", "Jaro-Winkler >= 0.92"), ("jw_0.80", "Jaro-Winkler >= 0.80"),
+        ("part", "one part of a double-barrelled name shared"),
+        ("different_women", "different, both women (a married or maiden name)"), ("different", "different")),
                _surname, (0.85, 0.05, 0.04, 0.02, 0.02, 0.02)),
-    Comparison("dob", ("dates of birth equal", "day and month swapped", "one digit, one day or one year apart",
-                       "same year only", "different"), column("dob", coded=dob_coded),
+    Comparison("dob", named_levels(
+        ("exact", "dates of birth equal"), ("swapped", "day and month swapped"),
+        ("one_apart", "one digit, one day or one year apart"), ("same_year", "same year only"),
+        ("different", "different")), column("dob", coded=dob_coded),
                (0.88, 0.03, 0.05, 0.02, 0.02)),
-    Comparison("sex", ("sex the same", "sex different"), _sex, (0.98, 0.02)),
-    Comparison("location", tuple(label for _, label in LOCATION_LEVELS), _location,
+    Comparison("sex", named_levels(("exact", "sex the same"), ("different", "sex different")), _sex, (0.98, 0.02)),
+    Comparison("location", named_levels(*LOCATION_LEVELS), _location,
                (0.50, 0.05, 0.08, 0.04, 0.02, 0.02, 0.10, 0.05, 0.04, 0.10)),
     _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
-    Comparison("relatives", tuple(label for _, label in relational.RELATIVE_LEVELS),
-               relational.compare, relational.DEFAULT_M),
-    Comparison("contact", ("same phone or email", "different phone and email"), _contact, (0.8, 0.2)),
+    Comparison("relatives", named_levels(*relational.RELATIVE_LEVELS), relational.compare, relational.DEFAULT_M),
+    Comparison("contact", named_levels(("exact", "same phone or email"), ("different", "different phone and email")),
+               _contact, (0.8, 0.2)),
 )}
 
 ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
-    Comparison("uprn", ("UPRN the same", "UPRN different"), column("uprn", coded=exact_coded, dedupe=False), (0.995, 0.005)),
-    Comparison("postcode", ("same postcode", "same sector", "same district", "different"),
+    Comparison("uprn", named_levels(("exact", "UPRN the same"), ("different", "UPRN different")),
+               column("uprn", coded=exact_coded, dedupe=False), (0.995, 0.005)),
+    Comparison("postcode", named_levels(("exact", "same postcode"), ("sector", "same sector"),
+                                        ("district", "same district"), ("different", "different")),
                column("postcode", postcode_levels), (0.9, 0.04, 0.03, 0.03)),
-    Comparison("premise", ("same house number and flat", "same number, a flat on one side only",
-                           "same house name", "a number on one side, a house name on the other",
-                           "different number, flat or house name"), _premise,
+    Comparison("premise", named_levels(
+        ("exact", "same house number and flat"), ("flat_one_side", "same number, a flat on one side only"),
+        ("house_name", "same house name"), ("number_or_name", "a number on one side, a house name on the other"),
+        ("different", "different number, flat or house name")), _premise,
                (0.78, 0.08, 0.08, 0.03, 0.03)),
-    Comparison("flat", ("same flat", "neither a flat", "flat on one side only", "different flats"),
+    Comparison("flat", named_levels(("exact", "same flat"), ("no_flat", "neither a flat"),
+                                    ("flat_one_side", "flat on one side only"), ("different", "different flats")),
                column("flat", flat_levels, dedupe=False), (0.3, 0.6, 0.07, 0.03)),
-    Comparison("number", ("same house number", "same number, other letter", "different number"),
+    Comparison("number", named_levels(("exact", "same house number"), ("other_letter", "same number, other letter"),
+                                      ("different", "different number")),
                column("number", number_levels), (0.95, 0.02, 0.03)),
-    Comparison("house_name", ("same house name", "Jaro-Winkler >= 0.90", "different"),
+    Comparison("house_name", named_levels(("exact", "same house name"), ("jw_0.90", "Jaro-Winkler >= 0.90"),
+                                          ("different", "different")),
                column("house_name", similarity_levels((0.90,))), (0.8, 0.15, 0.05)),
-    Comparison("street", ("same street", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "different"),
+    Comparison("street", _similarity_levels("same street", STREET_JW, "different"),
                column("street", similarity_levels(STREET_JW)), (0.85, 0.08, 0.04, 0.03)),
-    Comparison("town", ("same town", "different town"), column("town", coded=exact_coded, dedupe=False), (0.9, 0.1)),
+    Comparison("town", named_levels(("exact", "same town"), ("different", "different town")),
+               column("town", coded=exact_coded, dedupe=False), (0.9, 0.1)),
 )}
 
 
@@ -346,15 +364,15 @@ def generic_comparison(name: str) -> Comparison | None:
     how, _, col = name.partition(":")
     if how == "jw" and "~" in col:
         col, other = col.split("~", 1)
-        return Comparison(name, (f"{col} equal (either order)", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
-                                 f"{col} different"),
+        return Comparison(name, _similarity_levels(f"{col} equal (either order)", (0.92, 0.80), f"{col} different"),
                           _either_order(col, other, similarity_levels((0.92, 0.80))), (0.8, 0.1, 0.05, 0.05))
     if how == "exact" and col:
-        return Comparison(name, (f"{col} equal", f"{col} different"), column(col, coded=exact_coded, dedupe=False),
+        return Comparison(name, named_levels(("exact", f"{col} equal"), ("different", f"{col} different")),
+                          column(col, coded=exact_coded, dedupe=False),
                           (0.9, 0.1))
     if how == "jw" and col:
-        return Comparison(name, (f"{col} equal", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
-                                 f"{col} different"), column(col, similarity_levels((0.92, 0.80))),
+        return Comparison(name, _similarity_levels(f"{col} equal", (0.92, 0.80), f"{col} different"),
+                          column(col, similarity_levels((0.92, 0.80))),
                           (0.8, 0.1, 0.05, 0.05))
     return None
 
@@ -365,7 +383,7 @@ def comparisons_for(kind: str, names: tuple[str, ...]) -> list[Comparison]:
     for n in names:
         comp = reg.get(n) or generic_comparison(n)
         if comp is None:
-            raise ValueError(f"unknown comparison {n}; known: {', '.join(reg)}, exact:COL, jw:COL")
+            raise UnknownName(f"{kind} comparison", n, [*reg, "exact:COL", "jw:COL", "jw:COL~OTHER"])
         out.append(comp)
     return out
 

@@ -49,8 +49,7 @@ from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import Comparison
 from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
-from kglink.linkage.registry import LOCATION, STREET_JW, code_lists, lists_contain, related_indexes, share_any
-from kglink.linkage.relational import RELATIVES
+from kglink.linkage.registry import code_lists, comparisons_for, lists_contain, related_indexes, share_any
 from kglink.linkage.settings import LinkageSettings
 
 SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
@@ -59,7 +58,6 @@ PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "fo
                 "twin")
 ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
                  "different_number", "different_street")
-STREET_DIFFERENT = len(STREET_JW) + 1      # the street comparison's "different" level
 
 # What each reason means, in a line, for `kglink explain`.
 MEANING = {
@@ -131,6 +129,46 @@ def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> 
     return out
 
 
+class PairLevels:
+    """The comparison levels of some pairs, asked for by comparison and level name, so a
+    rule reads `p.at("dob", "exact")`, not a position that moves when levels are added.
+
+    A comparison the settings leave out is missing (-1) on every pair, so no test on it
+    holds; its level names are still checked against the registry of the kind."""
+
+    def __init__(self, kind: str, comps: list[Comparison], gamma: NDArray[np.int8]) -> None:
+        self.kind, self.gamma, self.n = kind, gamma, len(gamma)
+        self._col = {c.name: k for k, c in enumerate(comps)}
+        self._comps = {c.name: c for c in comps}
+
+    def __contains__(self, comparison: str) -> bool:
+        return comparison in self._col
+
+    def comparison(self, name: str) -> Comparison:
+        got = self._comps.get(name)
+        return got if got is not None else comparisons_for(self.kind, (name,))[0]
+
+    def code(self, comparison: str, level: str) -> int:
+        return self.comparison(comparison).level(level)
+
+    def of(self, comparison: str) -> NDArray[np.int8]:
+        """Each pair's level code (-1: a value missing, or the comparison not run)."""
+        k = self._col.get(comparison)
+        return self.gamma[:, k] if k is not None else np.full(self.n, -1, dtype=np.int8)
+
+    def at(self, comparison: str, level: str) -> NDArray[np.bool_]:
+        return self.of(comparison) == self.code(comparison, level)
+
+    def at_most(self, comparison: str, level: str) -> NDArray[np.bool_]:
+        """This level or a stronger one (a missing value is neither)."""
+        got = self.of(comparison)
+        return (got >= 0) & (got <= self.code(comparison, level))
+
+    def beyond(self, comparison: str, level: str) -> NDArray[np.bool_]:
+        """A weaker level than this one (a missing value is not)."""
+        return self.of(comparison) > self.code(comparison, level)
+
+
 _STATUS = np.array(["", "review", "link"], dtype=object)    # codes 0, 1, 2
 _DROP, _REVIEW, _LINK = 0, 1, 2
 
@@ -142,7 +180,7 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
 
     Worked out in small integer codes (millions of pairs; comparing strings in object
     arrays cost seconds per rule) and spelled out at the end."""
-    col = {c.name: k for k, c in enumerate(comps)}
+    p = PairLevels(st.kind, comps, gamma)
     n = len(gamma)
     th = st.thresholds
     status = np.zeros(n, dtype=np.int8)
@@ -152,26 +190,22 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
     reason = np.zeros(n, dtype=np.int16)      # index into `reasons`
     on = set(st.evidence_rules)
 
-    def level(name: str) -> NDArray[np.int8]:
-        return gamma[:, col[name]] if name in col else np.full(n, -1, dtype=np.int8)
-
-    ids = [level(x) for x in st.strong_identifiers]
+    ids = list(st.strong_identifiers)
     none = np.zeros(n, dtype=bool)
     blockers: list[tuple[str, NDArray[np.bool_]]] = []
     if "conflicting_identifier" in on and ids:
-        blockers.append(("conflicting_identifier", np.logical_or.reduce([x == 1 for x in ids])))
+        blockers.append(("conflicting_identifier", np.logical_or.reduce([p.at(x, "different") for x in ids])))
     individual = np.zeros(n, dtype=bool)
     for name in st.individual_evidence:
-        if name in col:
-            top = 1 if comps[col[name]].n_levels > 2 else 0
-            individual |= (level(name) >= 0) & (level(name) <= top)
+        if name in p:
+            individual |= p.at_most(name, p.comparison(name).agreeing)
     if "generation_gap" in on:
         gap = years_apart(t, left, right)
         blockers.append(("generation_gap", (gap >= st.generation_gap_years) & ~individual))
     if "twin" in on:
-        blockers.append(("twin", (level("forename") == 5) & (level("dob") == 0) & ~individual))
+        blockers.append(("twin", p.at("forename", "different") & p.at("dob", "exact") & ~individual))
     if "dob_conflict" in on:
-        blockers.append(("dob_conflict", (level("dob") >= 3) & ~individual))
+        blockers.append(("dob_conflict", p.beyond("dob", "one_apart") & ~individual))
     if "parent_age" in on:
         lo, hi = birth_year_ranges(t, st.parent_gap_years)
         apart = (hi[left] < lo[right]) | (hi[right] < lo[left])
@@ -181,33 +215,32 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         apart &= (years[left] < 0) | (years[right] < 0)
         blockers.append(("parent_age", apart & ~individual))
     if "forename_conflict" in on:
-        blockers.append(("forename_conflict", (level("forename") == 5) & ~individual))
+        blockers.append(("forename_conflict", p.at("forename", "different") & ~individual))
     if "names_only" in on:
         # A name, however rare, is not a person: something else must agree.
-        corroborated = individual | (level("dob").astype(np.int16) <= 2) & (level("dob") >= 0)
-        loc = level("location")
+        corroborated = individual | p.at_most("dob", "one_apart")
         # The same address, however each is tied to it (a home, a shared address, an event
         # one took part in or was present at, the home of the children or partner of one
         # with no place on file, a visit); the model weighs each tie. A postcode is not enough.
-        corroborated |= (loc >= 0) & (loc <= LOCATION["same_visited"])
+        corroborated |= p.at_most("location", "same_visited")
         for x in ids:
-            corroborated |= x == 0
+            corroborated |= p.at(x, "exact")
         blockers.append(("names_only", ~corroborated))
     if "different_premise" in on:
-        blockers.append(("different_premise", level("premise") == 4))
+        blockers.append(("different_premise", p.at("premise", "different")))
         # A number on one side and a house name on the other cannot confirm one building.
-        blockers.append(("unconfirmed_premise", level("premise") == 3))
+        blockers.append(("unconfirmed_premise", p.at("premise", "number_or_name")))
     if "related_records" in on and "related" in t.multi:
         offsets, related = related_indexes(t)
         # ... or whose linked records are: one names the other's entity as its relative.
-        relatives = level("relatives") == RELATIVES["each_others_relative"]
+        relatives = p.at("relatives", "each_others_relative")
         blockers.append(("related_records", lists_contain(offsets, related, left, right) | relatives))
     if "different_flat" in on:
-        blockers.append(("different_flat", level("flat") == 3))
+        blockers.append(("different_flat", p.at("flat", "different")))
     if "different_number" in on:
-        blockers.append(("different_number", level("number") == 2))
+        blockers.append(("different_number", p.at("number", "different")))
     if "different_street" in on:
-        blockers.append(("different_street", level("street") == STREET_DIFFERENT))
+        blockers.append(("different_street", p.at("street", "different")))
     for name, mask in blockers:
         # A contradiction settles it: two people, two addresses, nothing for a person to
         # review. Missing corroboration only holds the link back for review.
@@ -217,14 +250,16 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
         reason[hit] = len(reasons) - 1
     blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
     if "shared_relative" in on and "children" in t.multi:
-        same = shared_relative(t, left, right, level("location") == LOCATION["same_home"])
-        same &= (level("forename") >= 0) & (level("forename") <= 1) & (level("sex") == 0) & ~blocked
+        same = shared_relative(t, left, right, p.at("location", "same_home"))
+        same &= p.at_most("forename", "nickname_or_middle") & p.at("sex", "exact") & ~blocked
         reasons.append("rule:shared_relative")
         reason[same & (status != _LINK)] = len(reasons) - 1
         status[same] = _LINK
     if "same_identifier" in on and ids:
-        dob = level("dob")
-        same = np.logical_or.reduce([x == 0 for x in ids]) & ((dob <= 2) | (st.kind != "person")) & ~blocked
+        same = np.logical_or.reduce([p.at(x, "exact") for x in ids]) & ~blocked
+        if st.kind == "person":
+            # ... with compatible dates of birth (one missing does not stand against it).
+            same &= p.of("dob") <= p.code("dob", "one_apart")
         reasons.append("rule:same_identifier")
         reason[same & (status != _LINK)] = len(reasons) - 1
         status[same] = _LINK

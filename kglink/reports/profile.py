@@ -230,7 +230,7 @@ def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float,
     words = []
     if model is not None and levels:
         comps = comparisons_for("person", model.settings.comparisons)
-        words = [c.labels[lv] for c, lv in zip(comps, levels) if 0 <= lv < 2 and c.n_levels > 2 or lv == 0]
+        words = [c.labels[lv] for c, lv in zip(comps, levels) if 0 <= lv <= c.level(c.agreeing)]
     rule = "" if reason == "model" else f"; {reason}"
     return float(p), f"matches {other} (p={p:.3f}{rule}): " + ", ".join(words), other
 
