@@ -220,7 +220,9 @@ def kglink_settings(link_only: bool, household_rules: bool = True) -> LinkageSet
         individual_evidence=("jw:soc_sec_id",),
         # kglink's default person rules guard against family members of one address (and
         # against a name alone); FEBRL has no families, so the "-nohh" run leaves them out.
-        evidence_rules=person_settings().evidence_rules if household_rules else (),
+        # FEBRL names no relatives and records no sex: no shared_relative rule.
+        evidence_rules=tuple(r for r in person_settings().evidence_rules if r != "shared_relative")
+        if household_rules else (),
         kind="person",
         comparisons=(
             "forename", "surname", "dob",                 # kept by name: the person rules read them

@@ -43,3 +43,42 @@ def test_pair_levels_at_at_most_and_beyond_by_name() -> None:
         p.at("location", "home")
     with pytest.raises(UnknownName):
         p.at_most("forename", "jw_0.9")
+
+
+def _with(**update: object) -> dict[str, object]:
+    from kglink.linkage.settings import person_settings
+
+    return {**person_settings().model_dump(), **update}
+
+
+@pytest.mark.parametrize("update,message", [
+    ({"evidence_rules": ("twinn",)}, "unknown person evidence rule 'twinn'; known: conflicting_identifier, "
+                                     "same_identifier, generation_gap, twin,"),
+    ({"evidence_rules": ("different_street",)}, "unknown person evidence rule 'different_street'"),
+    ({"comparisons": ("forename", "dobb")}, "unknown person comparison 'dobb'; known: forename, surname, dob,"),
+    ({"tf_adjust": ("surnam",)}, "unknown comparison in tf_adjust 'surnam'; known: forename, surname, dob,"),
+    ({"strong_identifiers": ("nhs",)}, "unknown comparison in strong_identifiers 'nhs'"),
+    ({"blocking_rules": ({"name": "x", "keys": ("dob", "nhs_numbr")},)},
+     "unknown blocking key 'nhs_numbr'; known: nhs_number, pnc_id,"),
+    ({"training_rules": ({"name": "x", "keys": ("col:",)},)}, "unknown blocking key 'col:'"),
+    ({"comparisons": ("forename", "surname", "sex", "location", "nhs_number", "pnc_id", "upn")},
+     "the evidence rule dob_conflict reads the comparison dob, which the settings leave out"),
+])
+def test_settings_with_a_name_no_registry_knows_are_refused(update: dict[str, object], message: str) -> None:
+    from pydantic import ValidationError
+
+    from kglink.linkage.settings import LinkageSettings
+
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(")):
+        LinkageSettings.model_validate(_with(**update))
+
+
+def test_the_default_settings_and_every_rule_registered_validate() -> None:
+    from kglink.linkage import rules
+    from kglink.linkage.settings import LinkageSettings, address_settings, person_settings
+
+    for s in (person_settings(), address_settings()):
+        assert LinkageSettings.model_validate_json(s.model_dump_json()) == s
+    every = LinkageSettings.model_validate(_with(evidence_rules=rules.PERSON_RULES))
+    assert every.evidence_rules == rules.PERSON_RULES
+    assert set(rules.MEANING) == {"model", *(f"rule:{n}" for n in rules.RULES)}

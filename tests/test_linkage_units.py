@@ -171,7 +171,8 @@ def test_blocking_counts_before_it_pairs_and_refuses_an_explosion() -> None:
     t = _people([("A", "SMITH", "19800101")] * 30 + [("B", "JONES", "19800102")] * 3)
     rule = BlockingRule(name="dob", keys=("dob",))
     s = LinkageSettings(kind="person", comparisons=("forename",), blocking_rules=(rule,),
-                        max_pairs_per_rule=100)
+                        max_pairs_per_rule=100, evidence_rules=(), strong_identifiers=(),
+                        individual_evidence=(), tf_adjust=("forename",))
     rc, blocks = count_rule(t, rule, s)
     assert rc.pairs == 30 * 29 // 2 + 3 and rc.refused
     lo, hi = _pairs_in_blocks(blocks)

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from kglink.errors import KglinkError
 from kglink.linkage.arrays import code_lists, sorted_unique
+from kglink.linkage.comparisons import UnknownName
 from kglink.linkage.fields.name import phonetic
 from kglink.linkage.prepare import Table
 from kglink.linkage.settings import BlockingRule, LinkageSettings
@@ -109,7 +110,7 @@ def key_function(name: str) -> Callable[[Table], Values]:
         return _single(col)
     if how == "phonetic" and col:
         return lambda t: [[phonetic(v)] if v else [] for v in t.cols[col]]
-    raise ValueError(f"unknown blocking key {name}; known: {', '.join(KEY_FUNCTIONS)}, col:NAME, phonetic:NAME")
+    raise UnknownName("blocking key", name, [*KEY_FUNCTIONS, "col:NAME", "phonetic:NAME"])
 
 
 def key_values(table: Table, name: str) -> Values:

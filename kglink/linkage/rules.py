@@ -44,6 +44,8 @@ The same rules decide which clusters may merge (kglink/linkage/cluster.py).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -52,32 +54,56 @@ from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
 from kglink.linkage.registry import code_lists, comparisons_for, lists_contain, related_indexes, share_any
 from kglink.linkage.settings import LinkageSettings
 
-SOFT_RULES = frozenset({"names_only", "unconfirmed_premise"})
-PERSON_RULES = ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-                "parent_age", "related_records", "names_only", "shared_relative", "generation_gap",
-                "twin")
-ADDRESS_RULES = ("conflicting_identifier", "same_identifier", "different_premise", "different_flat",
-                 "different_number", "different_street")
+PERSON, ADDRESS, BOTH = ("person",), ("address",), ("person", "address")
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    """One evidence rule: its name in the settings, what it means in a line (`kglink
+    explain`), the kinds of record it applies to and the comparisons it reads (the settings
+    must compare them; the strong identifier rules read `strong_identifiers`)."""
+    name: str
+    meaning: str
+    kinds: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    soft: bool = False          # holds a link back for review instead of separating
+    part_of: str | None = None  # runs with that rule, not chosen on its own
+
+
+RULES: dict[str, EvidenceRule] = {r.name: r for r in (
+    EvidenceRule("conflicting_identifier", "two valid, different identifiers: two people or places", BOTH),
+    EvidenceRule("same_identifier", "the same valid identifier, with compatible dates of birth", BOTH),
+    EvidenceRule("generation_gap", "years of birth a generation apart", PERSON),
+    EvidenceRule("twin", "one date of birth, clearly different first names (twins)", PERSON, ("forename", "dob")),
+    EvidenceRule("dob_conflict", "dates of birth that cannot be one person's", PERSON, ("dob",)),
+    EvidenceRule("forename_conflict", "clearly different first names", PERSON, ("forename",)),
+    EvidenceRule("parent_age", "one is recorded as the parent of a child born too soon after the other", PERSON),
+    EvidenceRule("related_records", "an agency records the two as related: two people", PERSON),
+    # What corroborates a name: a date of birth (needed), an identifier, a place in common.
+    EvidenceRule("names_only", "names alone, nothing else agrees: a person must decide", PERSON, ("dob",),
+                 soft=True),
+    EvidenceRule("shared_relative", "both name the same child, or at one home the same partner", PERSON,
+                 ("forename", "sex")),
+    EvidenceRule("different_premise", "another house number, flat or house name", ADDRESS, ("premise",)),
+    EvidenceRule("unconfirmed_premise", "a number on one side, a house name on the other: a person must decide",
+                 ADDRESS, ("premise",), soft=True, part_of="different_premise"),
+    EvidenceRule("different_flat", "two flats", ADDRESS, ("flat",)),
+    EvidenceRule("different_number", "two house numbers", ADDRESS, ("number",)),
+    EvidenceRule("different_street", "two clearly different streets", ADDRESS, ("street",)),
+)}
+
+
+def rules_for(kind: str) -> dict[str, EvidenceRule]:
+    """The rules settings of this kind may choose, by name."""
+    return {n: r for n, r in RULES.items() if kind in r.kinds and r.part_of is None}
+
+
+SOFT_RULES = frozenset(n for n, r in RULES.items() if r.soft)
+PERSON_RULES = tuple(rules_for("person"))
+ADDRESS_RULES = tuple(rules_for("address"))
 
 # What each reason means, in a line, for `kglink explain`.
-MEANING = {
-    "model": "the score alone decided",
-    "rule:conflicting_identifier": "two valid, different identifiers: two people or places",
-    "rule:same_identifier": "the same valid identifier, with compatible dates of birth",
-    "rule:generation_gap": "years of birth a generation apart",
-    "rule:twin": "one date of birth, clearly different first names (twins)",
-    "rule:dob_conflict": "dates of birth that cannot be one person's",
-    "rule:forename_conflict": "clearly different first names",
-    "rule:parent_age": "one is recorded as the parent of a child born too soon after the other",
-    "rule:related_records": "an agency records the two as related: two people",
-    "rule:names_only": "names alone, nothing else agrees: a person must decide",
-    "rule:shared_relative": "both name the same child, or at one home the same partner",
-    "rule:different_premise": "another house number, flat or house name",
-    "rule:unconfirmed_premise": "a number on one side, a house name on the other: a person must decide",
-    "rule:different_flat": "two flats",
-    "rule:different_number": "two house numbers",
-    "rule:different_street": "two clearly different streets",
-}
+MEANING = {"model": "the score alone decided", **{f"rule:{n}": r.meaning for n, r in RULES.items()}}
 
 
 def _years(t: Table) -> NDArray[np.int64]:

@@ -86,6 +86,35 @@ class LinkageSettings(BaseModel):
                              "comparison) and are rescored, until nothing changes")
     seed: int = 42
 
+    @model_validator(mode="after")
+    def _known_names(self) -> "LinkageSettings":
+        """Every name must be one the registries know, so a slip (`evidence_rules=['twinn']`)
+        is an error listing the known names, not a rule that silently never runs."""
+        # Imported here: the registries build on these settings.
+        from kglink.linkage.blocking import key_function
+        from kglink.linkage.comparisons import UnknownName
+        from kglink.linkage.registry import comparisons_for
+        from kglink.linkage.rules import rules_for
+
+        comparisons_for(self.kind, self.comparisons)
+        for blocking in (*self.blocking_rules, *self.training_rules):
+            for key in blocking.keys:
+                key_function(key)
+        for field in ("strong_identifiers", "individual_evidence", "tf_adjust"):
+            for name in getattr(self, field):
+                if name not in self.comparisons:
+                    raise UnknownName(f"comparison in {field}", name, self.comparisons)
+        known = rules_for(self.kind)
+        for name in self.evidence_rules:
+            rule = known.get(name)
+            if rule is None:
+                raise UnknownName(f"{self.kind} evidence rule", name, known)
+            missing = [c for c in rule.needs if c not in self.comparisons]
+            if missing:
+                raise ValueError(f"the evidence rule {name} reads the comparison {', '.join(missing)}, "
+                                 f"which the settings leave out: add it to comparisons or drop the rule")
+        return self
+
 
 def person_settings() -> LinkageSettings:
     return LinkageSettings(
