@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from kglink.linkage.comparisons import UnknownName
+from kglink.linkage.evidence import PairLevels, Pairs, Records
 from kglink.linkage.registry import ADDRESS_COMPARISONS, PERSON_COMPARISONS, comparisons_for, generic_comparison
-from kglink.linkage.rules import PairLevels
 
 ALL = [*PERSON_COMPARISONS.values(), *ADDRESS_COMPARISONS.values(),
        *(generic_comparison(n) for n in ("exact:col", "jw:col", "jw:col~other"))]
@@ -53,7 +55,7 @@ def _with(**update: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("update,message", [
     ({"evidence_rules": ("twinn",)}, "unknown person evidence rule 'twinn'; known: conflicting_identifier, "
-                                     "same_identifier, generation_gap, twin,"),
+                                     "generation_gap, twin, dob_conflict,"),
     ({"evidence_rules": ("different_street",)}, "unknown person evidence rule 'different_street'"),
     ({"comparisons": ("forename", "dobb")}, "unknown person comparison 'dobb'; known: forename, surname, dob,"),
     ({"tf_adjust": ("surnam",)}, "unknown comparison in tf_adjust 'surnam'; known: forename, surname, dob,"),
@@ -82,3 +84,88 @@ def test_the_default_settings_and_every_rule_registered_validate() -> None:
     every = LinkageSettings.model_validate(_with(evidence_rules=rules.PERSON_RULES))
     assert every.evidence_rules == rules.PERSON_RULES
     assert set(rules.MEANING) == {"model", *(f"rule:{n}" for n in rules.RULES)}
+
+
+# ---- each rule's two forms agree ------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["kglink", "varied"])
+def small_county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A small synthetic county of each style, loaded and linked (the person table places
+    records at the address entities)."""
+    from kglink.linkage.run import link
+    from kglink.loaders.load import load_extracts
+    from kglink.synth import generate
+    from kglink.workspace import open_workspace
+
+    root = tmp_path_factory.mktemp(f"rules-{request.param}")
+    generate(root / "county", households=400, seed=11, style=request.param)
+    ws = open_workspace(root / "ws")
+    load_extracts(ws, sorted(p for p in (root / "county").iterdir() if (p / "manifest.json").exists()))
+    link(ws)
+    return ws
+
+
+def _pairs_to_check(t, st, rng: np.random.Generator, n_random: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Every candidate pair (alike records, where the rules matter) and random pairs."""
+    from kglink.linkage.blocking import candidate_pairs
+
+    left, right, _ = candidate_pairs(t, st)
+    a, b = rng.integers(0, t.n, n_random), rng.integers(0, t.n, n_random)
+    keep = a != b
+    return (np.concatenate([left, np.minimum(a, b)[keep]]), np.concatenate([right, np.maximum(a, b)[keep]]))
+
+
+@pytest.mark.parametrize("kind", ["person", "address"])
+def test_each_rule_s_vectorised_and_per_pair_forms_agree(small_county, kind: str) -> None:  # type: ignore[no-untyped-def]
+    from kglink.linkage import rules
+    from kglink.linkage.entities import entity_map
+    from kglink.linkage.prepare import address_table, person_table
+    from kglink.linkage.registry import comparison_vectors
+    from kglink.linkage.settings import default_settings
+
+    ws = small_county
+    st = default_settings(kind)
+    extra = ("flat", "number") if kind == "address" else ()
+    st = st.model_copy(update={"comparisons": st.comparisons + extra, "evidence_rules": tuple(rules.rules_for(kind))})
+    t = (address_table(ws) if kind == "address"
+         else person_table(ws, entity_map(ws, "address"), st.crowded_address_people))
+    comps = comparisons_for(kind, st.comparisons)
+    left, right = _pairs_to_check(t, st, np.random.default_rng(5), 20_000)
+    gamma = comparison_vectors(t, comps, left, right, processes=1)
+    p = PairLevels(kind, comps, gamma)
+    individual = np.zeros(len(left), dtype=bool)
+    for name in st.individual_evidence:
+        individual |= p.at_most(name, p.comparison(name).agreeing)
+    x = Pairs(t, st, left, right, p, individual)
+    r = Records(t, st)
+    checked = []
+    for rule in rules.rules_for(kind).values():
+        if rule.pair is None:
+            continue
+        vec, test = rule.pairs(x), rule.pair(r)
+        assert (vec is None) == (test is None), rule.name
+        if vec is None or test is None:
+            continue
+        per = np.array([test(int(i), int(j)) for i, j in zip(left, right)], dtype=bool)
+        differ = np.flatnonzero(vec != per)
+        assert len(differ) == 0, (rule.name, len(differ), [(int(left[k]), int(right[k])) for k in differ[:5]])
+        assert vec.any() and not vec.all(), rule.name      # the pairs put the rule to the test
+        checked.append(rule.name)
+    assert set(checked) == {n for n, rule in rules.rules_for(kind).items() if rule.pair is not None} - (
+        {"related_records"} if kind == "address" else set())
+
+
+@settings(max_examples=300, deadline=None)
+@given(hs.lists(hs.tuples(hs.text("ABCDE FGH", max_size=9), hs.text("ABCDE FGH", max_size=9)), min_size=1,
+                max_size=20),
+       hs.sampled_from([0.80, 0.90, 0.92]))
+def test_one_pair_reaches_a_threshold_as_many_pairs_do(pairs: list[tuple[str, str]], threshold: float) -> None:
+    """jw_reaches (the per-pair forms) decides as jaro_winkler (the levels) does, float32
+    and all: a score of exactly 0.8 reaches 0.8 in both."""
+    from kglink.linkage.comparisons import jaro_winkler, jw_reaches
+
+    a = np.array([x for x, _ in pairs], dtype=object)
+    b = np.array([y for _, y in pairs], dtype=object)
+    many = jaro_winkler(a, b, cutoff=threshold) >= threshold
+    assert many.tolist() == [jw_reaches(x, y, threshold) for x, y in pairs]
+    assert jw_reaches("AMELIA", "ANGELA", 0.80)     # 0.7999999999999999 as a double

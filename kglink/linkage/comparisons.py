@@ -76,6 +76,14 @@ def jaro_winkler(a: Obj, b: Obj, cutoff: float = 0.0) -> NDArray[np.float64]:
                                      score_cutoff=max(cutoff - 1e-6, 0.0)), dtype=np.float64)
 
 
+def jw_reaches(a: str, b: str, threshold: float) -> bool:
+    """Does one pair's Jaro-Winkler similarity reach `threshold`, exactly as `jaro_winkler`
+    decides it for many pairs (a float32 score: exactly 0.8 reaches 0.8, though the
+    double 0.7999999999999999 would not)? The evidence rules' per-pair forms ask this, so
+    that they agree with the comparison levels their vectorised forms read."""
+    return float(np.float32(JaroWinkler.similarity(a, b))) >= threshold
+
+
 @lru_cache(maxsize=200_000)
 def _nick(first: str) -> frozenset[str]:
     return nickname_keys(first)
@@ -198,9 +206,14 @@ def number_levels(a: Obj, b: Obj) -> Levels:
             out[i] = -1
         elif x == y:
             out[i] = 0
-        elif x.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == y.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+        elif house_number(x) == house_number(y):
             out[i] = 1
     return out
+
+
+def house_number(number: str) -> str:
+    """A house number without its letter (14A: 14)."""
+    return number.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def flat_levels(a: Obj, b: Obj) -> Levels:

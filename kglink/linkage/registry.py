@@ -20,6 +20,8 @@ from kglink.linkage.prepare import Table
 # Street names: equal, then Jaro-Winkler at these thresholds, then different (the
 # different_street rule and clustering read the last threshold).
 STREET_JW = (0.92, 0.80)
+# Two house names this alike (or more) are one house (the premise comparison).
+HOUSE_NAME_JW = 0.9
 
 
 def _for_these_pairs(t: Table, name: str, left: IntArr, right: IntArr,
@@ -245,7 +247,7 @@ def _premise(t: Table, left: IntArr, right: IntArr) -> Levels:
 
 def _house_name_coded(uniq: np.ndarray, pa: IntArr, pb: IntArr) -> Levels:
     """2 the same house name (or Jaro-Winkler >= 0.9), 4 another house."""
-    same = (pa == pb) | (jaro_winkler(uniq[pa], uniq[pb], cutoff=0.9) >= 0.9)
+    same = (pa == pb) | (jaro_winkler(uniq[pa], uniq[pb], cutoff=HOUSE_NAME_JW) >= HOUSE_NAME_JW)
     return np.where(same, 2, 4).astype(np.int8)
 
 

@@ -40,70 +40,26 @@
   unit can span two streets, and "12 Acacia Avenue" and "12 Beech Road" in it are two
   buildings. A misspelt street is nearer than that and still links.
 
-The same rules decide which clusters may merge (kglink/linkage/cluster.py).
+The same rules decide which clusters may merge. Each rule is one object (RULES) holding its two forms side by side: the vectorised one
+`apply` runs on every scored pair's comparison levels, and the per-pair one clustering
+asks of two records of a would-be cluster (kglink/linkage/cluster.py). Both read the same
+tests (the levels' names, `jw_reaches` for a similarity threshold), so they agree
+(tests/test_linkage_rules.py draws random pairs from a synthetic county to check).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.comparisons import Comparison
+from kglink.linkage.comparisons import Comparison, house_number, jw_reaches
+from kglink.linkage.evidence import Mask, PairLevels, Pairs, PairTest, Records
+from kglink.linkage.fields import dob as dobf
 from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
-from kglink.linkage.registry import code_lists, comparisons_for, lists_contain, related_indexes, share_any
+from kglink.linkage.registry import HOUSE_NAME_JW, STREET_JW, code_lists, lists_contain, related_indexes, share_any
 from kglink.linkage.settings import LinkageSettings
-
-PERSON, ADDRESS, BOTH = ("person",), ("address",), ("person", "address")
-
-
-@dataclass(frozen=True)
-class EvidenceRule:
-    """One evidence rule: its name in the settings, what it means in a line (`kglink
-    explain`), the kinds of record it applies to and the comparisons it reads (the settings
-    must compare them; the strong identifier rules read `strong_identifiers`)."""
-    name: str
-    meaning: str
-    kinds: tuple[str, ...]
-    needs: tuple[str, ...] = ()
-    soft: bool = False          # holds a link back for review instead of separating
-    part_of: str | None = None  # runs with that rule, not chosen on its own
-
-
-RULES: dict[str, EvidenceRule] = {r.name: r for r in (
-    EvidenceRule("conflicting_identifier", "two valid, different identifiers: two people or places", BOTH),
-    EvidenceRule("same_identifier", "the same valid identifier, with compatible dates of birth", BOTH),
-    EvidenceRule("generation_gap", "years of birth a generation apart", PERSON),
-    EvidenceRule("twin", "one date of birth, clearly different first names (twins)", PERSON, ("forename", "dob")),
-    EvidenceRule("dob_conflict", "dates of birth that cannot be one person's", PERSON, ("dob",)),
-    EvidenceRule("forename_conflict", "clearly different first names", PERSON, ("forename",)),
-    EvidenceRule("parent_age", "one is recorded as the parent of a child born too soon after the other", PERSON),
-    EvidenceRule("related_records", "an agency records the two as related: two people", PERSON),
-    # What corroborates a name: a date of birth (needed), an identifier, a place in common.
-    EvidenceRule("names_only", "names alone, nothing else agrees: a person must decide", PERSON, ("dob",),
-                 soft=True),
-    EvidenceRule("shared_relative", "both name the same child, or at one home the same partner", PERSON,
-                 ("forename", "sex")),
-    EvidenceRule("different_premise", "another house number, flat or house name", ADDRESS, ("premise",)),
-    EvidenceRule("unconfirmed_premise", "a number on one side, a house name on the other: a person must decide",
-                 ADDRESS, ("premise",), soft=True, part_of="different_premise"),
-    EvidenceRule("different_flat", "two flats", ADDRESS, ("flat",)),
-    EvidenceRule("different_number", "two house numbers", ADDRESS, ("number",)),
-    EvidenceRule("different_street", "two clearly different streets", ADDRESS, ("street",)),
-)}
-
-
-def rules_for(kind: str) -> dict[str, EvidenceRule]:
-    """The rules settings of this kind may choose, by name."""
-    return {n: r for n, r in RULES.items() if kind in r.kinds and r.part_of is None}
-
-
-SOFT_RULES = frozenset(n for n, r in RULES.items() if r.soft)
-PERSON_RULES = tuple(rules_for("person"))
-ADDRESS_RULES = tuple(rules_for("address"))
-
-# What each reason means, in a line, for `kglink explain`.
-MEANING = {"model": "the score alone decided", **{f"rule:{n}": r.meaning for n, r in RULES.items()}}
 
 
 def _years(t: Table) -> NDArray[np.int64]:
@@ -155,45 +111,244 @@ def years_apart(t: Table, left: NDArray[np.int64], right: NDArray[np.int64]) -> 
     return out
 
 
-class PairLevels:
-    """The comparison levels of some pairs, asked for by comparison and level name, so a
-    rule reads `p.at("dob", "exact")`, not a position that moves when levels are added.
+# Each rule's two forms, side by side: `_rule(x)` for many pairs (None: the rule has
+# nothing to go on in this table), `_rule_pair(r)` the test of two records (None: the same).
 
-    A comparison the settings leave out is missing (-1) on every pair, so no test on it
-    holds; its level names are still checked against the registry of the kind."""
+def _conflicting_identifier(x: Pairs) -> Mask | None:
+    ids = x.st.strong_identifiers
+    return np.logical_or.reduce([x.p.at(c, "different") for c in ids]) if ids else None
 
-    def __init__(self, kind: str, comps: list[Comparison], gamma: NDArray[np.int8]) -> None:
-        self.kind, self.gamma, self.n = kind, gamma, len(gamma)
-        self._col = {c.name: k for k, c in enumerate(comps)}
-        self._comps = {c.name: c for c in comps}
 
-    def __contains__(self, comparison: str) -> bool:
-        return comparison in self._col
+def _conflicting_identifier_pair(r: Records) -> PairTest | None:
+    ids = [r.column(c) for c in r.st.strong_identifiers]
+    return (lambda i, j: any(col[i] and col[j] and col[i] != col[j] for col in ids)) if ids else None
 
-    def comparison(self, name: str) -> Comparison:
-        got = self._comps.get(name)
-        return got if got is not None else comparisons_for(self.kind, (name,))[0]
 
-    def code(self, comparison: str, level: str) -> int:
-        return self.comparison(comparison).level(level)
+def _generation_gap(x: Pairs) -> Mask:
+    return (years_apart(x.t, x.left, x.right) >= x.st.generation_gap_years) & ~x.individual
 
-    def of(self, comparison: str) -> NDArray[np.int8]:
-        """Each pair's level code (-1: a value missing, or the comparison not run)."""
-        k = self._col.get(comparison)
-        return self.gamma[:, k] if k is not None else np.full(self.n, -1, dtype=np.int8)
 
-    def at(self, comparison: str, level: str) -> NDArray[np.bool_]:
-        return self.of(comparison) == self.code(comparison, level)
+def _generation_gap_pair(r: Records) -> PairTest:
+    dob, gap = r.column("dob"), r.st.generation_gap_years
+    return lambda i, j: bool(dob[i] and dob[j] and abs(int(dob[i][:4]) - int(dob[j][:4])) >= gap
+                             and not r.same_individual(i, j))
 
-    def at_most(self, comparison: str, level: str) -> NDArray[np.bool_]:
-        """This level or a stronger one (a missing value is neither)."""
-        got = self.of(comparison)
-        return (got >= 0) & (got <= self.code(comparison, level))
 
-    def beyond(self, comparison: str, level: str) -> NDArray[np.bool_]:
-        """A weaker level than this one (a missing value is not)."""
-        return self.of(comparison) > self.code(comparison, level)
+def _twin(x: Pairs) -> Mask:
+    return x.p.at("forename", "different") & x.p.at("dob", "exact") & ~x.individual
 
+
+def _twin_pair(r: Records) -> PairTest:
+    dob = r.column("dob")
+    return lambda i, j: bool(dob[i] and dob[i] == dob[j] and not r.same_individual(i, j)
+                             and not r.names_compatible(i, j))
+
+
+def _dob_conflict(x: Pairs) -> Mask:
+    return x.p.beyond("dob", "one_apart") & ~x.individual
+
+
+def _dob_conflict_pair(r: Records) -> PairTest:
+    dob = r.column("dob")
+    return lambda i, j: not dobf.compatible(dob[i], dob[j]) and not r.same_individual(i, j)
+
+
+def _parent_age(x: Pairs) -> Mask:
+    lo, hi = birth_year_ranges(x.t, x.st.parent_gap_years)
+    a, b = x.left, x.right
+    apart = (hi[a] < lo[b]) | (hi[b] < lo[a])
+    # Two recorded dates of birth are the dob comparison's and generation_gap's to judge
+    # (a day apart across New Year is two years, not two people).
+    years = _years(x.t)
+    return apart & ((years[a] < 0) | (years[b] < 0)) & ~x.individual
+
+
+def _parent_age_pair(r: Records) -> PairTest:
+    lo, hi = (v.tolist() for v in birth_year_ranges(r.t, r.st.parent_gap_years))
+    dob = r.column("dob")
+    return lambda i, j: bool(not (dob[i] and dob[j]) and (hi[i] < lo[j] or hi[j] < lo[i])
+                             and not r.same_individual(i, j))
+
+
+def _forename_conflict(x: Pairs) -> Mask:
+    return x.p.at("forename", "different") & ~x.individual
+
+
+def _forename_conflict_pair(r: Records) -> PairTest:
+    return lambda i, j: not r.names_compatible(i, j) and not r.same_individual(i, j)
+
+
+def _names_only(x: Pairs) -> Mask:
+    """A name, however rare, is not a person: something else must agree. The same address,
+    however each is tied to it (a home, a shared address, an event one took part in or
+    was present at, the home of the children or partner of one with no place on file, a
+    visit) corroborates; the model weighs each tie. A postcode is not enough."""
+    p = x.p
+    corroborated = x.individual | p.at_most("dob", "one_apart") | p.at_most("location", "same_visited")
+    for c in x.st.strong_identifiers:
+        corroborated |= p.at(c, "exact")
+    return ~corroborated
+
+
+def _different_premise(x: Pairs) -> Mask:
+    return x.p.at("premise", "different")
+
+
+def _different_premise_pair(r: Records) -> PairTest:
+    flat, num, name = r.column("flat"), r.column("number"), r.column("house_name")
+
+    def test(i: int, j: int) -> bool:
+        if flat[i] and flat[j] and flat[i] != flat[j]:
+            return True
+        if num[i] and num[j]:
+            return num[i] != num[j]
+        return bool(name[i] and name[j] and name[i] != name[j] and not jw_reaches(name[i], name[j], HOUSE_NAME_JW))
+    return test
+
+
+def _unconfirmed_premise(x: Pairs) -> Mask:
+    """A number on one side and a house name on the other cannot confirm one building."""
+    return x.p.at("premise", "number_or_name")
+
+
+def _related_records(x: Pairs) -> Mask | None:
+    if "related" not in x.t.multi:
+        return None
+    offsets, related = related_indexes(x.t)
+    # ... or whose linked records are: one names the other's entity as its relative.
+    return lists_contain(offsets, related, x.left, x.right) | x.p.at("relatives", "each_others_relative")
+
+
+def _related_records_pair(r: Records) -> PairTest | None:
+    """The agencies' own relations (the relatives comparison's each_others_relative reads
+    the persons linked so far: it is the scored pairs' to carry)."""
+    related, keys = r.t.multi.get("related"), r.t.keys
+    if related is None:
+        return None
+    return lambda i, j: keys[j] in related[i] or keys[i] in related[j]
+
+
+def _different_flat(x: Pairs) -> Mask:
+    return x.p.at("flat", "different")
+
+
+def _different_flat_pair(r: Records) -> PairTest:
+    flat = r.column("flat")
+    return lambda i, j: bool(flat[i] and flat[j] and flat[i] != flat[j])
+
+
+def _different_number(x: Pairs) -> Mask:
+    return x.p.at("number", "different")
+
+
+def _different_number_pair(r: Records) -> PairTest:
+    """Two house numbers; 14 and 14A are one number with another letter (a level of its own)."""
+    num = r.column("number")
+    return lambda i, j: bool(num[i] and num[j] and house_number(num[i]) != house_number(num[j]))
+
+
+def _different_street(x: Pairs) -> Mask:
+    return x.p.at("street", "different")
+
+
+def _different_street_pair(r: Records) -> PairTest:
+    street, near = r.column("street"), STREET_JW[-1]
+    return lambda i, j: bool(street[i] and street[j] and street[i] != street[j]
+                             and not jw_reaches(street[i], street[j], near))
+
+
+def _shared_relative(x: Pairs) -> Mask | None:
+    if "children" not in x.t.multi:
+        return None
+    p = x.p
+    same = shared_relative(x.t, x.left, x.right, p.at("location", "same_home"))
+    return same & p.at_most("forename", "nickname_or_middle") & p.at("sex", "exact") & ~x.blocked
+
+
+def _same_identifier(x: Pairs) -> Mask | None:
+    ids = x.st.strong_identifiers
+    if not ids:
+        return None
+    same = np.logical_or.reduce([x.p.at(c, "exact") for c in ids]) & ~x.blocked
+    if x.st.kind == "person":
+        # ... with compatible dates of birth (one missing does not stand against it).
+        same &= x.p.of("dob") <= x.p.code("dob", "one_apart")
+    return same  # type: ignore[no-any-return]
+
+
+PERSON, ADDRESS, BOTH = ("person",), ("address",), ("person", "address")
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    """One evidence rule: its name in the settings, what it means in a line (`kglink
+    explain`), the kinds of record it applies to, its vectorised form (`pairs`) and its
+    per-pair form (`pair`: builds the test clustering asks; None for the rules that link
+    or hold back for review, which do not keep clusters apart), and the comparisons it
+    reads (the settings must compare them; the identifier rules read strong_identifiers)."""
+    name: str
+    meaning: str
+    kinds: tuple[str, ...]
+    pairs: Callable[[Pairs], Mask | None]
+    pair: Callable[[Records], PairTest | None] | None = None
+    needs: tuple[str, ...] = ()
+    soft: bool = False          # holds a link back for review instead of separating
+    links: bool = False         # links where it holds, unless another rule separates
+    part_of: str | None = None  # runs with that rule, not chosen on its own
+
+
+# In the order apply runs them: where two separating rules hold, the reason is the later's.
+RULES: dict[str, EvidenceRule] = {r.name: r for r in (
+    EvidenceRule("conflicting_identifier", "two valid, different identifiers: two people or places", BOTH,
+                 _conflicting_identifier, _conflicting_identifier_pair),
+    EvidenceRule("generation_gap", "years of birth a generation apart", PERSON,
+                 _generation_gap, _generation_gap_pair),
+    EvidenceRule("twin", "one date of birth, clearly different first names (twins)", PERSON,
+                 _twin, _twin_pair, ("forename", "dob")),
+    EvidenceRule("dob_conflict", "dates of birth that cannot be one person's", PERSON,
+                 _dob_conflict, _dob_conflict_pair, ("dob",)),
+    EvidenceRule("parent_age", "one is recorded as the parent of a child born too soon after the other", PERSON,
+                 _parent_age, _parent_age_pair),
+    EvidenceRule("forename_conflict", "clearly different first names", PERSON,
+                 _forename_conflict, _forename_conflict_pair, ("forename",)),
+    # What corroborates a name: a date of birth (needed), an identifier, a place in common.
+    EvidenceRule("names_only", "names alone, nothing else agrees: a person must decide", PERSON,
+                 _names_only, None, ("dob",), soft=True),
+    EvidenceRule("different_premise", "another house number, flat or house name", ADDRESS,
+                 _different_premise, _different_premise_pair, ("premise",)),
+    EvidenceRule("unconfirmed_premise", "a number on one side, a house name on the other: a person must decide",
+                 ADDRESS, _unconfirmed_premise, None, ("premise",), soft=True, part_of="different_premise"),
+    EvidenceRule("related_records", "an agency records the two as related: two people", PERSON,
+                 _related_records, _related_records_pair),
+    EvidenceRule("different_flat", "two flats", ADDRESS, _different_flat, _different_flat_pair, ("flat",)),
+    EvidenceRule("different_number", "two house numbers", ADDRESS,
+                 _different_number, _different_number_pair, ("number",)),
+    EvidenceRule("different_street", "two clearly different streets", ADDRESS,
+                 _different_street, _different_street_pair, ("street",)),
+    EvidenceRule("shared_relative", "both name the same child, or at one home the same partner", PERSON,
+                 _shared_relative, None, ("forename", "sex"), links=True),
+    EvidenceRule("same_identifier", "the same valid identifier, with compatible dates of birth", BOTH,
+                 _same_identifier, links=True),
+)}
+
+
+def rules_for(kind: str) -> dict[str, EvidenceRule]:
+    """The rules settings of this kind may choose, by name."""
+    return {n: r for n, r in RULES.items() if kind in r.kinds and r.part_of is None}
+
+
+def chosen(st: LinkageSettings) -> list[EvidenceRule]:
+    """The settings' rules, and the rules that run with them, in RULES order."""
+    on = set(st.evidence_rules)
+    return [r for r in RULES.values() if r.name in on or r.part_of in on]
+
+
+SOFT_RULES = frozenset(n for n, r in RULES.items() if r.soft)
+PERSON_RULES = tuple(rules_for("person"))
+ADDRESS_RULES = tuple(rules_for("address"))
+
+# What each reason means, in a line, for `kglink explain`.
+MEANING = {"model": "the score alone decided", **{f"rule:{n}": r.meaning for n, r in RULES.items()}}
 
 _STATUS = np.array(["", "review", "link"], dtype=object)    # codes 0, 1, 2
 _DROP, _REVIEW, _LINK = 0, 1, 2
@@ -202,7 +357,8 @@ _DROP, _REVIEW, _LINK = 0, 1, 2
 def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray[np.int8],
           prob: NDArray[np.float64], left: NDArray[np.int64],
           right: NDArray[np.int64]) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
-    """(model status, reason) per pair: "link", "review" or "" (not kept).
+    """(model status, reason) per pair: "link", "review" or "" (not kept), by the
+    vectorised form of each of the settings' rules.
 
     Worked out in small integer codes (millions of pairs; comparing strings in object
     arrays cost seconds per rule) and spelled out at the end."""
@@ -214,79 +370,33 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
     status[prob >= th.link] = _LINK
     reasons = ["model"]
     reason = np.zeros(n, dtype=np.int16)      # index into `reasons`
-    on = set(st.evidence_rules)
-
-    ids = list(st.strong_identifiers)
-    none = np.zeros(n, dtype=bool)
-    blockers: list[tuple[str, NDArray[np.bool_]]] = []
-    if "conflicting_identifier" in on and ids:
-        blockers.append(("conflicting_identifier", np.logical_or.reduce([p.at(x, "different") for x in ids])))
     individual = np.zeros(n, dtype=bool)
     for name in st.individual_evidence:
         if name in p:
             individual |= p.at_most(name, p.comparison(name).agreeing)
-    if "generation_gap" in on:
-        gap = years_apart(t, left, right)
-        blockers.append(("generation_gap", (gap >= st.generation_gap_years) & ~individual))
-    if "twin" in on:
-        blockers.append(("twin", p.at("forename", "different") & p.at("dob", "exact") & ~individual))
-    if "dob_conflict" in on:
-        blockers.append(("dob_conflict", p.beyond("dob", "one_apart") & ~individual))
-    if "parent_age" in on:
-        lo, hi = birth_year_ranges(t, st.parent_gap_years)
-        apart = (hi[left] < lo[right]) | (hi[right] < lo[left])
-        # Two recorded dates of birth are the dob comparison's and generation_gap's to
-        # judge (a day apart across New Year is two years, not two people).
-        years = _years(t)
-        apart &= (years[left] < 0) | (years[right] < 0)
-        blockers.append(("parent_age", apart & ~individual))
-    if "forename_conflict" in on:
-        blockers.append(("forename_conflict", p.at("forename", "different") & ~individual))
-    if "names_only" in on:
-        # A name, however rare, is not a person: something else must agree.
-        corroborated = individual | p.at_most("dob", "one_apart")
-        # The same address, however each is tied to it (a home, a shared address, an event
-        # one took part in or was present at, the home of the children or partner of one
-        # with no place on file, a visit); the model weighs each tie. A postcode is not enough.
-        corroborated |= p.at_most("location", "same_visited")
-        for x in ids:
-            corroborated |= p.at(x, "exact")
-        blockers.append(("names_only", ~corroborated))
-    if "different_premise" in on:
-        blockers.append(("different_premise", p.at("premise", "different")))
-        # A number on one side and a house name on the other cannot confirm one building.
-        blockers.append(("unconfirmed_premise", p.at("premise", "number_or_name")))
-    if "related_records" in on and "related" in t.multi:
-        offsets, related = related_indexes(t)
-        # ... or whose linked records are: one names the other's entity as its relative.
-        relatives = p.at("relatives", "each_others_relative")
-        blockers.append(("related_records", lists_contain(offsets, related, left, right) | relatives))
-    if "different_flat" in on:
-        blockers.append(("different_flat", p.at("flat", "different")))
-    if "different_number" in on:
-        blockers.append(("different_number", p.at("number", "different")))
-    if "different_street" in on:
-        blockers.append(("different_street", p.at("street", "different")))
-    for name, mask in blockers:
+    x = Pairs(t, st, left, right, p, individual, np.zeros(n, dtype=bool))
+    rules = chosen(st)
+    blockers = [(rule, mask) for rule in rules if not rule.links for mask in [rule.pairs(x)] if mask is not None]
+    for rule, mask in blockers:
         # A contradiction settles it: two people, two addresses, nothing for a person to
         # review. Missing corroboration only holds the link back for review.
         hit = mask & (status != _DROP)
-        status[hit] = _REVIEW if name in SOFT_RULES else _DROP
-        reasons.append(f"rule:{name}")
+        status[hit] = _REVIEW if rule.soft else _DROP
+        reasons.append(f"rule:{rule.name}")
         reason[hit] = len(reasons) - 1
-    blocked = np.logical_or.reduce([m for _, m in blockers]) if blockers else none
-    if "shared_relative" in on and "children" in t.multi:
-        same = shared_relative(t, left, right, p.at("location", "same_home"))
-        same &= p.at_most("forename", "nickname_or_middle") & p.at("sex", "exact") & ~blocked
-        reasons.append("rule:shared_relative")
-        reason[same & (status != _LINK)] = len(reasons) - 1
-        status[same] = _LINK
-    if "same_identifier" in on and ids:
-        same = np.logical_or.reduce([p.at(x, "exact") for x in ids]) & ~blocked
-        if st.kind == "person":
-            # ... with compatible dates of birth (one missing does not stand against it).
-            same &= p.of("dob") <= p.code("dob", "one_apart")
-        reasons.append("rule:same_identifier")
-        reason[same & (status != _LINK)] = len(reasons) - 1
-        status[same] = _LINK
+    if blockers:
+        x.blocked = np.logical_or.reduce([m for _, m in blockers])
+    for rule in rules:
+        same = rule.pairs(x) if rule.links else None
+        if same is not None:
+            reasons.append(f"rule:{rule.name}")
+            reason[same & (status != _LINK)] = len(reasons) - 1
+            status[same] = _LINK
     return _STATUS[status], np.array(reasons, dtype=object)[reason]
+
+
+def pair_tests(t: Table, st: LinkageSettings) -> list[PairTest]:
+    """The per-pair form of each of the settings' rules that keep records apart."""
+    r = Records(t, st)
+    tests = [rule.pair(r) for rule in chosen(st) if rule.pair is not None]
+    return [test for test in tests if test is not None]
