@@ -90,19 +90,19 @@ def run(ws_path: Path, extracts: list[Path], out: Path, day: date, neo: Any) -> 
     """One nightly run with its steps timed (the module functions run_nightly calls are
     wrapped for the run, then put back)."""
     steps = Steps()
-    saved = (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync, embedded.rebuild)
+    saved = (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync, embedded.build)
     nightly.load_extracts = steps.wrap("load", nightly.load_extracts)
     nightly.link = steps.wrap("link", nightly.link)
     nightly.findings_for = steps.wrap("queries (all, with unconfirmed)", nightly.findings_for)
     neo4j_store.sync = steps.wrap("Neo4j sync", neo4j_store.sync)
-    embedded.rebuild = steps.wrap("  of which embedded graph build", embedded.rebuild)
+    embedded.build = steps.wrap("  of which embedded graph build", embedded.build)
     try:
         with steps.step("whole run"):
             ws = open_workspace(ws_path)
             res = nightly.run_nightly(ws, extracts, out, neo4j=neo, today=day)
     finally:
         (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync,
-         embedded.rebuild) = saved
+         embedded.build) = saved
         steps.close()
     named = sum(v for k, v in steps.seconds.items() if k not in ("whole run",) and not k.startswith("  "))
     steps.seconds["report (the rest)"] = steps.seconds["whole run"] - named
@@ -145,6 +145,12 @@ def show(title: str, steps: Steps, res: Any) -> None:
             peak = steps.peak.get(name)
             print(f"  {name:34} {steps.seconds[name]:8.1f} {steps.cpu.get(name, 0.0):8.1f} "
                   f"{f'{peak:,.0f}' if peak else '':>8}")
+    b = embedded.last_build
+    if b is not None and "  of which embedded graph build" in steps.seconds:
+        print(f"  embedded graph {'full build' if b.full else 'brought up to date'}: "
+              f"{b.nodes:,} nodes ({b.nodes_written:,} written, {b.nodes_deleted:,} deleted), "
+              f"{b.relationships:,} relationships ({b.relationships_written:,} written, "
+              f"{b.relationships_deleted:,} deleted)")
 
 
 def main() -> None:

@@ -1,20 +1,25 @@
 """The embedded graph store (the default): networkx, persisted in the workspace SQLite.
 
 The graph is kept in two tables beside the records it is built from (docs/graph.md):
-`graph_nodes(uid, label, props)` and `graph_edges(uid, type, src, dst, props)`, props as
-JSON text, no pickle. `meta.graph_state` holds the workspace's state token at build time;
-`load_graph` rebuilds only when the token has moved, and otherwise reads the tables.
-`neighbourhood` reads only the k-hop neighbourhood through the src/dst indexes.
+`graph_nodes(uid, label, props, hash)` and `graph_edges(uid, type, src, dst, props, hash)`,
+props as JSON text, no pickle, `hash` the item's content hash. `meta.graph_state` holds
+the workspace's state token at build time; when the token has moved, `build` brings the
+tables up to date, rewriting only the rows whose content hash changed, and otherwise
+they are read as they are. `neighbourhood` reads only the k-hop neighbourhood through the
+src/dst indexes.
 """
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import orjson
 
 from kglink.graph import schema
@@ -30,10 +35,10 @@ _IN_CHUNK = 500     # SQLite's default limit on host parameters is far above thi
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS graph_nodes (
-    uid TEXT NOT NULL, label TEXT NOT NULL, props TEXT NOT NULL);
+    uid TEXT NOT NULL, label TEXT NOT NULL, props TEXT NOT NULL, hash INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS graph_edges (
     uid TEXT NOT NULL, type TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
-    props TEXT NOT NULL);
+    props TEXT NOT NULL, hash INTEGER NOT NULL);
 """
 _INDEXES = {
     "graph_nodes_uid": "CREATE UNIQUE INDEX IF NOT EXISTS graph_nodes_uid ON graph_nodes (uid)",
@@ -42,24 +47,54 @@ _INDEXES = {
     "graph_edges_dst": "CREATE INDEX IF NOT EXISTS graph_edges_dst ON graph_edges (dst)",
     "graph_nodes_label": "CREATE INDEX IF NOT EXISTS graph_nodes_label ON graph_nodes (label)",
 }
-# A rebuild writes millions of rows keyed by hashes, i.e. in random order for every
+# A full build writes millions of rows keyed by hashes, i.e. in random order for every
 # B-tree. It drops both tables (deleting millions of indexed rows one by one cost as much
 # as writing them), writes the rows into bare tables, and builds each index, the unique
 # ones on uid included, in one sorted pass at the end; all in one transaction.
-# (Workspaces written before had uid as PRIMARY KEY; the first rebuild gives them these
-# tables.)
+# (Workspaces written before had uid as PRIMARY KEY, and before that no hash column; the
+# first build gives them these tables.)
+#
+# Any later build is incremental: the whole graph is streamed again (iter_graph), but each
+# row's content hash (a 64-bit BLAKE2b of everything stored in the row) is looked up among
+# the stored ones, and only rows not found are written; stored rows the stream did not
+# produce again are deleted. A row whose content changed has a new hash, so it is both.
+# The result is the same set of rows a full build writes (tests/test_graph_incremental.py).
 
-# How many times this process has rebuilt a graph: lets tests see that a load was a read.
+# How many times this process has built a graph: lets tests see that a load was a read.
 build_count = 0
+
+
+@dataclass
+class GraphBuild:
+    """What one build of the tables did."""
+    full: bool                      # everything (re)written
+    nodes: int = 0                  # in the graph now
+    relationships: int = 0
+    nodes_written: int = 0          # added or changed
+    relationships_written: int = 0
+    nodes_deleted: int = 0          # gone or changed (a changed row is deleted and written)
+    relationships_deleted: int = 0
+
+
+# The last build this process made (for the nightly run's summary and the benchmarks).
+last_build: GraphBuild | None = None
 
 
 def _ensure_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(_TABLES + "".join(f"{ddl};\n" for ddl in _INDEXES.values()))
 
 
-def _dumps(props: dict[str, Any]) -> str:
+def _dumps(props: dict[str, Any]) -> bytes:
     """Compact JSON with sorted keys (orjson: about 8 times faster than json.dumps here)."""
-    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS)
+
+
+def _content_key(parts: tuple[str, ...], props: bytes) -> int:
+    """The row's content hash: every column of it, as a signed 64-bit SQLite integer.
+    (Hashing the JSON the row stores costs about a quarter of hashing the item's repr.)"""
+    h = hashlib.blake2b(props, digest_size=8)
+    h.update("\x1f".join(parts).encode())
+    return int.from_bytes(h.digest(), "big", signed=True)
 
 
 def _add_node(g: nx.MultiDiGraph, uid: str, label: str, props: dict[str, Any]) -> None:
@@ -98,58 +133,143 @@ def is_current(ws: Workspace) -> bool:
             and ws.get_meta(VERSION_KEY) == str(schema.VERSION))
 
 
-def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> None:
-    """Rebuild the tables in one transaction (and fill `graph` on the way, if given)."""
-    global build_count
+def _can_update(ws: Workspace) -> bool:
+    """The stored tables can be brought up to date row by row: built by this builder
+    version, with content hashes."""
+    if ws.get_meta(STATE_KEY) is None or ws.get_meta(VERSION_KEY) != str(schema.VERSION):
+        return False
+    return all("hash" in {r[1] for r in ws.conn.execute(f"PRAGMA table_info({t})")}
+               for t in ("graph_nodes", "graph_edges"))
+
+
+class _Stored:
+    """The content hashes of one table's rows before this build (sorted, with their
+    rowids, 16 bytes a row), and which of them the new stream produced again."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+        rows = np.fromiter(conn.execute(f"SELECT hash, rowid FROM {table}"),
+                           dtype=[("hash", np.int64), ("rowid", np.int64)])
+        rows.sort(order="hash")
+        self.hashes, self.rowids = rows["hash"], rows["rowid"]
+        self.seen = np.zeros(len(rows), dtype=bool)
+
+    def known(self, keys: np.ndarray) -> np.ndarray:
+        """Which of `keys` are stored already (and mark them seen)."""
+        if not len(self.hashes):
+            return np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.hashes, keys), len(self.hashes) - 1)
+        found = self.hashes[at] == keys
+        self.seen[at[found]] = True
+        return found
+
+    def gone(self) -> list[int]:
+        """Rowids of the stored rows the stream did not produce again, in order."""
+        return sorted(self.rowids[~self.seen].tolist())
+
+
+class _Writer:
+    """Rows of one table, written in batches: all of them (a full build, `stored` None),
+    or only those whose content hash is not among the stored ones."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str, width: int,
+                 stored: _Stored | None) -> None:
+        self.conn, self.stored, self.count, self.written = conn, stored, 0, 0
+        self.sql = f"INSERT INTO {table} VALUES ({','.join('?' * width)})"
+        self.pending: list[tuple[Any, ...]] = []
+
+    def add(self, parts: tuple[str, ...], props: dict[str, Any]) -> None:
+        raw = _dumps(props)
+        self.pending.append((*parts, raw, _content_key(parts, raw)))
+        if len(self.pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.pending = self.pending, []
+        self.count += len(rows)
+        if self.stored is not None and rows:
+            known = self.stored.known(np.fromiter((r[-1] for r in rows), np.int64, len(rows)))
+            rows = [r for r, k in zip(rows, known.tolist()) if not k]
+        self.conn.executemany(self.sql, [(*r[:-2], r[-2].decode(), r[-1]) for r in rows])
+        self.written += len(rows)
+
+
+def build(ws: Workspace, graph: nx.MultiDiGraph | None = None, *,
+          full: bool = False) -> GraphBuild:
+    """Bring the tables up to date in one transaction (and fill `graph` on the way, if
+    given): only changed rows are written, unless `full` or the stored tables cannot be
+    updated row by row (never built, another builder version, no content hashes)."""
+    global build_count, last_build
     _ensure_schema(ws.conn)
-    _rebuild(ws, graph)
-    build_count += 1
-
-
-def _rebuild(ws: Workspace, graph: nx.MultiDiGraph | None) -> None:
     with ws.transaction() as conn:
-        token = ws.state_token()
+        done = _build(ws, conn, graph, full or not _can_update(ws))
+    build_count += 1
+    last_build = done
+    return done
+
+
+def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> GraphBuild:
+    """Rebuild the tables from nothing in one transaction."""
+    return build(ws, graph, full=True)
+
+
+def _build(ws: Workspace, conn: sqlite3.Connection, graph: nx.MultiDiGraph | None,
+           full: bool) -> GraphBuild:
+    token = ws.state_token()
+    stored: dict[str, _Stored | None] = {"graph_nodes": None, "graph_edges": None}
+    if full:
         conn.execute("DROP TABLE IF EXISTS graph_edges")
         conn.execute("DROP TABLE IF EXISTS graph_nodes")
         for ddl in _TABLES.split(";"):
             if ddl.strip():
                 conn.execute(ddl)
-        nodes: list[tuple[str, str, str]] = []
-        edges: list[tuple[str, str, str, str, str]] = []
-        for item in iter_graph(ws):
-            if isinstance(item, GraphNode):
-                nodes.append((item.uid, item.label, _dumps(item.props)))
-                if graph is not None:
-                    _add_node(graph, item.uid, item.label, item.props)
-                if len(nodes) >= _BATCH:
-                    conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?)", nodes)
-                    nodes.clear()
-            else:
-                assert isinstance(item, GraphRel)
-                edges.append((item.uid, item.type, item.start, item.end, _dumps(item.props)))
-                if graph is not None:
-                    _add_edge(graph, item.uid, item.type, item.start, item.end, item.props)
-                if len(edges) >= _BATCH:
-                    conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?)", edges)
-                    edges.clear()
-        conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?)", nodes)
-        conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?)", edges)
+        into = {t: t for t in stored}
+    else:
+        stored = {t: _Stored(conn, t) for t in stored}
+        into = {t: f"temp.{t}_new" for t in stored}
+        for table, staging in into.items():   # changed rows wait here until the stale go
+            conn.execute(f"DROP TABLE IF EXISTS {staging}")
+            conn.execute(f"CREATE TEMP TABLE {table}_new AS SELECT * FROM {table} WHERE 0")
+    nodes = _Writer(conn, into["graph_nodes"], 4, stored["graph_nodes"])
+    edges = _Writer(conn, into["graph_edges"], 6, stored["graph_edges"])
+    for item in iter_graph(ws):
+        if isinstance(item, GraphNode):
+            nodes.add((item.uid, item.label), item.props)
+            if graph is not None:
+                _add_node(graph, item.uid, item.label, item.props)
+        else:
+            assert isinstance(item, GraphRel)
+            edges.add((item.uid, item.type, item.start, item.end), item.props)
+            if graph is not None:
+                _add_edge(graph, item.uid, item.type, item.start, item.end, item.props)
+    nodes.flush()
+    edges.flush()
+    done = GraphBuild(full, nodes.count, edges.count, nodes.written, edges.written)
+    if full:
         for ddl in _INDEXES.values():
             conn.execute(ddl)
-        ws.set_meta(conn, STATE_KEY, token)
-        ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
+    else:
+        # Stale rows go first, so that no new row can take the rowid of one still to go.
+        gone = {t: s.gone() for t, s in stored.items() if s is not None}
+        for table, staging in into.items():
+            conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", ((r,) for r in gone[table]))
+            conn.execute(f"INSERT INTO {table} SELECT * FROM {staging}")
+            conn.execute(f"DROP TABLE {staging}")
+        done.nodes_deleted, done.relationships_deleted = len(gone["graph_nodes"]), len(gone["graph_edges"])
+    ws.set_meta(conn, STATE_KEY, token)
+    ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
+    return done
 
 
 def ensure_current(ws: Workspace) -> bool:
-    """Rebuild the stored graph if the workspace changed since; True if it did."""
+    """Bring the stored graph up to date if the workspace changed since; True if it did."""
     if is_current(ws):
         return False
-    rebuild(ws)
+    build(ws)
     return True
 
 
 def load_graph(ws: Workspace) -> nx.MultiDiGraph:
-    """The whole graph: rebuilt only if the workspace changed, else read from the tables.
+    """The whole graph: built (`build`) only if the workspace changed, else read from the tables.
 
     Nodes are keyed by uid with attribute `label` and their properties; edges are keyed
     by uid with attribute `type` and their properties. `graph.graph["state_token"]` is
@@ -166,7 +286,7 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
                 _add_edge(g, uid, rel_type, src, dst, read(props))
             rebuilt = False
         else:
-            rebuild(ws, g)
+            build(ws, g)
             rebuilt = True
     g.graph.update(state_token=ws.get_meta(STATE_KEY), rebuilt=rebuilt)
     return g
@@ -174,7 +294,7 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
 
 def load_compact(ws: Workspace) -> CompactGraph:
     """The whole graph as the risk queries read it (graph/compact.py): arrays, properties
-    decoded on first use. Rebuilt first only if the workspace changed."""
+    decoded on first use. Brought up to date first only if the workspace changed."""
     ensure_current(ws)
     with gc_paused():
         return CompactGraph(ws.conn.execute("SELECT uid, label, props FROM graph_nodes"),

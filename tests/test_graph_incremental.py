@@ -1,0 +1,148 @@
+"""The embedded graph brought up to date row by row equals one built from nothing.
+
+A real workspace on disk (the synthetic county, every person in it invented), one agency's
+newer extract with records changed, added and withdrawn, an incremental link, then the
+stored graph tables compared row for row with a full rebuild of the same workspace.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kglink.graph import embedded
+from kglink.linkage.run import link
+from kglink.loaders.load import load_extracts
+from kglink.queries.runner import run_embedded
+from kglink.workspace import Workspace, open_workspace
+
+Rows = tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]
+
+
+def _copy(src: Workspace, dst: Path) -> Workspace:
+    """A workspace of our own with everything the shared one holds (SQLite's backup API)."""
+    ws = open_workspace(dst)
+    src.conn.backup(ws.conn)
+    return ws
+
+
+def _rows(ws: Workspace) -> Rows:
+    return (set(ws.conn.execute("SELECT uid, label, props, hash FROM graph_nodes")),
+            set(ws.conn.execute("SELECT uid, type, src, dst, props, hash FROM graph_edges")))
+
+
+def _rewrite(path: Path, edit: Any) -> None:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+        fields = list(rows[0])
+    rows = [r for i, r in enumerate(rows) if edit(i, r)]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _newer(county: Path, agency: str, dst: Path) -> Path:
+    """The agency's next extract: phone numbers corrected, dates of birth and surnames
+    changed (linkage moves some records), persons withdrawn (their links dangle), an
+    occupancy withdrawn and an event's date moved (who was a child at it)."""
+    out = dst / agency
+    shutil.copytree(county / agency, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=1)
+    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    def person(i: int, r: dict[str, str]) -> bool:
+        if i % 20 == 1:
+            r["phone"] = f"07700 9{i:05d}"
+        if i % 97 == 5 and r["dob"]:
+            r["dob"] = "01/01/2009"
+        if i % 89 == 7:
+            r["surname"] = r["surname"] + "s"
+        return i % 151 != 3                      # withdrawn
+    _rewrite(out / "persons.csv", person)
+    _rewrite(out / "occupancies.csv", lambda i, r: i != 2)
+
+    def event(i: int, r: dict[str, str]) -> bool:
+        if i % 50 == 4:
+            r["occurred_at"] = "03/03/2020"
+        return True
+    _rewrite(out / "events.csv", event)
+    return out
+
+
+@pytest.fixture
+def updated(county: Path, county_ws: Workspace, tmp_path: Path) -> tuple[Workspace, Rows]:
+    """The county with its graph built, then the police's newer extract loaded and
+    linked incrementally; returns the workspace and its graph rows from before."""
+    ws = _copy(county_ws, tmp_path / "ws")
+    embedded.ensure_current(ws)
+    before = _rows(ws)
+    load_extracts(ws, [_newer(county, "police", tmp_path / "newer")])
+    link(ws)
+    return ws, before
+
+
+def test_an_incremental_build_equals_a_full_rebuild(updated: tuple[Workspace, Rows]) -> None:
+    ws, before = updated
+    done = embedded.build(ws)
+    assert not done.full
+    after = _rows(ws)
+    # Only what changed was written: some rows, not most.
+    assert 0 < done.nodes_written < done.nodes / 5 and 0 < done.relationships_written < done.relationships / 5
+    assert done.nodes_deleted > 0 and done.relationships_deleted > 0
+    assert done.nodes_written == len(after[0] - before[0])
+    assert done.nodes_deleted == len(before[0] - after[0])
+    assert done.relationships_written == len(after[1] - before[1])
+    assert done.relationships_deleted == len(before[1] - after[1])
+    found = run_embedded(ws)
+    full = embedded.rebuild(ws)
+    assert full.full and (full.nodes, full.relationships) == (done.nodes, done.relationships)
+    assert _rows(ws) == after
+    assert [f.model_dump() for f in run_embedded(ws)] == [f.model_dump() for f in found]
+    # Indexes are the same after either.
+    names = {r[0] for r in ws.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert set(embedded._INDEXES) <= names
+
+
+def test_a_build_that_fails_midway_leaves_the_tables_as_they_were(
+        updated: tuple[Workspace, Rows], monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, before = updated
+    state = ws.get_meta(embedded.STATE_KEY)
+    real = embedded.iter_graph
+
+    def crashing(w: Workspace) -> Any:
+        for n, item in enumerate(real(w)):
+            if n == 20000:
+                raise MemoryError("killed midway")
+            yield item
+    monkeypatch.setattr(embedded, "iter_graph", crashing)
+    for full in (False, True):
+        with pytest.raises(MemoryError):
+            embedded.build(ws, full=full)
+        assert _rows(ws) == before and ws.get_meta(embedded.STATE_KEY) == state
+    monkeypatch.undo()
+    assert not embedded.build(ws).full
+
+
+def test_tables_from_before_content_hashes_are_built_again_whole(tmp_path: Path,
+                                                                 county_ws: Workspace) -> None:
+    ws = _copy(county_ws, tmp_path / "ws")
+    embedded.ensure_current(ws)
+    rows = _rows(ws)
+    with ws.transaction() as conn:
+        for table in ("graph_nodes", "graph_edges"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN hash")
+        conn.execute("UPDATE meta SET value = 'older' WHERE key = ?", (embedded.STATE_KEY,))
+    with pytest.raises(sqlite3.OperationalError):
+        ws.conn.execute("SELECT hash FROM graph_nodes")
+    assert embedded.ensure_current(ws) and embedded.last_build is not None
+    assert embedded.last_build.full
+    assert _rows(ws) == rows
