@@ -191,3 +191,36 @@ def test_read_extract_accounts_for_every_row(sample_dir: Path) -> None:
     ex = read_extract(sample_dir / "police")
     assert {f.name: (f.read, f.loaded) for f in ex.files}["persons.csv"] == (5, 5)
     assert os.path.basename(ex.path) == "police"
+
+
+def test_hashes_made_another_way_are_made_again_once_and_nothing_reads_as_changed(
+        sample_dir: Path, tmp_path: Path) -> None:
+    """A workspace whose row hashes were made by an older kglink (the stdlib's json.dumps)
+    has them made again on its next load: an unchanged row stays unchanged."""
+    import hashlib
+
+    from kglink.loaders.extract import ROW_HASH_FORMAT, ROW_HASH_KEY
+
+    ws = open_workspace(tmp_path / "ws")
+    police = sample_dir / "police"
+    load_extracts(ws, [police])
+    assert ws.get_meta(ROW_HASH_KEY) == ROW_HASH_FORMAT
+    ours = dict(ws.conn.execute("SELECT key, content_hash FROM records"))
+
+    def older(raw: str) -> str:
+        text = json.dumps(json.loads(raw), sort_keys=True, ensure_ascii=False)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    ws.conn.create_function("older_hash", 1, older)
+    with ws.transaction() as c:
+        c.execute("UPDATE records SET content_hash = older_hash(raw)")
+        c.execute("DELETE FROM meta WHERE key = ?", (ROW_HASH_KEY,))
+    assert dict(ws.conn.execute("SELECT key, content_hash FROM records")) != ours
+    newer = tmp_path / "police-newer"
+    shutil.copytree(police, newer)
+    m = json.loads((newer / "manifest.json").read_text())
+    m["extracted_at"] = "2026-11-27T02:00:00Z"
+    (newer / "manifest.json").write_text(json.dumps(m))
+    [rep] = load_extracts(ws, [newer])
+    assert rep.changed == 0 and rep.added == 0 and rep.withdrawn == 0 and rep.unchanged > 0
+    assert dict(ws.conn.execute("SELECT key, content_hash FROM records")) == ours
+    assert ws.get_meta(ROW_HASH_KEY) == ROW_HASH_FORMAT

@@ -13,9 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kglink.loaders.csvfile import open_regular
+import orjson
+
 from kglink.loaders.extract import (
-    Extract, ExtractError, FileResult, extract_files, extract_folders, fingerprint, read_extract,
-    read_manifest,
+    ROW_HASH_FORMAT, ROW_HASH_KEY, Extract, ExtractError, FileResult, extract_files,
+    extract_folders, fingerprint, read_extract, read_manifest, row_hash, row_json,
 )
 from kglink.workspace import Workspace
 
@@ -63,6 +65,9 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
     reports = [ExtractReport("", p, None, skipped_reason="passed over: no manifest.json, so not an extract")
                for p in passed_over]
     with ws.transaction() as conn:
+        if ws.get_meta(ROW_HASH_KEY) != ROW_HASH_FORMAT:
+            rehash(conn)
+            ws.set_meta(conn, ROW_HASH_KEY, ROW_HASH_FORMAT)
         for n, i in enumerate(order):
             path, manifest = manifests[i]
             # The same bytes loaded before (by an earlier command, or earlier in this one):
@@ -76,9 +81,25 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
             tick = progress(f"{manifest.agency} ({path.name})", count_rows(path)) if progress else None
             extract = read_extract(path, tick)
             reports.append(_apply(conn, extract))
+            for f in extract.files:     # written: let go of them (gigabytes at a million)
+                f.release_rows()
+            del extract
             if _after_extract is not None:
                 _after_extract(n)
     return reports
+
+
+def _stored_row_hash(raw: str) -> str:
+    return row_hash(row_json(orjson.loads(raw)))
+
+
+def rehash(conn: sqlite3.Connection) -> None:
+    """Make every stored row's content hash again, in this kglink's format, from the row
+    as read (`raw`). Done once, by the first load into a workspace whose hashes were made
+    another way: otherwise every unchanged row of the agency would read as changed."""
+    conn.create_function("kglink_row_hash", 1, _stored_row_hash, deterministic=True)
+    for table in ("records", "superseded"):
+        conn.execute(f"UPDATE {table} SET content_hash = kglink_row_hash(raw)")
 
 
 # A load withdrawn by `kglink unload` keeps its row (ids are never reused) but counts for nothing.
@@ -120,8 +141,7 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
             k = (row.kind, row.key)
             seen.add(k)
             old = existing.get(k)
-            values = (row.content_hash, row.file, row.row, json.dumps(row.data, ensure_ascii=False),
-                      json.dumps(row.raw, ensure_ascii=False, sort_keys=True))
+            values = (row.content_hash, row.file, row.row, orjson.dumps(row.data).decode(), row.raw)
             if old is None:
                 inserts.append((row.kind, agency, row.key, load_id, load_id, load_id) + values)
             elif old[0] != row.content_hash or old[1] != "active":
