@@ -25,8 +25,8 @@ from kglink.linkage.prepare import Table, address_table, person_table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.settings import LinkageSettings, default_settings
 from kglink.linkage.store import (
-    load_decisions, load_model, mark_linked, previous_entities, previous_features,
-    previous_links, save_kind,
+    LinkRow, MemberRow, ScoredLink, load_decisions, load_model, mark_linked, previous_entities,
+    previous_features, previous_links, save_kind,
 )
 from kglink.workspace import Workspace
 
@@ -121,19 +121,18 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     trained, model = saved is None, scored.model
     keep = model_status != ""
     new_links = [
-        (table.keys[i], table.keys[j], float(w), float(p), ms, rs,
-         orjson.dumps({"levels": g.tolist()}).decode())
+        ScoredLink(table.keys[i], table.keys[j], float(w), float(p), ms, rs,
+                   orjson.dumps({"levels": g.tolist()}).decode())
         for i, j, w, p, ms, rs, g in zip(left[keep], right[keep], weight[keep], prob[keep],
                                           model_status[keep], reason[keep], gamma[keep])
     ]
     index = {k: i for i, k in enumerate(table.keys)}
     if rescore_only is not None:
         unchanged = {k for k, c in zip(table.keys, changed) if not c}
-        new_links += [row for row in previous_links(ws, kind)
-                      if row[0] in unchanged and row[1] in unchanged]
+        new_links += [s for s in previous_links(ws, kind) if s.a in unchanged and s.b in unchanged]
     forced, different = decision_edges(index, decisions)
-    edges = [cl.Edge(index[a], index[b], p) for a, b, w, p, ms, rs, _ in new_links
-             if ms == "link" and (a, b) not in decisions] + forced
+    edges = [cl.Edge(index[s.a], index[s.b], s.probability) for s in new_links
+             if s.model_status == "link" and (s.a, s.b) not in decisions] + forced
     say(f"{kind}: clustering")
     t_cluster = time.perf_counter()
     stages["links"] = t_cluster - t_links
@@ -145,23 +144,27 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     best_p = _membership_probability(edges, roots)
     entity_of = _stable_ids(kind, table, members, previous_entities(ws, kind))
     rows = []
-    for a, b, w, p, ms, rs, expl in new_links:
-        status = decisions.get((a, b)) or ("conflict" if (a, b) in refused_keys else ms)
-        rs2 = "human" if (a, b) in decisions else ("conflict" if status == "conflict" else rs)
-        rows.append((kind, a, b, w, p, ms, status, rs2, expl))
-    linked_pairs = {(r[1], r[2]) for r in rows}
+    for s in new_links:
+        pair = (s.a, s.b)
+        status = decisions.get(pair) or ("conflict" if pair in refused_keys else s.model_status)
+        why = "human" if pair in decisions else ("conflict" if status == "conflict" else s.reason)
+        rows.append(LinkRow(kind, s.a, s.b, s.weight, s.probability, s.model_status, status, why,
+                            s.explanation))
+    linked_pairs = {(r.a, r.b) for r in rows}
     for (a, b), d in decisions.items():
         if (a, b) not in linked_pairs and a in index and b in index:
-            rows.append((kind, a, b, 0.0, 1.0 if d == "same" else 0.0, "review", d, "human",
-                         orjson.dumps({"levels": None}).decode()))
-    ms_rows = [(kind, *table.keys[i].split(":", 1), entity_of[roots[i]], best_p.get(i, 1.0))
-               for i in range(table.n)]
+            rows.append(LinkRow(kind, a, b, 0.0, 1.0 if d == "same" else 0.0, "review", d, "human",
+                                orjson.dumps({"levels": None}).decode()))
+    ms_rows = []
+    for i, key in enumerate(table.keys):
+        agency, record_id = key.split(":", 1)
+        ms_rows.append(MemberRow(kind, agency, record_id, entity_of[roots[i]], best_p.get(i, 1.0)))
     t_save = time.perf_counter()
     stages["clustering"] = t_save - t_cluster
     save_kind(ws, kind, st, model if trained else None, rows, ms_rows,
               list(zip(table.keys, fps)))
     stages["saving"] = time.perf_counter() - t_save
-    statuses = [r[6] for r in rows]
+    statuses = [r.status for r in rows]
     sizes = [len(m) for m in members.values()]
     return KindReport(kind, table.n, int(changed.sum()), len(left), counts,
                       statuses.count("link") + statuses.count("same"),
@@ -232,18 +235,18 @@ def _with_previous(ws: Workspace, table: Table, s: Scored, changed: np.ndarray) 
     the pairs it kept between two unchanged records: one sorted set of pairs."""
     index = {k: i for i, k in enumerate(table.keys)}
     rows = [r for r in previous_links(ws, table.kind)
-            if r[0] in index and r[1] in index and not changed[index[r[0]]] and not changed[index[r[1]]]]
+            if r.a in index and r.b in index and not changed[index[r.a]] and not changed[index[r.b]]]
     if not rows:
         return s
     n = np.int64(table.n)
-    left = np.array([index[r[0]] for r in rows], dtype=np.int64)
-    right = np.array([index[r[1]] for r in rows], dtype=np.int64)
+    left = np.array([index[r.a] for r in rows], dtype=np.int64)
+    right = np.array([index[r.b] for r in rows], dtype=np.int64)
     lo, hi = np.minimum(left, right), np.maximum(left, right)
-    gamma = np.array([orjson.loads(r[6])["levels"] for r in rows], dtype=np.int8)
-    weight = np.array([r[2] for r in rows], dtype=np.float64)
-    prob = np.array([r[3] for r in rows], dtype=np.float64)
-    status = np.array([r[4] for r in rows], dtype=object)
-    reason = np.array([r[5] for r in rows], dtype=object)
+    gamma = np.array([orjson.loads(r.explanation)["levels"] for r in rows], dtype=np.int8)
+    weight = np.array([r.weight for r in rows], dtype=np.float64)
+    prob = np.array([r.probability for r in rows], dtype=np.float64)
+    status = np.array([r.model_status for r in rows], dtype=object)
+    reason = np.array([r.reason for r in rows], dtype=object)
     order = np.argsort(np.concatenate((s.left * n + s.right, lo * n + hi)), kind="stable")
 
     def both(now: np.ndarray, before: np.ndarray) -> np.ndarray:

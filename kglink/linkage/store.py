@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from kglink.linkage.model import Model
 from kglink.linkage.settings import LinkageSettings
@@ -20,9 +21,42 @@ def previous_entities(ws: Workspace, kind: str) -> dict[str, str]:
         "SELECT agency, record_id, entity_id FROM entity_members WHERE kind = ?", (kind,))}
 
 
-def previous_links(ws: Workspace, kind: str) -> list[tuple]:
-    """Model-scored pairs of an earlier run: (a, b, weight, probability, model_status, reason, explanation)."""
-    return [(a, b, w, p, ms, r if not r.startswith(("human", "conflict")) else "model", e)
+class ScoredLink(NamedTuple):
+    """A pair the model scored and the evidence rules decided: what a run keeps of it."""
+    a: str                  # "agency:record_id", a < b
+    b: str
+    weight: float
+    probability: float
+    model_status: str       # link | review
+    reason: str             # model | rule:<name>
+    explanation: str        # JSON: {"levels": [...]}
+
+
+class LinkRow(NamedTuple):
+    """A row of the `links` table (docs/workspace-format.md)."""
+    kind: str
+    a: str
+    b: str
+    match_weight: float
+    probability: float
+    model_status: str
+    status: str             # link | review | conflict | same | different | unsure
+    reason: str             # model | rule:<name> | conflict | human
+    explanation: str
+
+
+class MemberRow(NamedTuple):
+    """A row of the `entity_members` table."""
+    kind: str
+    agency: str
+    record_id: str
+    entity_id: str
+    probability: float
+
+
+def previous_links(ws: Workspace, kind: str) -> list[ScoredLink]:
+    """Model-scored pairs of an earlier run, as the model and rules left them."""
+    return [ScoredLink(a, b, w, p, ms, r if not r.startswith(("human", "conflict")) else "model", e)
             for a, b, w, p, ms, r, e in ws.conn.execute(
                 "SELECT a, b, match_weight, probability, model_status, reason, explanation FROM links "
                 "WHERE kind = ? AND explanation != '{\"levels\": null}'", (kind,))]
@@ -62,7 +96,7 @@ def mark_linked(ws: Workspace, conn: sqlite3.Connection) -> None:
 
 
 def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model | None,
-              links: list[tuple], members: list[tuple], features: list[tuple[str, str]]) -> None:
+              links: list[LinkRow], members: list[MemberRow], features: list[tuple[str, str]]) -> None:
     with ws.transaction() as c:
         c.execute("DELETE FROM links WHERE kind = ?", (kind,))
         c.executemany("INSERT INTO links (kind, a, b, match_weight, probability, model_status, status,"
