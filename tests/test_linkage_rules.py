@@ -169,3 +169,28 @@ def test_one_pair_reaches_a_threshold_as_many_pairs_do(pairs: list[tuple[str, st
     many = jaro_winkler(a, b, cutoff=threshold) >= threshold
     assert many.tolist() == [jw_reaches(x, y, threshold) for x, y in pairs]
     assert jw_reaches("AMELIA", "ANGELA", 0.80)     # 0.7999999999999999 as a double
+
+
+@settings(max_examples=100, deadline=None)
+@given(hs.data())
+def test_the_rules_decide_the_same_whatever_the_order_of_the_comparisons(data: hs.DataObject) -> None:
+    """Rules ask for levels by name: random level vectors, and the same vectors with the
+    comparisons in another order, give the same statuses and reasons."""
+    from kglink.linkage import rules
+    from kglink.linkage.prepare import Table
+    from kglink.linkage.settings import person_settings
+
+    base = person_settings()
+    comps = comparisons_for("person", base.comparisons)
+    n = data.draw(hs.integers(1, 12))
+    t = Table("person", [f"t:{i:03d}" for i in range(2 * n)])
+    t.cols["dob"] = np.array(data.draw(hs.lists(hs.sampled_from(["", "19800101", "20100101"]),
+                                                min_size=2 * n, max_size=2 * n)), dtype=object)
+    gamma = np.array([[data.draw(hs.integers(-1, c.n_levels - 1)) for c in comps] for _ in range(n)], dtype=np.int8)
+    prob = np.array(data.draw(hs.lists(hs.floats(0, 1), min_size=n, max_size=n)))
+    left, right = np.arange(n, dtype=np.int64), np.arange(n, 2 * n, dtype=np.int64)
+    order = data.draw(hs.permutations(list(range(len(comps)))))
+    shuffled = base.model_copy(update={"comparisons": tuple(base.comparisons[k] for k in order)})
+    first = rules.apply(t, base, comps, gamma, prob, left, right)
+    second = rules.apply(t, shuffled, [comps[k] for k in order], gamma[:, order], prob, left, right)
+    assert first[0].tolist() == second[0].tolist() and first[1].tolist() == second[1].tolist()
