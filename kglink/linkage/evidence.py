@@ -60,7 +60,6 @@ class PairLevels:
         return self.of(comparison) > self.code(comparison, level)
 
 
-
 @dataclass
 class Pairs:
     """What a rule's vectorised form reads: pairs (left[k], right[k]) of one table, their
