@@ -224,3 +224,48 @@ def test_hashes_made_another_way_are_made_again_once_and_nothing_reads_as_change
     assert rep.changed == 0 and rep.added == 0 and rep.withdrawn == 0 and rep.unchanged > 0
     assert dict(ws.conn.execute("SELECT key, content_hash FROM records")) == ours
     assert ws.get_meta(ROW_HASH_KEY) == ROW_HASH_FORMAT
+
+
+def test_rows_read_as_stored_are_not_validated_again_and_the_load_is_the_same(
+        sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newer extract: a row changed, one added, one gone, one now invalid (its unchanged
+    links must be rejected with it). Loading it while skipping the rows stored already
+    leaves the workspace exactly as validating every row does."""
+    import kglink.loaders.extract as extract_mod
+    import kglink.loaders.load as load_mod
+
+    police = sample_dir / "police"
+    newer = tmp_path / "police-newer"
+    shutil.copytree(police, newer)
+    m = json.loads((newer / "manifest.json").read_text())
+    m["extracted_at"] = "2026-11-27T02:00:00Z"
+    (newer / "manifest.json").write_text(json.dumps(m))
+    lines = (newer / "persons.csv").read_text().splitlines()
+    lines = [ln for ln in lines if not ln.startswith("P5,")]             # gone
+    lines = [ln.replace("Mark,JONES", "Marc,JONES") for ln in lines]    # changed
+    lines = [ln.replace("2015-09-30", "2215-09-30") for ln in lines]    # P3 now invalid
+    lines.append("P6,New,Person,2001-01-01,,,,,,,,,")                    # added
+    (newer / "persons.csv").write_text("\n".join(lines) + "\n")
+
+    real_stored, real_validate = load_mod._stored, extract_mod._validate
+
+    def loaded(name: str, skip: bool) -> tuple[list[tuple], list[tuple], int]:
+        ws = open_workspace(tmp_path / name)
+        load_extracts(ws, [police])
+        if not skip:
+            monkeypatch.setattr(load_mod, "_stored", lambda conn, agency: (real_stored(conn, agency)[0], {}))
+        validated = []
+        monkeypatch.setattr(extract_mod, "_validate",
+                            lambda spec, row: validated.append(1) or real_validate(spec, row))
+        load_extracts(ws, [newer])
+        monkeypatch.undo()
+        ws.close()
+        rows = [r for r in _snapshot(tmp_path / name) if r[0] != "loads"]
+        loads = sqlite3.connect(tmp_path / name / "kglink.sqlite").execute(
+            "SELECT agency, extracted_at, added, changed, withdrawn, unchanged, files FROM loads").fetchall()
+        return rows, loads, len(validated)
+
+    skipping, validating = loaded("a", True), loaded("b", False)
+    assert skipping[:2] == validating[:2]
+    assert any("which was rejected" in str(r) for r in skipping[0])     # P3's links with it
+    assert skipping[2] < validating[2] / 3                              # most rows not validated

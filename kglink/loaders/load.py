@@ -79,8 +79,10 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
                                              skipped_reason=f"already loaded as load {same[0]}; nothing changed"))
                 continue
             tick = progress(f"{manifest.agency} ({path.name})", count_rows(path)) if progress else None
-            extract = read_extract(path, tick)
-            reports.append(_apply(conn, extract))
+            existing, stored = _stored(conn, manifest.agency)
+            extract = read_extract(path, tick, stored)
+            del stored
+            reports.append(_apply(conn, extract, existing))
             for f in extract.files:     # written: let go of them (gigabytes at a million)
                 f.release_rows()
             del extract
@@ -113,7 +115,23 @@ def latest_load(conn: sqlite3.Connection, agency: str) -> tuple[int, str, str] |
         "ORDER BY extracted_at DESC, load_id DESC LIMIT 1", (agency,)).fetchone()
 
 
-def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
+Existing = dict[tuple[str, str], tuple[str, str]]     # (kind, key) -> (content hash, status)
+
+
+def _stored(conn: sqlite3.Connection, agency: str) -> tuple[Existing, dict[str, dict[str, str]]]:
+    """The agency's rows in the workspace, and for each kind the content hash -> key of
+    those active (what read_extract need not validate again)."""
+    existing: Existing = {}
+    stored: dict[str, dict[str, str]] = {}
+    for kind, key, h, status in conn.execute(
+            "SELECT kind, key, content_hash, status FROM records WHERE agency = ?", (agency,)):
+        existing[(kind, key)] = (h, status)
+        if status == "active":
+            stored.setdefault(kind, {})[h] = key
+    return existing, stored
+
+
+def _apply(conn: sqlite3.Connection, extract: Extract, existing: Existing) -> ExtractReport:
     agency = extract.agency
     report = ExtractReport(agency, extract.path, None, extract.files)
     extracted_at = extract.manifest.extracted_at.isoformat()
@@ -131,9 +149,6 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
                      for f in extract.files})))
     load_id = int(cur.lastrowid or 0)
     report.load_id = load_id
-    existing: dict[tuple[str, str], tuple[str, str]] = {
-        (kind, key): (h, status) for kind, key, h, status in conn.execute(
-            "SELECT kind, key, content_hash, status FROM records WHERE agency = ?", (agency,))}
     inserts, updates, touches = [], [], []
     seen: set[tuple[str, str]] = set()
     for f in extract.files:
@@ -141,13 +156,15 @@ def _apply(conn: sqlite3.Connection, extract: Extract) -> ExtractReport:
             k = (row.kind, row.key)
             seen.add(k)
             old = existing.get(k)
+            if old is not None and old[0] == row.content_hash and old[1] == "active":
+                touches.append((load_id, row.kind, agency, row.key))
+                continue
+            assert row.data is not None     # a row read as stored is always one of those
             values = (row.content_hash, row.file, row.row, orjson.dumps(row.data).decode(), row.raw)
             if old is None:
                 inserts.append((row.kind, agency, row.key, load_id, load_id, load_id) + values)
-            elif old[0] != row.content_hash or old[1] != "active":
-                updates.append((load_id, load_id) + values + (row.kind, agency, row.key))
             else:
-                touches.append((load_id, row.kind, agency, row.key))
+                updates.append((load_id, load_id) + values + (row.kind, agency, row.key))
     gone = [(load_id, kind, agency, key) for (kind, key), (_, status) in existing.items()
             if status == "active" and (kind, key) not in seen]
     # Keep what this load replaces, so that `kglink unload` can put it back.
