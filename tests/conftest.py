@@ -40,6 +40,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if os.environ.get("KGLINK_REQUIRE_CHROMIUM") == "1":
             pytest.fail(CHROMIUM_MISSING + "; KGLINK_REQUIRE_CHROMIUM=1 says it must run")
         pytest.skip(CHROMIUM_MISSING)
+    if item.get_closest_marker("spark") and not SPARK:
+        if os.environ.get("KGLINK_REQUIRE_SPARK") == "1":
+            pytest.fail(SPARK_MISSING + "; KGLINK_REQUIRE_SPARK=1 says it must run")
+        pytest.skip(SPARK_MISSING)
+
+
+# ---- Spark: the Spark engine in local mode (tests marked @pytest.mark.spark) -----------
+# Without pyspark (the spark extra) they skip with the reason; .ci/run installs it and sets
+# KGLINK_REQUIRE_SPARK=1, so there they must run.
+from importlib.util import find_spec  # noqa: E402
+
+SPARK = find_spec("pyspark") is not None
+SPARK_MISSING = ("pyspark is not installed: the Spark engine is not tested "
+                 "(pip install -e '.[dev,spark]' to run these tests; Spark needs Java 17+)")
 
 
 # ---- Neo4j: a real server, never a mock (tests marked @pytest.mark.neo4j) -------------

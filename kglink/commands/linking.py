@@ -19,6 +19,15 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         ctx: typer.Context,
         full: bool = typer.Option(False, "--full", help="Rescore every pair, not only records that changed."),
         retrain: bool = typer.Option(False, "--retrain", help="Fit the model again (implies --full)."),
+        engine: str = typer.Option("local", "--engine",
+                                   help="Where pairs are blocked, compared and scored: local (this "
+                                        "process and its cores) or spark (needs kglink[spark])."),
+        spark_master: str = typer.Option("local[2]", "--spark-master",
+                                         help="With --engine spark: local[N] (N cores here), "
+                                              "spark://HOST:7077, yarn or k8s://..."),
+        spark_memory: Optional[str] = typer.Option(None, "--spark-memory",
+                                                   help="With --engine spark: the driver's memory, "
+                                                        "e.g. 4g (default 2g)."),
     ) -> None:
         """Link records of the same address, then of the same person, within and across agencies.
 
@@ -26,15 +35,20 @@ def register(app: typer.Typer, fail) -> None:  # type: ignore[no-untyped-def]
         workspace; later runs reuse it and score only new and changed records. Pairs
         between the review and link thresholds wait in `kglink review`.
 
-        Example: kglink link
+        With --engine spark the candidate pairs are blocked, compared and scored on Spark
+        with the same rules and model, giving the same links; clustering stays here.
+
+        Example: kglink link ; kglink link --engine spark --spark-master local[2]
         """
+        from kglink.engines import scorer_for
         from kglink.linkage.run import link as run_link
 
         ws = ctx.obj.open(create=False)
-        ctx.obj.audit(ws, "link", {"full": full, "retrain": retrain}, {})
-        with console.status("linking") as spinner:
+        ctx.obj.audit(ws, "link", {"full": full, "retrain": retrain, "engine": engine}, {})
+        with scorer_for(engine, spark_master=spark_master, spark_memory=spark_memory) as scorer, \
+                console.status("linking") as spinner:
             report = run_link(ws, full=full or retrain, retrain=retrain,
-                              progress=lambda msg: spinner.update(msg))
+                              progress=lambda msg: spinner.update(msg), scorer=scorer)
         table = Table(title="Linkage")
         for col in ("kind", "records", "relinked", "pairs compared", "links", "review queue",
                     "entities", "multi-record", "model", "seconds"):

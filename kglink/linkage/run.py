@@ -31,6 +31,9 @@ from kglink.linkage.store import (
 from kglink.workspace import Workspace
 
 Progress = Callable[[str], None]
+# block → compare → (train) → score → evidence rules for one kind: `score_pairs` here, or
+# an engine's (kglink/engines/spark) that gives the same Scored from a cluster.
+Scorer = Callable[[Table, LinkageSettings, Model | None, np.ndarray | None], "Scored"]
 
 
 @dataclass
@@ -61,32 +64,38 @@ class LinkReport:
 
 def link(ws: Workspace, *, full: bool = False, retrain: bool = False,
          settings: dict[str, LinkageSettings] | None = None,
-         progress: Progress | None = None, keep_pairs: bool = False) -> LinkReport:
+         progress: Progress | None = None, keep_pairs: bool = False,
+         scorer: Scorer | None = None) -> LinkReport:
+    """Link addresses, then persons. `scorer` scores the candidate pairs (default:
+    `score_pairs`, in this process); collective linkage and clustering run here."""
     # Tables, pairs and clusters are millions of long-lived objects: the cyclic collector
     # walked them over and over for nothing (half of building the 1M person table).
     # One transaction for both kinds: persons read the address entities saved just before
     # (same connection), and a run killed between them leaves the workspace as it was.
     with gc_paused(), ws.transaction() as conn:
-        report = _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None), keep_pairs)
+        report = _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None), keep_pairs,
+                       scorer or score_pairs)
         mark_linked(ws, conn)
         return report
 
 
 def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageSettings],
-          say: Progress, keep_pairs: bool) -> LinkReport:
+          say: Progress, keep_pairs: bool, scorer: Scorer) -> LinkReport:
     report = LinkReport()
     say("addresses: preparing")
     a_settings = settings.get("address") or default_settings("address")
-    report.kinds.append(_link_kind(ws, address_table(ws), a_settings, full, retrain, say, keep_pairs))
+    report.kinds.append(_link_kind(ws, address_table(ws), a_settings, full, retrain, say, keep_pairs,
+                                   scorer))
     say("persons: preparing")
     p_settings = settings.get("person") or default_settings("person")
     table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people)
-    report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say, keep_pairs))
+    report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say, keep_pairs, scorer))
     return report
 
 
 def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, retrain: bool,
-               say: Progress, keep_pairs: bool = False) -> KindReport:
+               say: Progress, keep_pairs: bool = False, scorer: Scorer | None = None) -> KindReport:
+    scorer = scorer or score_pairs
     t0 = time.perf_counter()
     kind = table.kind
     fps = table.fingerprints()
@@ -104,13 +113,13 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
         # back as it scored them; collective linkage then compares again the pairs of every
         # record whose relatives' persons moved, and scores every candidate pair of those
         # records (a pair dropped last time may gain a shared relative now).
-        scored = score_pairs(table, st, saved, only=changed)
+        scored = scorer(table, st, saved, changed)
         scored = _with_previous(ws, table, scored, changed)
         say(f"{kind}: relatives")
         scored = collective(table, st, scored, decisions, fit_model=False, conflict=conflict,
                             previous=_previous_entities(ws, table), expanded=changed)
     else:
-        scored = score_pairs(table, st, saved, only=rescore_only)
+        scored = scorer(table, st, saved, rescore_only)
         if collective_on:
             say(f"{kind}: relatives")
             scored = collective(table, st, scored, decisions, fit_model=saved is None, conflict=conflict)

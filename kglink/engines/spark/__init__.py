@@ -1,0 +1,18 @@
+"""Linkage on Apache Spark (pyspark, the `spark` extra: `pip install 'kglink[spark]'`).
+
+Blocking rules run as Spark joins and comparisons, the model and the evidence rules
+inside `mapInPandas` over the blocked pairs, giving the local engine's scored pairs
+(blocking.py, scoring.py). Training (on samples, as the local engine), collective
+linkage's relatives rounds and clustering with the evidence rules stay on the driver
+for now (kglink.linkage.run). docs/scale.md says where each stage runs from 1M to 100M
+records.
+
+    from kglink.engines.spark import SparkScorer, spark_session
+    link(ws, scorer=SparkScorer(spark_session("local[2]")))
+"""
+from __future__ import annotations
+
+from kglink.engines.spark.scoring import SparkScorer
+from kglink.engines.spark.session import spark_session
+
+__all__ = ["SparkScorer", "spark_session"]

@@ -1,0 +1,144 @@
+"""Scoring candidate pairs on Spark: the local engine's comparisons, model and evidence
+rules, run inside `mapInPandas` over the blocked pairs' partitions.
+
+The prepared table goes to the executors once, as a broadcast (each Python worker
+unpickles it on its first task and keeps it with the caches the comparisons fill on it);
+every batch of pairs is then compared by `kglink.linkage.registry.comparison_vectors`, so
+the levels are the local engine's by construction. A model that must be trained is
+trained on the driver as the local engine trains it (u from random pairs, m by EM on each
+training rule's sample, the prior over the candidates' levels, which are brought back for
+it); the trained model is broadcast and a second pass scores and applies the evidence
+rules. The scored pairs come back through Arrow, ordered as the local engine orders
+them, and collective linkage and clustering go on on the driver (kglink.linkage.run).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark import Broadcast
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import ByteType, DoubleType, LongType, StringType, StructField, StructType
+
+from kglink.engines.spark.blocking import candidate_pairs
+from kglink.linkage import rules
+from kglink.linkage.model import Model, score, train
+from kglink.linkage.prepare import Table
+from kglink.linkage.registry import comparison_vectors, comparisons_for
+from kglink.linkage.run import Scored
+from kglink.linkage.settings import LinkageSettings
+
+
+def _levels_schema(n_comps: int) -> StructType:
+    return StructType([StructField("left", LongType(), False), StructField("right", LongType(), False)]
+                      + [StructField(f"g{c}", ByteType(), False) for c in range(n_comps)])
+
+
+def _scored_schema(n_comps: int) -> StructType:
+    return StructType(_levels_schema(n_comps).fields + [
+        StructField("weight", DoubleType(), False), StructField("prob", DoubleType(), False),
+        StructField("status", StringType(), False), StructField("reason", StringType(), False)])
+
+
+def shipped(table: Table) -> Table:
+    """The table as the executors need it: its columns (and the persons linked so far,
+    which the relatives comparison reads), not the caches the driver filled on it."""
+    out = Table(table.kind, table.keys, table.cols, table.multi)
+    if "entity_of" in table.__dict__:
+        out.__dict__["entity_of"] = table.__dict__["entity_of"]
+    return out
+
+
+def _compare(tables: Broadcast[Table], st: LinkageSettings, models: Broadcast[Model] | None):
+    """The function mapInPandas runs on each partition: levels, and with a model the
+    weight, probability, status and reason of every pair."""
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        table = tables.value
+        comps = comparisons_for(table.kind, st.comparisons)
+        for batch in batches:
+            left = batch["left"].to_numpy(np.int64)
+            right = batch["right"].to_numpy(np.int64)
+            if "g0" in batch:
+                gamma = batch[[f"g{c}" for c in range(len(comps))]].to_numpy(np.int8)
+            else:
+                gamma = comparison_vectors(table, comps, left, right, processes=1)
+            out: dict[str, Any] = {"left": left, "right": right}
+            out |= {f"g{c}": gamma[:, c] for c in range(len(comps))}
+            if models is not None:
+                model = models.value
+                weight, prob = score(model, table, comps, gamma, left)
+                status, reason = rules.apply(table, st, comps, gamma, prob, left, right)
+                out |= {"weight": weight, "prob": prob, "status": status, "reason": reason}
+            yield pd.DataFrame(out)
+    return run
+
+
+def _collect(df: DataFrame, n: int, n_comps: int) -> dict[str, np.ndarray]:
+    """The DataFrame's columns as numpy arrays, pairs ordered by (left, right)."""
+    tbl: pa.Table = df.toArrow()
+    left = tbl.column("left").to_numpy().astype(np.int64)
+    right = tbl.column("right").to_numpy().astype(np.int64)
+    order = np.argsort(left * np.int64(n) + right, kind="stable")
+    out = {"left": left[order], "right": right[order],
+           "gamma": (np.column_stack([tbl.column(f"g{c}").to_numpy() for c in range(n_comps)])
+                     .astype(np.int8)[order] if len(order) else np.zeros((0, n_comps), np.int8))}
+    for name in ("weight", "prob", "status", "reason"):
+        if name in tbl.column_names:
+            col = tbl.column(name).to_numpy(zero_copy_only=False)
+            out[name] = (col.astype(object) if name in ("status", "reason") else col)[order]
+    return out
+
+
+class SparkScorer:
+    """A `scorer=` for kglink.linkage.run.link: the same Scored as `score_pairs`, from Spark.
+
+    `partitions`: how many pieces the pairs are compared in (default: the session's
+    default parallelism times four, so a slow partition does not hold up the rest)."""
+
+    def __init__(self, spark: SparkSession, partitions: int | None = None) -> None:
+        self.spark = spark
+        self.partitions = partitions or 4 * spark.sparkContext.defaultParallelism
+
+    def __call__(self, table: Table, st: LinkageSettings, model: Model | None = None,
+                 only: np.ndarray | None = None) -> Scored:
+        stages: dict[str, float] = {}
+        t = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal t
+            now = time.perf_counter()
+            stages[stage] = now - t
+            t = now
+        sc = self.spark.sparkContext
+        comps = comparisons_for(table.kind, st.comparisons)
+        k = len(comps)
+        pairs, counts = candidate_pairs(self.spark, table, st, only)
+        pairs = pairs.repartition(self.partitions, "left")
+        tables = sc.broadcast(shipped(table))
+        try:
+            if model is None:
+                levels = pairs.mapInPandas(_compare(tables, st, None), _levels_schema(k)).cache()
+                got = _collect(levels, table.n, k)
+                lap("blocking and comparing (spark)")
+                model = train(table, comps, got["gamma"], st)
+                lap("training")
+                source = levels
+            else:
+                source = pairs
+            models = sc.broadcast(model)
+            try:
+                scored = source.mapInPandas(_compare(tables, st, models), _scored_schema(k))
+                got = _collect(scored, table.n, k)
+            finally:
+                models.unpersist()
+                if source is not pairs:
+                    source.unpersist()
+            lap("scoring and rules (spark)")
+        finally:
+            tables.unpersist()
+        return Scored(got["left"], got["right"], counts, got["gamma"], got["weight"], got["prob"],
+                      got["status"], got["reason"], model, stages)

@@ -1,0 +1,108 @@
+"""The Spark engine in local mode gives the local engine's links and entities on a small
+synthetic county (every person invented). Skipped, saying why, without pyspark."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from kglink.linkage.run import link
+from kglink.loaders.load import load_extracts
+from kglink.workspace import Workspace, open_workspace
+
+from conftest import county_extracts
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from kglink.engines.spark import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def small_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from kglink.synth import generate
+
+    out = tmp_path_factory.mktemp("spark-county") / "county"
+    generate(out, households=250, seed=5)
+    return out
+
+
+def _linked(root: Path, county: Path, **kwargs: Any) -> Workspace:
+    ws = open_workspace(root)
+    load_extracts(ws, county_extracts(county))
+    link(ws, **kwargs)
+    return ws
+
+
+def _result(ws: Workspace) -> tuple[list[Any], list[Any]]:
+    members = ws.conn.execute("SELECT kind, entity_id, agency, record_id FROM entity_members "
+                              "ORDER BY kind, agency, record_id").fetchall()
+    links = ws.conn.execute("SELECT * FROM links ORDER BY 1, 2, 3").fetchall()
+    return [tuple(r) for r in members], [tuple(r) for r in links]
+
+
+@pytest.mark.spark
+def test_spark_links_as_the_local_engine(spark: Any, small_county: Path, tmp_path: Path) -> None:
+    from kglink.engines.spark import SparkScorer
+
+    local = _linked(tmp_path / "local", small_county)
+    on_spark = _linked(tmp_path / "spark", small_county, scorer=SparkScorer(spark))
+    members, links = _result(on_spark)
+    assert len(members) > 1000 and sum(r[6] == "link" for r in links) > 100
+    assert (members, links) == _result(local)
+    # The saved model is the same too: a rerun on either reuses it.
+    model = "SELECT kind, settings, parameters FROM models ORDER BY kind"
+    assert on_spark.conn.execute(model).fetchall() == local.conn.execute(model).fetchall()
+
+
+@pytest.mark.spark
+def test_an_incremental_relink_on_spark_matches_the_local_one(spark: Any, small_county: Path,
+                                                             tmp_path: Path) -> None:
+    """Only the changed records' pairs are scored (blocking joins filtered to them)."""
+    from kglink.engines.spark import SparkScorer
+
+    runs = {}
+    for name, scorer in (("local", None), ("spark", SparkScorer(spark))):
+        ws = open_workspace(tmp_path / name)
+        extracts = county_extracts(small_county)
+        load_extracts(ws, [e for e in extracts if e.name != "health"])
+        link(ws)                                   # both start from the local engine's run
+        load_extracts(ws, [e for e in extracts if e.name == "health"])
+        report = link(ws, scorer=scorer)
+        assert 0 < report.kinds[1].changed < report.kinds[1].records
+        runs[name] = _result(ws)
+    assert runs["spark"] == runs["local"]
+
+
+@pytest.mark.spark
+def test_the_cli_links_on_spark(spark: Any, small_county: Path, tmp_path: Path) -> None:
+    """(The command uses the session the tests started, and leaves it running.)"""
+    from typer.testing import CliRunner
+
+    from kglink.cli import app
+
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--workspace", str(ws), "load", *map(str, county_extracts(small_county))]
+                         ).exit_code == 0
+    done = runner.invoke(app, ["--workspace", str(ws), "link", "--engine", "spark",
+                               "--spark-master", "local[2]"])
+    assert done.exit_code == 0, done.output
+    linked = open_workspace(ws, create=False)
+    assert linked.conn.execute("SELECT COUNT(*) FROM links WHERE kind = 'person' AND status = 'link'"
+                               ).fetchone()[0] > 100
+
+
+def test_without_pyspark_the_spark_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kglink.engines as engines
+    from kglink.engines import EngineUnavailable, scorer_for
+
+    monkeypatch.setattr(engines, "find_spec", lambda name: None)
+    with pytest.raises(EngineUnavailable, match=r"pip install 'kglink\[spark\]'"):
+        with scorer_for("spark"):
+            pass
