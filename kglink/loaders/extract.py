@@ -18,6 +18,7 @@ from kglink.loaders import records as r
 from kglink.loaders.csvfile import (
     BadRow, FileRefused, Row, file_kind, open_regular, parse_header, read_lines, rows,
 )
+from kglink.loaders.parquetfile import parquet_rows
 
 
 class ExtractError(KglinkError):
@@ -144,8 +145,14 @@ MAX_MANIFEST_BYTES = 1 << 20
 MAX_MANIFEST_DEPTH = r.MAX_JSON_DEPTH
 
 
+def parquet_name(name: str) -> str:
+    """The Parquet form of an extract file's name: persons.csv -> persons.parquet."""
+    return name.removesuffix(".csv") + ".parquet"
+
+
 def extract_files(path: Path) -> list[Path]:
-    """The files of the extract that kglink reads (manifest.json, then each CSV present).
+    """The files of the extract that kglink reads (manifest.json, then each file present,
+    as CSV or as Parquet: persons.csv or persons.parquet, not both).
 
     Each must be a regular file; a link is followed only to a file inside the extract
     folder (never to another agency's extract). Checked with lstat/stat, before opening.
@@ -154,7 +161,7 @@ def extract_files(path: Path) -> list[Path]:
         raise ExtractError(f"{path} is not a folder. Pass the folder holding manifest.json")
     root = path.resolve()
     found = []
-    for name in (MANIFEST, *FILE_BY_NAME):
+    for name in (MANIFEST, *FILE_BY_NAME, *map(parquet_name, FILE_BY_NAME)):
         p = path / name
         try:
             st = os.lstat(p)
@@ -174,7 +181,22 @@ def extract_files(path: Path) -> list[Path]:
             raise ExtractError(f"{p} is {file_kind(st.st_mode)}, not a file. "
                                "Replace it with the file or remove it")
         found.append(p)
+    names = {p.name for p in found}
+    for name in FILE_BY_NAME:
+        if name in names and parquet_name(name) in names:
+            raise ExtractError(f"{path} holds both {name} and {parquet_name(name)}. "
+                               "Keep one of them")
     return found
+
+
+def present_files(path: Path) -> dict[str, Path]:
+    """Each extract file present (by its CSV name) and the file that holds it."""
+    out = {}
+    for p in extract_files(path):
+        name = p.name.removesuffix(".parquet") + ".csv" if p.suffix == ".parquet" else p.name
+        if name in FILE_BY_NAME:
+            out[name] = p
+    return out
 
 
 def read_manifest(path: Path) -> r.Manifest:
@@ -250,20 +272,30 @@ def _reason(msg: str) -> str:
 
 
 def _open_rows(path: Path, spec: FileSpec) -> tuple[list[str], Iterator[Row | BadRow]]:
-    try:
-        lines = read_lines(path)
-    except UnicodeDecodeError:
-        raise ExtractError(f"{path} is not UTF-8 text. Re-export it as UTF-8 CSV") from None
-    except FileRefused as e:
-        raise ExtractError(str(e)) from None
-    except OSError as e:
-        raise ExtractError(f"{path} cannot be read ({e.strerror})") from None
-    if not lines:
-        raise ExtractError(f"{path} is empty; it needs at least a header row")
-    header = parse_header(lines[0])
-    if header is None:
-        raise ExtractError(f"{path}: the header row (line 1) is not one complete CSV row. "
-                           "Fix the header row (an unclosed quote?)")
+    parsed: Iterator[Row | BadRow]
+    if path.suffix == ".parquet":
+        try:
+            header, parsed = parquet_rows(path)
+        except FileRefused as e:
+            raise ExtractError(str(e)) from None
+        except OSError as e:
+            raise ExtractError(f"{path} cannot be read ({e.strerror})") from None
+    else:
+        try:
+            lines = read_lines(path)
+        except UnicodeDecodeError:
+            raise ExtractError(f"{path} is not UTF-8 text. Re-export it as UTF-8 CSV") from None
+        except FileRefused as e:
+            raise ExtractError(str(e)) from None
+        except OSError as e:
+            raise ExtractError(f"{path} cannot be read ({e.strerror})") from None
+        if not lines:
+            raise ExtractError(f"{path} is empty; it needs at least a header row")
+        first = parse_header(lines[0])
+        if first is None:
+            raise ExtractError(f"{path}: the header row (line 1) is not one complete CSV row. "
+                               "Fix the header row (an unclosed quote?)")
+        header, parsed = first, rows(lines, len(first))
     seen: dict[str, int] = {}
     for i, name in enumerate(header, 1):
         if name in seen:
@@ -274,7 +306,7 @@ def _open_rows(path: Path, spec: FileSpec) -> tuple[list[str], Iterator[Row | Ba
     missing = [c for c in spec.required_columns if c not in header]
     if missing:
         raise ExtractError(f"{path} has no column {', '.join(missing)}. Add it to the header row")
-    return header, rows(lines, len(header))
+    return header, parsed
 
 
 Stored = Mapping[str, Mapping[str, str]]     # kind -> content hash -> key
@@ -292,15 +324,16 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     row stands). Its references are checked as every row's are. A newer extract of one
     agency with 1 % of its rows changed so costs little more than reading it."""
     manifest = read_manifest(path)
-    present = {p.name for p in extract_files(path)}
+    present = present_files(path)
     if "persons.csv" not in present:
-        raise ExtractError(f"{path / 'persons.csv'} is missing. Every extract needs persons.csv")
+        raise ExtractError(f"{path / 'persons.csv'} is missing. Every extract needs persons.csv "
+                           "(or persons.parquet)")
     extract = Extract(path, manifest, fingerprint(path))
     ids: dict[str, dict[str, int]] = {}      # file -> record_id -> row, for loaded rows
     rejected_ids: dict[str, dict[str, int]] = {}
     for spec in FILES:
         if spec.name in present:
-            extract.files.append(_read_file(path / spec.name, spec, ids, rejected_ids, progress,
+            extract.files.append(_read_file(present[spec.name], spec, ids, rejected_ids, progress,
                                             (stored or {}).get(spec.kind, {})))
     return extract
 
@@ -308,11 +341,14 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
 def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                rejected_ids: dict[str, dict[str, int]],
                progress: Callable[[int], None] | None, stored: Mapping[str, str]) -> FileResult:
-    """Every row read is loaded or rejected once: read == loaded + len(rejects)."""
+    """Every row read is loaded or rejected once: read == loaded + len(rejects). Rows and
+    rejects name the file read (persons.csv or persons.parquet); references between files
+    go by the CSV names."""
     header, parsed = _open_rows(fpath, spec)
+    file = fpath.name
     known = set(spec.model.model_fields) | {"record_id"}
     extra_cols = [h for h in header if h not in known and h]
-    result = FileResult(spec.name)
+    result = FileResult(file)
     seen: dict[str, int] = {}
     own_ids = ids.setdefault(spec.name, {})
     own_rejected = rejected_ids.setdefault(spec.name, {})
@@ -322,7 +358,7 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
         if progress and result.read % 1000 == 0:
             progress(1000)
         if isinstance(item, BadRow):
-            result.rejects.append(Reject(spec.name, item.line, "*", item.reason))
+            result.rejects.append(Reject(file, item.line, "*", item.reason))
             continue
         line, row = item.line, dict(zip(header, item.values))
         raw = row_json(row)
@@ -332,13 +368,13 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
         problems = checked if isinstance(checked, list) else []
         problems += _check_references(spec, row, {c for c, _ in problems}, ids, rejected_ids)
         if problems:
-            result.rejects.append(_reject(spec.name, line, problems))
+            result.rejects.append(_reject(file, line, problems))
             if identified and row.get("record_id", "").strip():
                 own_rejected[row["record_id"].strip()] = line
             continue
         key = same if same is not None else spec.key(checked)
         if key in seen:
-            result.rejects.append(Reject(spec.name, line, "record_id" if identified else "*",
+            result.rejects.append(Reject(file, line, "record_id" if identified else "*",
                                          f"duplicate of row {seen[key]}"))
             continue
         seen[key] = line
@@ -352,7 +388,7 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
         extra = {c: row[c] for c in extra_cols if row.get(c, "").strip()}
         if extra:
             data["extra"] = extra
-        result.rows.append(LoadedRow(spec.kind, key, spec.name, line, data, raw.decode(), content_hash))
+        result.rows.append(LoadedRow(spec.kind, key, file, line, data, raw.decode(), content_hash))
     if progress:
         progress(result.read % 1000)
     return result

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kglink.loaders.csvfile import open_regular
 import orjson
 
+from kglink.loaders.csvfile import open_regular
+from kglink.loaders.parquetfile import parquet_row_count
 from kglink.loaders.extract import (
     ROW_HASH_FORMAT, ROW_HASH_KEY, Extract, ExtractError, FileResult, extract_files,
     extract_folders, fingerprint, read_extract, read_manifest, row_hash, row_json,
@@ -49,6 +50,8 @@ def count_rows(path: Path) -> int:
         if f.suffix == ".csv":
             with open_regular(f, binary=True) as fh:
                 total += max(sum(1 for _ in fh) - 1, 0)
+        elif f.suffix == ".parquet":
+            total += parquet_row_count(f)
     return total
 
 
