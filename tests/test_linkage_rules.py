@@ -1,6 +1,8 @@
 """Comparison levels asked for by name, and the evidence rules that ask for them."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -194,3 +196,17 @@ def test_the_rules_decide_the_same_whatever_the_order_of_the_comparisons(data: h
     first = rules.apply(t, base, comps, gamma, prob, left, right)
     second = rules.apply(t, shuffled, [comps[k] for k in order], gamma[:, order], prob, left, right)
     assert first[0].tolist() == second[0].tolist() and first[1].tolist() == second[1].tolist()
+
+
+def test_a_model_saved_with_settings_no_longer_valid_is_retrained_not_an_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kglink.linkage.settings import person_settings
+    from kglink.linkage.store import load_model
+    from kglink.workspace import open_workspace
+
+    ws = open_workspace(tmp_path / "ws")
+    old = person_settings().model_dump(mode="json")
+    old["evidence_rules"] = ["twinn"]           # a rule kglink does not know (any more)
+    with ws.transaction() as c:
+        c.execute("INSERT INTO models (kind, trained_at, settings, parameters) VALUES (?,?,?,?)",
+                  ("person", "2026-12-05T00:00:00+00:00", json.dumps(old), "{}"))
+    assert load_model(ws, person_settings()) is None

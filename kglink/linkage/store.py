@@ -7,6 +7,8 @@ import sqlite3
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+from pydantic import ValidationError
+
 from kglink.linkage.model import Model
 from kglink.linkage.settings import LinkageSettings
 from kglink.workspace import Workspace
@@ -75,7 +77,10 @@ def load_model(ws: Workspace, settings: LinkageSettings) -> Model | None:
                           (settings.kind,)).fetchone()
     if not row:
         return None
-    saved = LinkageSettings.model_validate_json(row[0])
+    try:
+        saved = LinkageSettings.model_validate_json(row[0])
+    except ValidationError:
+        return None          # settings kglink no longer accepts (a rule renamed): retrain
     if saved != settings:
         return None          # the settings changed: the old fit does not apply
     return Model.from_json(saved, json.loads(row[1]))
