@@ -143,13 +143,15 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
     """One research pack (HTML) per child or person the findings name; finding id -> link."""
     from kglink.reports.profile import ProfileError, build_profile
     from kglink.reports.render import profile_html
+    from kglink.reports.waterfall import Models
 
     subjects = pack_subjects(ws, found)
+    models = Models(ws)      # read once for every pack
     private_dir(folder / "packs")
     written: dict[str, str] = {}
     for uid in sorted({u for u in subjects.values() if u}):
         try:
-            pack = build_profile(ws, uid, f"nightly report {day}", found, neo4j)
+            pack = build_profile(ws, uid, f"nightly report {day}", found, neo4j, models)
         except ProfileError:
             continue
         write_atomic(folder / "packs" / f"profile-{uid}.html", profile_html(pack))

@@ -21,8 +21,8 @@ from kglink.queries.base import QueryContext
 from kglink.queries.findings import Finding
 from kglink.queries.runner import reference_date
 from kglink.queries.view import View, current
-from kglink.linkage.store import saved_model
 from kglink.reports.network import network_data
+from kglink.reports.waterfall import Models, stored_waterfall
 from kglink.workspace import Workspace
 
 HOPS = 3
@@ -236,7 +236,10 @@ def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float,
 
 
 def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
-                  neo4j: Any = None) -> Profile:
+                  neo4j: Any = None, models: Models | None = None) -> Profile:
+    """`models`: the saved linkage models (reports.waterfall.Models), shared by the packs
+    of one run: decoding the person model once per pack was a quarter of a pack's time."""
+    models = models if models is not None else Models(ws)
     ctx = QueryContext(reference_date(ws))
     g = subgraph(ws, uid, neo4j)
     if uid not in g:
@@ -248,7 +251,7 @@ def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
                      relation="subject", sources=[], flags=[f["flag"] for f in _flags(v, uid)])
     members = set(s.get("members", []))
     records, joined = [], set()
-    model = saved_model(ws, "person") if len(members) > 1 else None   # read once per pack
+    model = models.get("person") if len(members) > 1 else None
     for key in sorted(members):
         conf, why, other = _why(ws, key, members, model)
         if other:
@@ -272,7 +275,7 @@ def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
                   "records": v.props(a).get("members", [])} for a in homes]
     return Profile(subject=subject, reason=reason, reference_date=ref.isoformat(), records=records,
                    household=household, addresses=addresses, flags=flags, timeline=timeline,
-                   findings=found, pairs=_pairs(ws, sorted(joined)),
+                   findings=found, pairs=_pairs(ws, sorted(joined), models),
                    network=network_data(v, uid, {m.entity_id: m.relation for m in household}, homes, found))
 
 
@@ -337,11 +340,9 @@ def _timeline(v: View, people: list[str], homes: list[str]) -> list[TimelineItem
     return sorted(out, key=lambda t: (t.when, t.agency, t.record_id))
 
 
-def _pairs(ws: Workspace, pairs: list[tuple[str, ...]]) -> list[LinkedPair]:
+def _pairs(ws: Workspace, pairs: list[tuple[str, ...]], models: Models) -> list[LinkedPair]:
     """Each link joining the child's records as waterfall steps (the most `MAX_PAIRS`)."""
-    from kglink.reports.waterfall import Models, stored_waterfall
-
-    out, models = [], Models(ws)
+    out = []
     for a, b in pairs[:MAX_PAIRS]:
         w = stored_waterfall(ws, "person", a, b, models)
         if w is not None:               # None: a decision alone joined them, nothing to draw
