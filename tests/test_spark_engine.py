@@ -61,6 +61,38 @@ def test_spark_links_as_the_local_engine(spark: Any, small_county: Path, tmp_pat
 
 
 @pytest.mark.spark
+def test_every_candidate_pair_is_scored_as_the_local_engine_scores_it(
+        spark: Any, small_county: Path, tmp_path: Path) -> None:
+    """All of Scored, dropped pairs too: pairs, rule counts, levels, weights, statuses,
+    reasons; with and without a mask of changed records, with a trained and a given model."""
+    import numpy as np
+
+    from kglink.engines.spark import SparkScorer
+    from kglink.linkage.entities import entity_map
+    from kglink.linkage.prepare import address_table, person_table
+    from kglink.linkage.run import score_pairs
+    from kglink.linkage.settings import default_settings
+
+    ws = _linked(tmp_path / "ws", small_county)
+    p_st = default_settings("person")
+    tables = [(address_table(ws), default_settings("address")),
+              (person_table(ws, entity_map(ws, "address"), p_st.crowded_address_people), p_st)]
+    on_spark = SparkScorer(spark, partitions=3)
+    for table, st in tables:
+        only = np.random.default_rng(1).random(table.n) < 0.3
+        trained = None
+        for mask in (None, only):
+            want = score_pairs(table, st, trained, mask)
+            got = on_spark(table, st, trained, mask)
+            assert got.rule_counts == want.rule_counts
+            for name in ("left", "right", "gamma", "weight", "prob", "status", "reason"):
+                assert np.array_equal(getattr(got, name), getattr(want, name)), (table.kind, name)
+            assert got.model.to_json() == want.model.to_json()
+            trained = want.model
+        assert len(want.left) > 100 and (want.status == "").any()
+
+
+@pytest.mark.spark
 def test_an_incremental_relink_on_spark_matches_the_local_one(spark: Any, small_county: Path,
                                                              tmp_path: Path) -> None:
     """Only the changed records' pairs are scored (blocking joins filtered to them)."""

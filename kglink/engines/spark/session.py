@@ -30,8 +30,11 @@ def spark_session(master: str = "local[2]", *, driver_memory: str | None = None,
          .config("spark.ui.enabled", "false")
          .config("spark.ui.showConsoleProgress", "false")
          .config("spark.sql.adaptive.enabled", "true"))
-    # In local mode the executors live in the driver's JVM: its heap is theirs.
-    b = b.config("spark.driver.memory", driver_memory or "2g")
+    # In local mode the executors live in the driver's JVM: its heap is theirs (Spark's
+    # default, 1 GB, is too small at 100k records). On a cluster the deployment's own
+    # spark-defaults.conf or spark-submit settings stand unless one is given here.
+    if driver_memory or master.startswith("local"):
+        b = b.config("spark.driver.memory", driver_memory or "2g")
     spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     if shuffle_partitions or master.startswith("local"):
