@@ -14,6 +14,7 @@ import json
 import sqlite3
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
@@ -44,12 +45,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--county", type=Path, default=None, help="reuse a generated county here")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         dirs = extract_dirs(cdir)
         persons = person_records(cdir)
         floor_s, rows = raw_floor(dirs, Path(tmp) / "floor.sqlite")
-        ws = open_workspace(Path(tmp) / "ws")
+        ws = stack.enter_context(open_workspace(Path(tmp) / "ws"))
         t0 = time.perf_counter()
         reports = load_extracts(ws, dirs)
         load_s = time.perf_counter() - t0

@@ -20,6 +20,7 @@ import argparse
 import functools
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from _common import command_line, county, extract_dirs, peak_rss_mb, person_records
@@ -74,10 +75,11 @@ def main() -> None:
     say = functools.partial(print, flush=True)      # each figure as soon as it is known
     say(f"command: {command_line()}")
     say(f"neo4j: {settings.uri} database {settings.database}; batch {settings.batch_size}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         persons = person_records(cdir)
         ws, prep_s = prepare(args.workspace or Path(tmp) / "ws", cdir, args.link)
+        stack.enter_context(ws)
         say(f"person records: {persons:,}; load{' + link' if args.link else ''}: {prep_s:.1f} s")
         with driver(settings).session(database=settings.database) as s:
             s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()

@@ -98,8 +98,8 @@ def run(ws_path: Path, extracts: list[Path], out: Path, day: date, neo: Any) -> 
     embedded.build = steps.wrap("  of which embedded graph build", embedded.build)
     try:
         with steps.step("whole run"):
-            ws = open_workspace(ws_path)
-            res = nightly.run_nightly(ws, extracts, out, neo4j=neo, today=day)
+            with open_workspace(ws_path) as ws:
+                res = nightly.run_nightly(ws, extracts, out, neo4j=neo, today=day)
     finally:
         (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync,
          embedded.build) = saved

@@ -18,6 +18,7 @@ import gc
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,11 @@ def main() -> None:
     args = ap.parse_args()
     # NEO4J_PASSWORD, else the local server's generated one
     neo = None if args.embedded_only else Neo4jSettings.from_env()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         ws_path = args.workspace or Path(tmp) / "ws"
         fresh = not (ws_path / "kglink.sqlite").exists()
-        ws = open_workspace(ws_path)
+        ws = stack.enter_context(open_workspace(ws_path))
         if fresh:
             load_extracts(ws, extract_dirs(cdir))
             link(ws)

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from itertools import combinations
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -86,10 +87,10 @@ def main() -> None:
     ap.add_argument("--workspace", type=Path, default=None,
                     help="keep the workspace here (new or empty), e.g. for benchmarks/queries.py")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed, style=args.style)
         persons = person_records(cdir)
-        ws = open_workspace(args.workspace or Path(tmp) / "ws")
+        ws = stack.enter_context(open_workspace(args.workspace or Path(tmp) / "ws"))
         loaded = ws.conn.execute("SELECT 1 FROM loads").fetchone() is not None
         t0 = time.perf_counter()
         if not loaded:

@@ -9,6 +9,9 @@ listed in `kglink.errors.__doc__` users can read: every one is a `KglinkError`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class KglinkError(Exception):
     """An error kglink raised on purpose; str(e) says what happened and what to do."""
@@ -24,3 +27,32 @@ class KglinkError(Exception):
 class PurposeRequired(KglinkError, ValueError):
     """A read of personal data that needs a purpose (`reason`) for the audit log was asked
     for without one."""
+
+
+class NotFound(KglinkError, LookupError):
+    """A record key that names no loaded person or address record."""
+
+
+class NotLinked(KglinkError):
+    """Findings asked of a workspace never linked, or loaded since its last link."""
+
+
+class NeedsNeo4j(KglinkError):
+    """A command that works on Neo4j only, asked without a Neo4j server named."""
+
+
+class CypherFailed(KglinkError):
+    """Neo4j refused a read-only query (a syntax error, an unknown function)."""
+
+
+class OutputError(KglinkError):
+    """A file kglink was asked to write could not be written."""
+
+
+@contextmanager
+def writing(path: object, advice: str) -> Iterator[None]:
+    """Turn a failure to write `path` into OutputError: `cannot write PATH (reason). advice`."""
+    try:
+        yield
+    except OSError as e:
+        raise OutputError(f"cannot write {path} ({e.strerror}). {advice}") from None

@@ -4,6 +4,7 @@ No external assets: the pages open from a file, offline, in any browser, and pri
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kglink.queries.findings import Finding
@@ -161,3 +162,23 @@ def profile_markdown(p: Profile) -> str:
                        [[t.when, t.type, t.who, t.roles, t.risk, t.status, f"{t.agency}:{t.record_id}"]
                         for t in p.timeline]), ""]
     return "\n".join(parts)
+
+
+def write_profile(p: Profile, out: Path, fmt: str = "all") -> list[Path]:
+    """profile-ID.md, .html and .json (or the one `fmt` names: markdown, html, json) in
+    `out`, each written atomically and owner-only; returns the paths written."""
+    import json
+
+    from kglink.outputs import private_dir, write_atomic
+
+    stem = f"profile-{p.subject.entity_id}"
+    files = {"markdown": (f"{stem}.md", profile_markdown),
+             "html": (f"{stem}.html", profile_html),
+             "json": (f"{stem}.json", lambda q: json.dumps(q.model_dump(), indent=2, ensure_ascii=False))}
+    written = []
+    private_dir(out)
+    for key, (fname, render) in files.items():
+        if fmt in ("all", key):
+            write_atomic(out / fname, render(p))
+            written.append(out / fname)
+    return written
