@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from kglink.commands import Context, fail
+from kglink.commands import fail
 from kglink.errors import writing
 from kglink.reports.findings import write_findings
 from kglink.ui import Table, console, err_console
@@ -125,11 +125,8 @@ def cypher(
 
     if fmt not in ("table", "json"):
         fail(f"unknown --format {fmt}; use table or json")
-    c: Context = ctx.obj
-    if not c.neo4j:
-        fail("kglink cypher needs Neo4j. Pass --neo4j bolt://HOST:PORT or set NEO4J_URI")
     params = parse_params(param)
-    with c.open() as w:
+    with ctx.obj.open() as w:
         rows, notes = w.cypher(statement, params)
     for note in notes:
         err_console.print(notifications.describe(note), markup=False, highlight=False, soft_wrap=True)
