@@ -18,6 +18,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,7 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
+    @cached_property
     def neo4j(self) -> Neo4jSettings | None:
         """The Neo4j server's settings, or None for the embedded store."""
         if self._neo4j is None or not isinstance(self._neo4j, str):
