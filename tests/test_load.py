@@ -103,11 +103,7 @@ def test_newer_extract_updates_adds_and_withdraws(sample_dir: Path, tmp_path: Pa
     ws = open_workspace(tmp_path / "ws")
     police = sample_dir / "police"
     load_extracts(ws, [police])
-    newer = tmp_path / "police-newer"
-    shutil.copytree(police, newer)
-    m = json.loads((newer / "manifest.json").read_text())
-    m["extracted_at"] = "2026-11-27T02:00:00Z"
-    (newer / "manifest.json").write_text(json.dumps(m))
+    newer = _newer_copy(police, tmp_path / "police-newer")
     lines = (newer / "persons.csv").read_text().splitlines()
     lines = [ln for ln in lines if not ln.startswith("P5,")]            # P5 gone
     lines = [ln.replace("Mark,JONES", "Marc,JONES") for ln in lines]   # P4 changed
@@ -128,6 +124,7 @@ def test_newer_extract_updates_adds_and_withdraws(sample_dir: Path, tmp_path: Pa
     assert [h["agency"] for h in load_history(ws)] == ["police", "police"]
     # An older extract after a newer one is refused.
     with pytest.raises(ExtractError, match="older than the one already loaded"):
+        m = json.loads((newer / "manifest.json").read_text())
         m["extracted_at"] = "2026-11-20T00:00:00Z"
         (police / "manifest.json").write_text(json.dumps(m))
         load_extracts(ws, [police])
@@ -215,11 +212,7 @@ def test_hashes_made_another_way_are_made_again_once_and_nothing_reads_as_change
         c.execute("UPDATE records SET content_hash = older_hash(raw)")
         c.execute("DELETE FROM meta WHERE key = ?", (ROW_HASH_KEY,))
     assert dict(ws.conn.execute("SELECT key, content_hash FROM records")) != ours
-    newer = tmp_path / "police-newer"
-    shutil.copytree(police, newer)
-    m = json.loads((newer / "manifest.json").read_text())
-    m["extracted_at"] = "2026-11-27T02:00:00Z"
-    (newer / "manifest.json").write_text(json.dumps(m))
+    newer = _newer_copy(police, tmp_path / "police-newer")
     [rep] = load_extracts(ws, [newer])
     assert rep.changed == 0 and rep.added == 0 and rep.withdrawn == 0 and rep.unchanged > 0
     assert dict(ws.conn.execute("SELECT key, content_hash FROM records")) == ours
@@ -235,11 +228,7 @@ def test_rows_read_as_stored_are_not_validated_again_and_the_load_is_the_same(
     import kglink.loaders.load as load_mod
 
     police = sample_dir / "police"
-    newer = tmp_path / "police-newer"
-    shutil.copytree(police, newer)
-    m = json.loads((newer / "manifest.json").read_text())
-    m["extracted_at"] = "2026-11-27T02:00:00Z"
-    (newer / "manifest.json").write_text(json.dumps(m))
+    newer = _newer_copy(police, tmp_path / "police-newer")
     lines = (newer / "persons.csv").read_text().splitlines()
     lines = [ln for ln in lines if not ln.startswith("P5,")]             # gone
     lines = [ln.replace("Mark,JONES", "Marc,JONES") for ln in lines]    # changed
@@ -269,3 +258,12 @@ def test_rows_read_as_stored_are_not_validated_again_and_the_load_is_the_same(
     assert skipping[:2] == validating[:2]
     assert any("which was rejected" in str(r) for r in skipping[0])     # P3's links with it
     assert skipping[2] < validating[2] / 3                              # most rows not validated
+
+
+def _newer_copy(extract: Path, to: Path) -> Path:
+    """A copy of `extract` whose manifest says it was taken later."""
+    shutil.copytree(extract, to)
+    m = json.loads((to / "manifest.json").read_text())
+    m["extracted_at"] = "2026-11-27T02:00:00Z"
+    (to / "manifest.json").write_text(json.dumps(m))
+    return to

@@ -198,17 +198,24 @@ class Scored:
     stages: dict[str, float] = field(default_factory=dict)   # seconds per stage
 
 
+class Laps:
+    """Seconds per stage: `lap(name)` closes the stage running since the last lap."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = now - self._t
+        self._t = now
+
+
 def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
                 only: np.ndarray | None = None) -> Scored:
     """block → compare → (train) → score → evidence rules, for any prepared table."""
-    stages: dict[str, float] = {}
-    t = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        stages[stage] = now - t
-        t = now
+    laps = Laps()
+    lap, stages = laps.lap, laps.stages
     comps = comparisons_for(table.kind, st.comparisons)
     left, right, counts = candidate_pairs(table, st, only=only)
     lap("blocking")

@@ -13,7 +13,6 @@ them, and collective linkage and clustering go on on the driver (kglink.linkage.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +28,7 @@ from kglink.linkage import rules
 from kglink.linkage.model import Model, score, train
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
-from kglink.linkage.run import Scored
+from kglink.linkage.run import Laps, Scored
 from kglink.linkage.settings import LinkageSettings
 
 
@@ -105,14 +104,8 @@ class SparkScorer:
 
     def __call__(self, table: Table, st: LinkageSettings, model: Model | None = None,
                  only: np.ndarray | None = None) -> Scored:
-        stages: dict[str, float] = {}
-        t = time.perf_counter()
-
-        def lap(stage: str) -> None:
-            nonlocal t
-            now = time.perf_counter()
-            stages[stage] = now - t
-            t = now
+        laps = Laps()
+        lap, stages = laps.lap, laps.stages
         sc = self.spark.sparkContext
         comps = comparisons_for(table.kind, st.comparisons)
         k = len(comps)
