@@ -37,6 +37,13 @@ def _rows(ws: Workspace) -> Rows:
             set(ws.conn.execute("SELECT uid, type, src, dst, props, hash FROM graph_edges")))
 
 
+def _kept(ws: Workspace) -> tuple[Any, ...]:
+    """What a build keeps for the next one (memberships, dangling link rows, its basis)."""
+    return (set(ws.conn.execute("SELECT * FROM graph_members")),
+            set(ws.conn.execute("SELECT * FROM graph_dangling")),
+            ws.get_meta(embedded.BASIS_KEY))
+
+
 def _rewrite(path: Path, edit: Any) -> None:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -93,8 +100,10 @@ def updated(county: Path, county_ws: Workspace, tmp_path: Path) -> tuple[Workspa
 def test_an_incremental_build_equals_a_full_rebuild(updated: tuple[Workspace, Rows]) -> None:
     ws, before = updated
     done = embedded.build(ws)
-    assert not done.full
+    assert not done.full and done.changed_only
     after = _rows(ws)
+    # Only the items whose inputs changed were made again, not the whole graph.
+    assert done.items_made < (done.nodes + done.relationships) / 5
     # Only what changed was written: some rows, not most.
     assert 0 < done.nodes_written < done.nodes / 5 and 0 < done.relationships_written < done.relationships / 5
     assert done.nodes_deleted > 0 and done.relationships_deleted > 0
@@ -112,24 +121,58 @@ def test_an_incremental_build_equals_a_full_rebuild(updated: tuple[Workspace, Ro
     assert set(embedded._INDEXES) <= names
 
 
+def _later(extract: Path, dst: Path, days: int) -> Path:
+    """The same extract, dated `days` later."""
+    out = dst / extract.name
+    shutil.copytree(extract, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=days)
+    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return out
+
+
+def test_changed_only_builds_night_after_night_equal_a_full_rebuild(
+        updated: tuple[Workspace, Rows], county: Path, tmp_path: Path) -> None:
+    """The next night builds from what the last changed-only build kept: the police's
+    first extract again (withdrawn persons and links back, changes undone) and another
+    agency's newer one."""
+    ws, _ = updated
+    assert embedded.build(ws).changed_only
+    load_extracts(ws, [_later(county / "police", tmp_path / "again", 2),
+                       _newer(county, "health", tmp_path / "health")])
+    link(ws)
+    done = embedded.build(ws)
+    assert done.changed_only and done.nodes_written and done.relationships_deleted
+    after, kept, found = _rows(ws), _kept(ws), run_embedded(ws)
+    assert embedded.rebuild(ws).full
+    assert _rows(ws) == after and _kept(ws) == kept
+    assert [f.model_dump() for f in run_embedded(ws)] == [f.model_dump() for f in found]
+
+
 def test_a_build_that_fails_midway_leaves_the_tables_as_they_were(
         updated: tuple[Workspace, Rows], monkeypatch: pytest.MonkeyPatch) -> None:
     ws, before = updated
     state = ws.get_meta(embedded.STATE_KEY)
-    real = embedded.iter_graph
+    kept = _kept(ws)
 
-    def crashing(w: Workspace) -> Any:
-        for n, item in enumerate(real(w)):
-            if n == 20000:
-                raise MemoryError("killed midway")
-            yield item
-    monkeypatch.setattr(embedded, "iter_graph", crashing)
+    def crashing(real: Any, at: int) -> Any:
+        def items(*args: Any, **kwargs: Any) -> Any:
+            for n, item in enumerate(real(*args, **kwargs)):
+                if n == at:
+                    raise MemoryError("killed midway")
+                yield item
+        return items
+    monkeypatch.setattr(embedded, "iter_graph", crashing(embedded.iter_graph, 20000))
+    monkeypatch.setattr(embedded, "iter_part", crashing(embedded.iter_part, 50))
     for full in (False, True):
         with pytest.raises(MemoryError):
             embedded.build(ws, full=full)
         assert _rows(ws) == before and ws.get_meta(embedded.STATE_KEY) == state
+        assert _kept(ws) == kept
     monkeypatch.undo()
-    assert not embedded.build(ws).full
+    done = embedded.build(ws)
+    assert not done.full and done.changed_only
 
 
 def test_tables_from_before_content_hashes_are_built_again_whole(tmp_path: Path,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -62,11 +62,24 @@ class _Row(NamedTuple):
     load_id: int
 
 
+_ROW_COLUMNS = "agency, key, data, source_file, source_row, first_load, changed_load"
+
+
 def _rows(ws: Workspace, kind: str) -> Iterator[_Row]:
-    sql = ("SELECT agency, key, data, source_file, source_row, first_load, changed_load "
-           "FROM records WHERE kind = ? AND status = 'active' ORDER BY agency, key")
+    sql = (f"SELECT {_ROW_COLUMNS} FROM records WHERE kind = ? AND status = 'active' "
+           "ORDER BY agency, key")
     for agency, key, data, sfile, srow, first, changed in ws.conn.execute(sql, (kind,)):
         yield _Row(agency, key, orjson.loads(data), sfile, srow, first, changed)
+
+
+def _rows_by_key(ws: Workspace, kind: str, keys: Iterable[tuple[str, str]]) -> Iterator[_Row]:
+    """The active rows of `kind` among these (agency, key), in that order (one primary-key
+    lookup each: for the few rows a changed-only build reads)."""
+    sql = (f"SELECT {_ROW_COLUMNS} FROM records WHERE kind = ? AND agency = ? AND key = ? "
+           "AND status = 'active'")
+    for agency, key in keys:
+        for _, k, data, sfile, srow, first, changed in ws.conn.execute(sql, (kind, agency, key)):
+            yield _Row(agency, k, orjson.loads(data), sfile, srow, first, changed)
 
 
 def _hash(text: str, size: int = 10) -> str:
@@ -171,76 +184,102 @@ def _address_entity(eid: str, members: list[_Member]) -> GraphNode:
     return GraphNode(eid, "Address", _clean(props))
 
 
-class _Context:
-    """What the relationship pass needs from the node pass."""
+class BuildContext:
+    """What the relationship pass needs from the node pass (and what a build leaves to
+    keep: the memberships it used, the link rows that dangled)."""
 
-    def __init__(self, ws: Workspace) -> None:
-        self.people: dict[str, Membership] = entity_map(ws, "person")
-        self.addresses: dict[str, Membership] = entity_map(ws, "address")
+    def __init__(self, ws: Workspace, people: dict[str, Membership] | None = None,
+                 addresses: dict[str, Membership] | None = None) -> None:
+        self.people: dict[str, Membership] = people if people is not None else entity_map(ws, "person")
+        self.addresses: dict[str, Membership] = (
+            addresses if addresses is not None else entity_map(ws, "address"))
         self.events: dict[str, str] = {}     # event uid -> occurred_at
         self.dob: dict[str, str | None] = {}  # person entity uid -> its date of birth
         # (record uid, entity uid, probability, agency, source, load id)
         self.resolved: list[tuple[str, str, float, str, str, int]] = []
         self.flags: list[tuple[str, _Row, str]] = []   # (flag uid, row, person source key)
+        self.dangling: list[tuple[str, str, str]] = []  # (kind, agency, key) of link rows
 
 
-def _record_and_entity_nodes(ws: Workspace, ctx: _Context, kind: str) -> Iterator[GraphNode]:
-    label, entity_label, fields, memberships = (
-        ("PersonRecord", "Person", schema.PERSON_RECORD_FIELDS, ctx.people) if kind == "person"
-        else ("AddressRecord", "Address", schema.ADDRESS_RECORD_FIELDS, ctx.addresses))
+def _record_node(kind: str, row: _Row) -> GraphNode:
+    label, fields = (("PersonRecord", schema.PERSON_RECORD_FIELDS) if kind == "person"
+                     else ("AddressRecord", schema.ADDRESS_RECORD_FIELDS))
+    uid = record_uid(label, source_key(row.agency, row.key))
+    props = _record_props(uid, row, fields)
+    if kind == "person":
+        props["aliases"] = [" ".join(p for p in (a["forenames"], a["surname"]) if p)
+                            for a in row.data.get("aliases", [])]
+    return GraphNode(uid, label, _clean(props))
+
+
+def _entity_node(kind: str, eid: str, members: list[_Member], ctx: BuildContext) -> GraphNode:
+    node = (_person_entity if kind == "person" else _address_entity)(eid, members)
+    if kind == "person":
+        ctx.dob[eid] = node.props.get("dob")
+    return node
+
+
+def _record_and_entity_nodes(ws: Workspace, ctx: BuildContext, kind: str) -> Iterator[GraphNode]:
+    memberships = ctx.people if kind == "person" else ctx.addresses
     groups: dict[str, list[_Member]] = defaultdict(list)
     for row in _rows(ws, kind):
+        node = _record_node(kind, row)
+        yield node
         sk = source_key(row.agency, row.key)
-        uid = record_uid(label, sk)
-        props = _record_props(uid, row, fields)
-        if kind == "person":
-            props["aliases"] = [" ".join(p for p in (a["forenames"], a["surname"]) if p)
-                                for a in row.data.get("aliases", [])]
-        yield GraphNode(uid, label, _clean(props))
         m = memberships[sk]
         groups[m.entity_id].append(_Member(m.probability, sk, row.agency, row.load_id, row.data))
-        ctx.resolved.append((uid, m.entity_id, m.probability, row.agency, sk, row.load_id))
-    make = _person_entity if kind == "person" else _address_entity
+        ctx.resolved.append((node.uid, m.entity_id, m.probability, row.agency, sk, row.load_id))
     for eid in sorted(groups):
-        node = make(eid, groups[eid])
-        if kind == "person":
-            ctx.dob[eid] = node.props.get("dob")
-        yield node
+        yield _entity_node(kind, eid, groups[eid], ctx)
 
 
-def _event_nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
+def _event_node(row: _Row, ctx: BuildContext) -> GraphNode:
+    sk = source_key(row.agency, row.key)
+    uid = record_uid("Event", sk)
+    d = row.data
+    ctx.events[uid] = d["occurred_at"]
+    attrs = d.get("attributes") or {}
+    props = _provenance(uid, row, sk) | {
+        "id": sk, "record_id": row.key, "source_file": row.source_file,
+        "source_row": row.source_row, "type": d["type"], "occurred_at": d["occurred_at"],
+        "ended_at": d.get("ended_at"), "risk": d.get("risk"), "status": d.get("status"),
+        "reference": d.get("reference"), "description": d.get("description"),
+        "attributes": json.dumps(attrs, sort_keys=True, ensure_ascii=False) if attrs else None,
+    }
+    for name, prop in schema.EVENT_ATTRIBUTE_PROPERTIES.items():
+        value = attrs.get(name)
+        if isinstance(value, (str, int, float, bool)):
+            props[prop] = value
+    return GraphNode(uid, "Event", _clean(props))
+
+
+def flag_uid(row_source: str) -> str:
+    return "fl_" + _hash(row_source)
+
+
+def _flag_node(row: _Row) -> tuple[GraphNode, str]:
+    """The flag's node, and the source key of the person record it is on."""
+    source = link_source(row)
+    uid = flag_uid(source)
+    person = source_key(row.agency, row.data["person_id"])
+    d = row.data
+    props = _provenance(uid, row, source) | {
+        "flag": d["flag"], "from_date": d.get("from_date"), "to_date": d.get("to_date"),
+        "detail": d.get("detail"), "person_record": person,
+        "source_file": row.source_file, "source_row": row.source_row}
+    return GraphNode(uid, "Flag", _clean(props)), person
+
+
+def _event_nodes(ws: Workspace, ctx: BuildContext) -> Iterator[GraphNode]:
     for row in _rows(ws, "event"):
-        sk = source_key(row.agency, row.key)
-        uid = record_uid("Event", sk)
-        d = row.data
-        ctx.events[uid] = d["occurred_at"]
-        attrs = d.get("attributes") or {}
-        props = _provenance(uid, row, sk) | {
-            "id": sk, "record_id": row.key, "source_file": row.source_file,
-            "source_row": row.source_row, "type": d["type"], "occurred_at": d["occurred_at"],
-            "ended_at": d.get("ended_at"), "risk": d.get("risk"), "status": d.get("status"),
-            "reference": d.get("reference"), "description": d.get("description"),
-            "attributes": json.dumps(attrs, sort_keys=True, ensure_ascii=False) if attrs else None,
-        }
-        for name, prop in schema.EVENT_ATTRIBUTE_PROPERTIES.items():
-            value = attrs.get(name)
-            if isinstance(value, (str, int, float, bool)):
-                props[prop] = value
-        yield GraphNode(uid, "Event", _clean(props))
+        yield _event_node(row, ctx)
 
 
-def _flag_nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
+def _flag_nodes(ws: Workspace, ctx: BuildContext) -> Iterator[GraphNode]:
     for row in _rows(ws, "flag"):
-        source = link_source(row)
-        uid = "fl_" + _hash(source)
-        person = source_key(row.agency, row.data["person_id"])
-        ctx.flags.append((uid, row, person))
-        d = row.data
-        props = _provenance(uid, row, source) | {
-            "flag": d["flag"], "from_date": d.get("from_date"), "to_date": d.get("to_date"),
-            "detail": d.get("detail"), "person_record": person,
-            "source_file": row.source_file, "source_row": row.source_row}
-        yield GraphNode(uid, "Flag", _clean(props))
+        node, person = _flag_node(row)
+        ctx.flags.append((node.uid, row, person))
+        yield node
 
 
 def _rel(rel_type: str, start: str, end: str, start_label: str, end_label: str,
@@ -254,72 +293,98 @@ def _link_props(row: _Row, **extra: Any) -> dict[str, Any]:
             "first_load": row.first_load} | extra
 
 
-def _resolved_rels(ctx: _Context) -> Iterator[GraphRel]:
-    for rec_uid, eid, p, agency, sk, load_id in ctx.resolved:
-        start_label, end_label = (("PersonRecord", "Person") if rec_uid.startswith("pr:")
-                                  else ("AddressRecord", "Address"))
-        yield _rel("RESOLVED_AS", rec_uid, eid, start_label, end_label,
-                   {"agency": agency, "source": sk, "load_id": load_id, "probability": p})
+def _resolved_rel(rec_uid: str, eid: str, p: float, agency: str, sk: str, load_id: int) -> GraphRel:
+    start_label, end_label = (("PersonRecord", "Person") if rec_uid.startswith("pr:")
+                              else ("AddressRecord", "Address"))
+    return _rel("RESOLVED_AS", rec_uid, eid, start_label, end_label,
+                {"agency": agency, "source": sk, "load_id": load_id, "probability": p})
 
 
-def _link_rels(ws: Workspace, ctx: _Context, stats: BuildStats) -> Iterator[GraphRel]:
-    """occupancies, relationships, event_people, event_addresses, in that order."""
-    for row in _rows(ws, "occupancy"):
-        d = row.data
+def _resolved_rels(ctx: BuildContext) -> Iterator[GraphRel]:
+    for resolved in ctx.resolved:
+        yield _resolved_rel(*resolved)
+
+
+# The link rows a relationship is made from, and the relationship types of each.
+LINK_KINDS = ("occupancy", "relationship", "event_person", "event_address", "flag")
+LINK_KIND_OF_TYPE: dict[str, str] = (
+    {t: "occupancy" for t in schema.OCCUPANCY_TYPES.values()}
+    | {t: "relationship" for t in schema.PERSON_RELATION_TYPES.values()}
+    | {"INVOLVED_IN": "event_person", "OCCURRED_AT": "event_address", "HAS_FLAG": "flag"})
+
+
+def _link_rel(kind: str, row: _Row, ctx: BuildContext) -> GraphRel | None:
+    """The relationship a link row makes, or None if one of its ends is not an active
+    record (the row dangles: counted, not hidden). Flags: the HAS_FLAG relationship."""
+    d = row.data
+    if kind == "occupancy":
         pk, ak = source_key(row.agency, d["person_id"]), source_key(row.agency, d["address_id"])
         if pk not in ctx.people or ak not in ctx.addresses:
-            stats.dangling["occupancy"] += 1
-            continue
-        yield _rel(schema.OCCUPANCY_TYPES[d["relation"]], ctx.people[pk].entity_id,
-                   ctx.addresses[ak].entity_id, "Person", "Address",
-                   _link_props(row, from_date=d.get("from_date"), to_date=d.get("to_date"),
-                               start_record=pk, end_record=ak))
-    for row in _rows(ws, "relationship"):
-        d = row.data
+            return None
+        return _rel(schema.OCCUPANCY_TYPES[d["relation"]], ctx.people[pk].entity_id,
+                    ctx.addresses[ak].entity_id, "Person", "Address",
+                    _link_props(row, from_date=d.get("from_date"), to_date=d.get("to_date"),
+                                start_record=pk, end_record=ak))
+    if kind == "relationship":
         a, b = source_key(row.agency, d["person_id"]), source_key(row.agency, d["other_person_id"])
         if a not in ctx.people or b not in ctx.people:
-            stats.dangling["relationship"] += 1
-            continue
-        yield _rel(schema.PERSON_RELATION_TYPES[d["relation"]], ctx.people[a].entity_id,
-                   ctx.people[b].entity_id, "Person", "Person",
-                   _link_props(row, from_date=d.get("from_date"), to_date=d.get("to_date"),
-                               start_record=a, end_record=b))
-    for row in _rows(ws, "event_person"):
-        d = row.data
+            return None
+        return _rel(schema.PERSON_RELATION_TYPES[d["relation"]], ctx.people[a].entity_id,
+                    ctx.people[b].entity_id, "Person", "Person",
+                    _link_props(row, from_date=d.get("from_date"), to_date=d.get("to_date"),
+                                start_record=a, end_record=b))
+    if kind == "event_person":
         pk, ev = source_key(row.agency, d["person_id"]), record_uid(
             "Event", source_key(row.agency, d["event_id"]))
         if pk not in ctx.people or ev not in ctx.events:
-            stats.dangling["event_person"] += 1
-            continue
+            return None
         eid = ctx.people[pk].entity_id
-        yield _rel("INVOLVED_IN", eid, ev, "Person", "Event",
-                   _link_props(row, role=d["role"], start_record=pk,
-                               child_at_event=schema.child_on(ctx.dob[eid], ctx.events[ev])))
-    for row in _rows(ws, "event_address"):
-        d = row.data
+        return _rel("INVOLVED_IN", eid, ev, "Person", "Event",
+                    _link_props(row, role=d["role"], start_record=pk,
+                                child_at_event=schema.child_on(ctx.dob[eid], ctx.events[ev])))
+    if kind == "event_address":
         ak, ev = source_key(row.agency, d["address_id"]), record_uid(
             "Event", source_key(row.agency, d["event_id"]))
         if ak not in ctx.addresses or ev not in ctx.events:
-            stats.dangling["event_address"] += 1
-            continue
-        yield _rel("OCCURRED_AT", ev, ctx.addresses[ak].entity_id, "Event", "Address",
-                   _link_props(row, role=d["role"], end_record=ak))
+            return None
+        return _rel("OCCURRED_AT", ev, ctx.addresses[ak].entity_id, "Event", "Address",
+                    _link_props(row, role=d["role"], end_record=ak))
+    assert kind == "flag"
+    person = source_key(row.agency, d["person_id"])
+    if person not in ctx.people:
+        return None
+    return _rel("HAS_FLAG", ctx.people[person].entity_id, flag_uid(link_source(row)),
+                "Person", "Flag",
+                {"agency": row.agency, "source": link_source(row), "load_id": row.load_id,
+                 "start_record": person})
 
 
-def _flag_rels(ctx: _Context, stats: BuildStats) -> Iterator[GraphRel]:
-    for uid, row, person in ctx.flags:
-        if person not in ctx.people:
-            stats.dangling["flag"] += 1
-            continue
-        yield _rel("HAS_FLAG", ctx.people[person].entity_id, uid, "Person", "Flag",
-                   {"agency": row.agency, "source": link_source(row), "load_id": row.load_id,
-                    "start_record": person})
+def _link_rels_of(kind: str, rows: Iterable[_Row], ctx: BuildContext,
+                  stats: BuildStats) -> Iterator[GraphRel]:
+    for row in rows:
+        rel = _link_rel(kind, row, ctx)
+        if rel is None:
+            stats.dangling[kind] += 1
+            ctx.dangling.append((kind, row.agency, row.key))
+        else:
+            yield rel
 
 
-def iter_graph(ws: Workspace, stats: BuildStats | None = None) -> Iterator[GraphItem]:
+def _link_rels(ws: Workspace, ctx: BuildContext, stats: BuildStats) -> Iterator[GraphRel]:
+    """occupancies, relationships, event_people, event_addresses, in that order."""
+    for kind in LINK_KINDS[:-1]:
+        yield from _link_rels_of(kind, _rows(ws, kind), ctx, stats)
+
+
+def _flag_rels(ctx: BuildContext, stats: BuildStats) -> Iterator[GraphRel]:
+    yield from _link_rels_of("flag", (row for _, row, _ in ctx.flags), ctx, stats)
+
+
+def iter_graph(ws: Workspace, stats: BuildStats | None = None,
+               ctx: BuildContext | None = None) -> Iterator[GraphItem]:
     """Every node, then every relationship, in a stable order."""
     stats = stats if stats is not None else BuildStats()
-    ctx = _Context(ws)
+    ctx = ctx if ctx is not None else BuildContext(ws)
     for node in _nodes(ws, ctx):
         stats.nodes[node.label] += 1
         yield node
@@ -328,17 +393,81 @@ def iter_graph(ws: Workspace, stats: BuildStats | None = None) -> Iterator[Graph
         yield rel
 
 
-def _nodes(ws: Workspace, ctx: _Context) -> Iterator[GraphNode]:
+def _nodes(ws: Workspace, ctx: BuildContext) -> Iterator[GraphNode]:
     yield from _record_and_entity_nodes(ws, ctx, "person")
     yield from _record_and_entity_nodes(ws, ctx, "address")
     yield from _event_nodes(ws, ctx)
     yield from _flag_nodes(ws, ctx)
 
 
-def _relationships(ws: Workspace, ctx: _Context, stats: BuildStats) -> Iterator[GraphRel]:
+def _relationships(ws: Workspace, ctx: BuildContext, stats: BuildStats) -> Iterator[GraphRel]:
     yield from _resolved_rels(ctx)
     yield from _link_rels(ws, ctx, stats)
     yield from _flag_rels(ctx, stats)
+
+
+@dataclass
+class Part:
+    """The inputs of the part of the graph a changed-only build makes again (keys are
+    (agency, key) of records): every item that depends on one of them, and no other."""
+    records: dict[str, set[tuple[str, str]]]          # kind -> records changed (any status)
+    entities: dict[str, dict[str, list[tuple[str, str]]]]  # kind -> entity -> its members now
+    links: dict[str, set[tuple[str, str]]]            # link kind -> link rows to make again
+    # The stored date of birth of a person entity not made again (INVOLVED_IN says whether
+    # its person was a child at the event).
+    stored_dob: Callable[[str], str | None]
+
+
+class _DobOr(dict[str, str | None]):
+    """Dates of birth of the entities made again, else the stored one."""
+
+    def __init__(self, made: dict[str, str | None], stored: Callable[[str], str | None]) -> None:
+        super().__init__(made)
+        self.stored = stored
+
+    def __missing__(self, eid: str) -> str | None:
+        dob = self[eid] = self.stored(eid)
+        return dob
+
+
+def iter_part(ws: Workspace, part: Part, ctx: BuildContext,
+              stats: BuildStats | None = None) -> Iterator[GraphItem]:
+    """The items `iter_graph` makes from `part`'s inputs, made the same way (ctx carries
+    the memberships of the whole workspace, as `iter_graph` has them)."""
+    stats = stats if stats is not None else BuildStats()
+    for kind in ("person", "address"):
+        memberships = ctx.people if kind == "person" else ctx.addresses
+        for row in _rows_by_key(ws, kind, sorted(part.records.get(kind, ()))):
+            yield _record_node(kind, row)
+        for eid, keys in sorted(part.entities.get(kind, {}).items()):
+            members: list[_Member] = []
+            for row in _rows_by_key(ws, kind, sorted(keys)):
+                sk = source_key(row.agency, row.key)
+                m = memberships[sk]
+                members.append(_Member(m.probability, sk, row.agency, row.load_id, row.data))
+                ctx.resolved.append((record_uid("PersonRecord" if kind == "person" else "AddressRecord", sk),
+                                     eid, m.probability, row.agency, sk, row.load_id))
+            if members:
+                yield _entity_node(kind, eid, members, ctx)
+    for row in _rows_by_key(ws, "event", sorted(part.records.get("event", ()))):
+        yield _event_node(row, ctx)
+    for row in _rows_by_key(ws, "flag", sorted(part.records.get("flag", ()))):
+        yield _flag_node(row)[0]
+    yield from _resolved_rels(ctx)
+    # The events the link rows reach: their dates (whether a person was a child at them).
+    reached = sorted({(agency, orjson.loads(data)["event_id"])
+                      for kind in ("event_person", "event_address")
+                      for agency, key in part.links.get(kind, ())
+                      for (data,) in ws.conn.execute(
+                          "SELECT data FROM records WHERE kind = ? AND agency = ? AND key = ?",
+                          (kind, agency, key))})
+    for row in _rows_by_key(ws, "event", reached):
+        ctx.events.setdefault(record_uid("Event", source_key(row.agency, row.key)),
+                              row.data["occurred_at"])
+    ctx.dob = _DobOr(ctx.dob, part.stored_dob)
+    for kind in LINK_KINDS:
+        yield from _link_rels_of(kind, _rows_by_key(ws, kind, sorted(part.links.get(kind, ()))),
+                                 ctx, stats)
 
 
 def build_graph(ws: Workspace) -> tuple[list[GraphNode], list[GraphRel]]:

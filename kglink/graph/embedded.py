@@ -23,13 +23,16 @@ import numpy as np
 import orjson
 
 from kglink.graph import schema
-from kglink.graph.build import GraphNode, GraphRel, iter_graph
+from kglink.graph.build import (LINK_KIND_OF_TYPE, BuildContext, GraphNode, GraphRel,
+                                Part, flag_uid, iter_graph, iter_part, record_uid)
 from kglink.graph.compact import CompactGraph
+from kglink.linkage.entities import Membership, source_key
 from kglink.memory import gc_paused
 from kglink.workspace import Workspace
 
 STATE_KEY = "graph_state"
 VERSION_KEY = "graph_version"
+BASIS_KEY = "graph_basis"     # "<newest load id>:<unloads>" the tables were built from
 _BATCH = 5000
 _IN_CHUNK = 500     # SQLite's default limit on host parameters is far above this
 
@@ -39,6 +42,17 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
 CREATE TABLE IF NOT EXISTS graph_edges (
     uid TEXT NOT NULL, type TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
     props TEXT NOT NULL, hash INTEGER NOT NULL);
+"""
+# What a build keeps for the next one to find what changed since: the membership of every
+# active person and address record it used, and the link rows that dangled (an end not an
+# active record: the next build tries them again, an end may have come since).
+_KEPT = """
+CREATE TABLE IF NOT EXISTS graph_members (
+    kind TEXT NOT NULL, key TEXT NOT NULL, entity_id TEXT NOT NULL, probability REAL NOT NULL,
+    PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph_dangling (
+    kind TEXT NOT NULL, agency TEXT NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (kind, agency, key)) WITHOUT ROWID;
 """
 _INDEXES = {
     "graph_nodes_uid": "CREATE UNIQUE INDEX IF NOT EXISTS graph_nodes_uid ON graph_nodes (uid)",
@@ -54,11 +68,17 @@ _INDEXES = {
 # (Workspaces written before had uid as PRIMARY KEY, and before that no hash column; the
 # first build gives them these tables.)
 #
-# Any later build is incremental: the whole graph is streamed again (iter_graph), but each
-# row's content hash (a 64-bit BLAKE2b of everything stored in the row) is looked up among
-# the stored ones, and only rows not found are written; stored rows the stream did not
-# produce again are deleted. A row whose content changed has a new hash, so it is both.
-# The result is the same set of rows a full build writes (tests/test_graph_incremental.py).
+# Any later build is incremental, and normally changed-only (`_build_changed`): it makes
+# again only the items whose inputs changed since the last build (the records a load
+# changed since, the records whose entity membership changed against the copy that build
+# kept, their entities old and new, every relationship of those and of the changed events
+# and flags, the link rows that dangled) and rewrites those of them whose content hash
+# differs. After an unload (it puts older rows back), or on tables from before that copy,
+# the whole graph is streamed again instead (iter_graph): each row's content hash (a
+# 64-bit BLAKE2b of everything stored in the row) is looked up among the stored ones, and
+# only rows not found are written; stored rows the stream did not produce again are
+# deleted. A row whose content changed has a new hash, so it is both. Either way the
+# result is the same set of rows a full build writes (tests/test_graph_incremental.py).
 
 # How many times this process has built a graph: lets tests see that a load was a read.
 build_count = 0
@@ -74,6 +94,9 @@ class GraphBuild:
     relationships_written: int = 0
     nodes_deleted: int = 0          # gone or changed (a changed row is deleted and written)
     relationships_deleted: int = 0
+    changed_only: bool = False      # only the items whose inputs changed were made again
+    items_made: int = 0             # how many items this build made (all of them, unless
+                                    # changed_only)
 
 
 # The last build this process made (for the nightly run's summary and the benchmarks).
@@ -81,7 +104,14 @@ last_build: GraphBuild | None = None
 
 
 def _ensure_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(_TABLES + "".join(f"{ddl};\n" for ddl in _INDEXES.values()))
+    conn.executescript(_TABLES + _KEPT + "".join(f"{ddl};\n" for ddl in _INDEXES.values()))
+
+
+def _basis(ws: Workspace) -> str:
+    """What the graph is built from, as far as a changed-only build needs to know."""
+    newest = ws.conn.execute("SELECT COALESCE(MAX(load_id), 0) FROM loads").fetchone()[0]
+    unloads = ws.conn.execute("SELECT COUNT(*) FROM unloads").fetchone()[0]
+    return f"{newest}:{unloads}"
 
 
 def _dumps(props: dict[str, Any]) -> bytes:
@@ -193,28 +223,39 @@ class _Writer:
         self.written += len(rows)
 
 
-def build(ws: Workspace, graph: nx.MultiDiGraph | None = None, *,
-          full: bool = False) -> GraphBuild:
-    """Bring the tables up to date in one transaction (and fill `graph` on the way, if
-    given): only changed rows are written, unless `full` or the stored tables cannot be
-    updated row by row (never built, another builder version, no content hashes)."""
+def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
+    """Bring the tables up to date in one transaction: only the items whose inputs changed
+    are made again and only changed rows written, unless `full` or the stored tables
+    cannot be updated row by row (never built, another builder version, no content hashes;
+    after an unload the whole graph is streamed again, changed rows still written alone)."""
     global build_count, last_build
     _ensure_schema(ws.conn)
     with ws.transaction() as conn:
-        done = _build(ws, conn, graph, full or not _can_update(ws))
+        if full or not _can_update(ws):
+            done = _build(ws, conn, True)
+        elif (kept := ws.get_meta(BASIS_KEY)) is not None and _same_unloads(kept, _basis(ws)):
+            done = _build_changed(ws, conn, int(kept.split(":")[0]))
+        else:
+            done = _build(ws, conn, False)
+        ws.set_meta(conn, STATE_KEY, ws.state_token())
+        ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
+        ws.set_meta(conn, BASIS_KEY, _basis(ws))
     build_count += 1
     last_build = done
     return done
 
 
-def rebuild(ws: Workspace, graph: nx.MultiDiGraph | None = None) -> GraphBuild:
+def _same_unloads(kept: str, now: str) -> bool:
+    return kept.split(":")[1] == now.split(":")[1]
+
+
+def rebuild(ws: Workspace) -> GraphBuild:
     """Rebuild the tables from nothing in one transaction."""
-    return build(ws, graph, full=True)
+    return build(ws, full=True)
 
 
-def _build(ws: Workspace, conn: sqlite3.Connection, graph: nx.MultiDiGraph | None,
-           full: bool) -> GraphBuild:
-    token = ws.state_token()
+def _build(ws: Workspace, conn: sqlite3.Connection, full: bool) -> GraphBuild:
+    """Stream the whole graph: write every row (`full`) or those whose hash is not stored."""
     stored: dict[str, _Stored | None] = {"graph_nodes": None, "graph_edges": None}
     if full:
         conn.execute("DROP TABLE IF EXISTS graph_edges")
@@ -231,19 +272,17 @@ def _build(ws: Workspace, conn: sqlite3.Connection, graph: nx.MultiDiGraph | Non
             conn.execute(f"CREATE TEMP TABLE {table}_new AS SELECT * FROM {table} WHERE 0")
     nodes = _Writer(conn, into["graph_nodes"], 4, stored["graph_nodes"])
     edges = _Writer(conn, into["graph_edges"], 6, stored["graph_edges"])
-    for item in iter_graph(ws):
+    ctx = BuildContext(ws)
+    for item in iter_graph(ws, ctx=ctx):
         if isinstance(item, GraphNode):
             nodes.add((item.uid, item.label), item.props)
-            if graph is not None:
-                _add_node(graph, item.uid, item.label, item.props)
         else:
             assert isinstance(item, GraphRel)
             edges.add((item.uid, item.type, item.start, item.end), item.props)
-            if graph is not None:
-                _add_edge(graph, item.uid, item.type, item.start, item.end, item.props)
     nodes.flush()
     edges.flush()
-    done = GraphBuild(full, nodes.count, edges.count, nodes.written, edges.written)
+    done = GraphBuild(full, nodes.count, edges.count, nodes.written, edges.written,
+                      items_made=nodes.count + edges.count)
     if full:
         for ddl in _INDEXES.values():
             conn.execute(ddl)
@@ -255,9 +294,166 @@ def _build(ws: Workspace, conn: sqlite3.Connection, graph: nx.MultiDiGraph | Non
             conn.execute(f"INSERT INTO {table} SELECT * FROM {staging}")
             conn.execute(f"DROP TABLE {staging}")
         done.nodes_deleted, done.relationships_deleted = len(gone["graph_nodes"]), len(gone["graph_edges"])
-    ws.set_meta(conn, STATE_KEY, token)
-    ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
+    conn.execute("DELETE FROM graph_members")
+    for kind, memberships in (("person", ctx.people), ("address", ctx.addresses)):
+        conn.executemany("INSERT INTO graph_members VALUES (?,?,?,?)",
+                         ((kind, k, m.entity_id, m.probability) for k, m in memberships.items()))
+    conn.execute("DELETE FROM graph_dangling")
+    conn.executemany("INSERT INTO graph_dangling VALUES (?,?,?)", ctx.dangling)
     return done
+
+
+def _changed_records(conn: sqlite3.Connection, since: int) -> dict[str, set[tuple[str, str]]]:
+    """(agency, key) of every record a load changed, added or withdrew after load `since`."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for kind, agency, key in conn.execute(
+            "SELECT kind, agency, key FROM records WHERE changed_load > ?", (since,)):
+        out.setdefault(kind, set()).add((agency, key))
+    return out
+
+
+def _link_row(conn: sqlite3.Connection, kind: str, source: str) -> tuple[str, str] | None:
+    """The link row a relationship's `source` (`build.link_source`: agency, file, key)
+    names: the file and the key are told apart by the file the record was read from."""
+    agency, _, rest = source.partition(":")
+    at = rest.find(":")
+    while at >= 0:
+        key = rest[at + 1:]
+        row = conn.execute("SELECT source_file FROM records WHERE kind = ? AND agency = ? "
+                           "AND key = ?", (kind, agency, key)).fetchone()
+        if row is not None and row[0] == rest[:at]:
+            return agency, key
+        at = rest.find(":", at + 1)
+    return None
+
+
+def _stored_rows(conn: sqlite3.Connection, uids: Iterable[str]) -> dict[str, int]:
+    """uid -> content hash of these nodes, those stored."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(sorted(uids)):
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(f"SELECT uid, hash FROM graph_nodes WHERE uid IN ({marks})", chunk))
+    return out
+
+
+def _touching(conn: sqlite3.Connection, uids: Iterable[str]) -> dict[str, tuple[str, int, str]]:
+    """uid -> (type, content hash, props) of every stored relationship touching these nodes."""
+    out: dict[str, tuple[str, int, str]] = {}
+    for chunk in _chunks(sorted(uids)):
+        marks = ",".join("?" * len(chunk))
+        for uid, rel_type, h, props in conn.execute(
+                f"SELECT uid, type, hash, props FROM graph_edges WHERE src IN ({marks}) "
+                f"UNION SELECT uid, type, hash, props FROM graph_edges WHERE dst IN ({marks})",
+                chunk + chunk):
+            out[uid] = (rel_type, h, props)
+    return out
+
+
+def _build_changed(ws: Workspace, conn: sqlite3.Connection, since: int) -> GraphBuild:
+    """Make again only the items whose inputs changed since the build made after load
+    `since`, and write those whose content changed: the same rows a full build writes."""
+    changed = _changed_records(conn, since)
+    ctx = BuildContext(ws)
+    now = {"person": ctx.people, "address": ctx.addresses}
+    kept: dict[str, dict[str, Membership]] = {"person": {}, "address": {}}
+    for kind, key, eid, p in conn.execute("SELECT kind, key, entity_id, probability FROM graph_members"):
+        kept[kind][key] = Membership(eid, p)
+    # Records whose membership changed, or which changed themselves.
+    moved = {kind: {k for k, m in now[kind].items() if kept[kind].get(k) != m}
+             | {k for k in kept[kind] if k not in now[kind]} for kind in now}
+    touched: dict[str, set[str]] = {kind: moved[kind] | {source_key(a, k) for a, k in changed.get(kind, ())}
+                                    for kind in now}
+    # The link rows that changed: their ends old and new (their key holds their ends).
+    events: set[str] = {record_uid("Event", source_key(a, k)) for a, k in changed.get("event", ())}
+    reached: set[str] = set()     # the events of changed link rows (not made again)
+    flags: set[str] = set()
+    ends = {"person_id": "person", "other_person_id": "person", "address_id": "address"}
+    for kind in LINK_KIND_OF_TYPE.values():
+        for agency, key in changed.get(kind, ()):
+            source_file, data = conn.execute(
+                "SELECT source_file, data FROM records WHERE kind = ? AND agency = ? AND key = ?",
+                (kind, agency, key)).fetchone()
+            d = orjson.loads(data)
+            for name, end_kind in ends.items():
+                if d.get(name) is not None:
+                    touched[end_kind].add(source_key(agency, d[name]))
+            if d.get("event_id") is not None:
+                reached.add(record_uid("Event", source_key(agency, d["event_id"])))
+            if kind == "flag":    # the flag's node, as it is and as it was before
+                files = {source_file} | {f for (f,) in conn.execute(
+                    "SELECT source_file FROM superseded WHERE kind = 'flag' AND agency = ? "
+                    "AND key = ? AND load_id > ?", (agency, key, since))}
+                flags |= {flag_uid(f"{agency}:{f}:{key}") for f in files}
+    entities = {kind: {kept[kind][k].entity_id for k in touched[kind] if k in kept[kind]}
+                | {now[kind][k].entity_id for k in touched[kind] if k in now[kind]} for kind in now}
+    members: dict[str, dict[str, list[tuple[str, str]]]] = {kind: {} for kind in now}
+    for kind, memberships in now.items():
+        wanted, into = entities[kind], members[kind]
+        for k, m in memberships.items():
+            if m.entity_id in wanted:
+                into.setdefault(m.entity_id, []).append(tuple(k.split(":", 1)))  # type: ignore[arg-type]
+    records = {kind: {record_uid(label, source_key(a, k)) for a, k in changed.get(kind, ())}
+               for kind, label in (("person", "PersonRecord"), ("address", "AddressRecord"))}
+    node_uids = entities["person"] | entities["address"] | records["person"] | records["address"] \
+        | events | flags
+    old_nodes = _stored_rows(conn, node_uids)
+    old_edges = _touching(conn, node_uids | reached)
+    # Every relationship touching those is made again from its link row (RESOLVED_AS from
+    # the records of the entities made again), and every link row that changed or dangled.
+    links: dict[str, set[tuple[str, str]]] = {kind: set(changed.get(kind, ()))
+                                               for kind in LINK_KIND_OF_TYPE.values()}
+    for kind, agency, key in conn.execute("SELECT kind, agency, key FROM graph_dangling"):
+        links[kind].add((agency, key))
+    for rel_type, _, props in old_edges.values():
+        kind = LINK_KIND_OF_TYPE.get(rel_type)
+        if kind is not None and (row := _link_row(conn, kind, orjson.loads(props)["source"])):
+            links[kind].add(row)
+
+    def stored_dob(eid: str) -> str | None:
+        row = conn.execute("SELECT props FROM graph_nodes WHERE uid = ?", (eid,)).fetchone()
+        return orjson.loads(row[0]).get("dob") if row is not None else None
+
+    ctx.dangling.clear()
+    part = Part({k: changed.get(k, set()) for k in ("person", "address", "event", "flag")},
+                members, links, stored_dob)
+    new_nodes: dict[str, tuple[Any, ...]] = {}
+    new_edges: dict[str, tuple[Any, ...]] = {}
+    for item in iter_part(ws, part, ctx):
+        if isinstance(item, GraphNode):
+            raw = _dumps(item.props)
+            new_nodes[item.uid] = (item.uid, item.label, raw.decode(),
+                                   _content_key((item.uid, item.label), raw))
+        else:
+            assert isinstance(item, GraphRel)
+            parts = (item.uid, item.type, item.start, item.end)
+            raw = _dumps(item.props)
+            new_edges[item.uid] = (*parts, raw.decode(), _content_key(parts, raw))
+    made = len(new_nodes) + len(new_edges)
+    # Write only what differs from what is stored.
+    gone_nodes = [u for u, h in old_nodes.items() if u not in new_nodes or new_nodes[u][-1] != h]
+    gone_edges = [u for u, (_, h, _) in old_edges.items()
+                  if u not in new_edges or new_edges[u][-1] != h]
+    put_nodes = [r for u, r in new_nodes.items() if old_nodes.get(u) != r[-1]]
+    put_edges = [r for u, r in new_edges.items() if u not in old_edges or old_edges[u][1] != r[-1]]
+    conn.executemany("DELETE FROM graph_nodes WHERE uid = ?", ((u,) for u in gone_nodes))
+    conn.executemany("DELETE FROM graph_edges WHERE uid = ?", ((u,) for u in gone_edges))
+    conn.executemany("INSERT INTO graph_nodes VALUES (?,?,?,?)", put_nodes)
+    conn.executemany("INSERT INTO graph_edges VALUES (?,?,?,?,?,?)", put_edges)
+    # What the next build compares with.
+    for kind in now:
+        conn.executemany("DELETE FROM graph_members WHERE kind = ? AND key = ?",
+                         ((kind, k) for k in moved[kind]))
+        conn.executemany("INSERT INTO graph_members VALUES (?,?,?,?)",
+                         ((kind, k, now[kind][k].entity_id, now[kind][k].probability)
+                          for k in moved[kind] if k in now[kind]))
+    conn.executemany("DELETE FROM graph_dangling WHERE kind = ? AND agency = ? AND key = ?",
+                     ((kind, a, k) for kind, rows in links.items() for a, k in rows))
+    conn.executemany("INSERT INTO graph_dangling VALUES (?,?,?)", ctx.dangling)
+    count = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+             for t in ("graph_nodes", "graph_edges")}
+    return GraphBuild(False, count["graph_nodes"], count["graph_edges"], len(put_nodes),
+                      len(put_edges), len(gone_nodes), len(gone_edges), changed_only=True,
+                      items_made=made)
 
 
 def ensure_current(ws: Workspace) -> bool:
@@ -277,17 +473,13 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
     """
     g = nx.MultiDiGraph()
     with gc_paused():
-        if is_current(ws):
-            read = _PropsReader()
-            for uid, label, props in ws.conn.execute("SELECT uid, label, props FROM graph_nodes"):
-                _add_node(g, uid, label, read(props))
-            for uid, rel_type, src, dst, props in ws.conn.execute(
-                    "SELECT uid, type, src, dst, props FROM graph_edges"):
-                _add_edge(g, uid, rel_type, src, dst, read(props))
-            rebuilt = False
-        else:
-            build(ws, g)
-            rebuilt = True
+        rebuilt = ensure_current(ws)
+        read = _PropsReader()
+        for uid, label, props in ws.conn.execute("SELECT uid, label, props FROM graph_nodes"):
+            _add_node(g, uid, label, read(props))
+        for uid, rel_type, src, dst, props in ws.conn.execute(
+                "SELECT uid, type, src, dst, props FROM graph_edges"):
+            _add_edge(g, uid, rel_type, src, dst, read(props))
     g.graph.update(state_token=ws.get_meta(STATE_KEY), rebuilt=rebuilt)
     return g
 
