@@ -10,8 +10,10 @@ It runs `kglink nightly`'s own code (kglink.reports.nightly.run_nightly) and tim
 library calls it makes: load, link, Neo4j sync (with --neo4j), the findings (every query
 and the unconfirmed-link ones; the embedded store's graph build inside it is shown on its
 own), and the report (what is left: comparing with the previous run, findings.json, CSV,
-HTML). Peak memory is the process's resident memory sampled during each step (a step
-starts with whatever the steps before it left). CPU seconds are this process's (the
+HTML, the research packs). With --keep the workspace and reports stay in --tmp; each
+finding gone the next night is tried again on the previous night's reference date.
+Peak memory is the process's resident memory sampled during each step (a step starts
+with whatever the steps before it left). CPU seconds are this process's (the
 Neo4j server's work during a sync is not in them): on a shared machine they say more
 than wall time about kglink's own cost.
 """
@@ -25,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from _common import command_line, county, extract_dirs, person_records
 import kglink.graph.embedded as embedded
 import kglink.graph.neo4j_store as neo4j_store
 import kglink.reports.nightly as nightly
+from kglink.queries.runner import reference_date
 from kglink.workspace import open_workspace
 
 
@@ -90,10 +93,13 @@ def run(ws_path: Path, extracts: list[Path], out: Path, day: date, neo: Any) -> 
     """One nightly run with its steps timed (the module functions run_nightly calls are
     wrapped for the run, then put back)."""
     steps = Steps()
-    saved = (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync, embedded.build)
+    saved = (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync, embedded.build,
+             nightly.embedded_view)
     nightly.load_extracts = steps.wrap("load", nightly.load_extracts)
     nightly.link = steps.wrap("link", nightly.link)
     nightly.findings_for = steps.wrap("queries (all, with unconfirmed)", nightly.findings_for)
+    # The graph the queries read is read (and built) before them, and kept for the packs.
+    nightly.embedded_view = steps.wrap("queries (all, with unconfirmed)", nightly.embedded_view)
     neo4j_store.sync = steps.wrap("Neo4j sync", neo4j_store.sync)
     embedded.build = steps.wrap("  of which embedded graph build", embedded.build)
     try:
@@ -102,7 +108,7 @@ def run(ws_path: Path, extracts: list[Path], out: Path, day: date, neo: Any) -> 
                 res = nightly.run_nightly(ws, extracts, out, neo4j=neo, today=day)
     finally:
         (nightly.load_extracts, nightly.link, nightly.findings_for, neo4j_store.sync,
-         embedded.build) = saved
+         embedded.build, nightly.embedded_view) = saved
         steps.close()
     named = sum(v for k, v in steps.seconds.items() if k not in ("whole run",) and not k.startswith("  "))
     steps.seconds["report (the rest)"] = steps.seconds["whole run"] - named
@@ -147,10 +153,38 @@ def show(title: str, steps: Steps, res: Any) -> None:
                   f"{f'{peak:,.0f}' if peak else '':>8}")
     b = embedded.last_build
     if b is not None and "  of which embedded graph build" in steps.seconds:
-        print(f"  embedded graph {'full build' if b.full else 'brought up to date'}: "
+        how = ("full build" if b.full else "changed items only made again" if b.changed_only
+               else "brought up to date (whole graph streamed)")
+        print(f"  embedded graph, {how}: {b.items_made:,} items made; "
               f"{b.nodes:,} nodes ({b.nodes_written:,} written, {b.nodes_deleted:,} deleted), "
               f"{b.relationships:,} relationships ({b.relationships_written:,} written, "
               f"{b.relationships_deleted:,} deleted)")
+
+
+def explain_gone(ws_path: Path, res: Any, before: date) -> None:
+    """Each finding gone the next night: is it back when the queries judge the new
+    workspace on the previous night's reference date (then the moved date took it), and
+    are the entities it named still there (else linkage moved their records)? Prints
+    query names, ids and counts only, never a person's details."""
+    from kglink.queries.runner import embedded_view, run_on_view
+    from kglink.queries.unconfirmed import unconfirmed_findings
+
+    gone = {i: res.previous[i] for i in res.gone}
+    if not gone:
+        return
+    with open_workspace(ws_path) as ws:
+        view = embedded_view(ws, before)
+        found = run_on_view(view, view.ctx)
+        found += unconfirmed_findings(ws, found, view=view)
+        back = {f.id for f in found} & set(gone)
+        members = {eid for (eid,) in ws.conn.execute("SELECT DISTINCT entity_id FROM entity_members")}
+        for fid, f in sorted(gone.items()):
+            named = [p["entity_id"] for p in f.get("people", [])]
+            here = [e in view.g for e in named]
+            print(f"  gone: {fid} ({f['query']}): {'back' if fid in back else 'not back'} on "
+                  f"the previous reference date {before}; {sum(here)} of {len(named)} people it "
+                  f"named still entities in the graph "
+                  f"({sum(e in members for e in named)} of them linked entities)")
 
 
 def main() -> None:
@@ -162,11 +196,13 @@ def main() -> None:
     ap.add_argument("--changed", type=float, default=0.01, help="share of its person records changed")
     ap.add_argument("--neo4j", action="store_true", help="sync to Neo4j too (NEO4J_URI; NEO4J_PASSWORD or the local server's)")
     ap.add_argument("--tmp", type=Path, default=None, help="where the workspace goes (default: a temp folder)")
+    ap.add_argument("--keep", action="store_true", help="keep the workspace and reports (in --tmp)")
     args = ap.parse_args()
     neo = None
     if args.neo4j:
         neo = neo4j_store.Neo4jSettings.from_env()   # NEO4J_PASSWORD, else the local server's generated one
-    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+    kept = nullcontext(tempfile.mkdtemp(dir=args.tmp)) if args.keep else None
+    with kept or tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
         print(f"command: {command_line()}")
         print(f"person records: {person_records(cdir)}")
@@ -177,8 +213,13 @@ def main() -> None:
         n = changed_extract(cdir / args.agency, newer, args.changed)
         print(f"next night: {args.agency}'s newer extract, {n} person records changed "
               f"({args.changed:.0%} of its persons)")
+        with open_workspace(ws_path) as ws:
+            before = reference_date(ws)
         again, res = run(ws_path, [newer], out, date(2026, 1, 2), neo)
         show("incremental run", again, res)
+        explain_gone(ws_path, res, before)
+        if args.keep:
+            print(f"kept: {tmp}")
 
 
 if __name__ == "__main__":

@@ -41,3 +41,37 @@ def test_indexes_name_the_nodes_a_scan_would(county_ws: Any) -> None:
     for flag in ("wanted", "registered_sex_offender"):
         scan = [p for p in v.nodes("Person") if any(v.props(f).get("flag") == flag for f, _ in v.out(p, "HAS_FLAG"))]
         assert v.flagged(flag) == scan != []
+
+
+def test_a_subgraph_from_the_compact_graph_is_the_one_read_from_the_tables(county_ws: Any) -> None:
+    """The research pack's subgraph: the same nodes, relationships and properties, added
+    in the same order, from the graph in memory as from the tables; hubs (here any node
+    with more than 20 relationships) included but not stepped through."""
+    from kglink.graph.embedded import neighbourhood
+
+    g = load_compact(county_ws)
+    people = g.by_label("Person")
+    for hops, hub in ((3, 500), (3, 20), (2, None)):
+        for uid in people[::97]:
+            a = neighbourhood(county_ws, [uid], hops=hops, max_degree=hub)
+            b = g.neighbourhood([uid], hops=hops, max_degree=hub)
+            assert list(a.nodes(data=True)) == list(b.nodes(data=True)), uid
+            assert list(a.edges(keys=True, data=True)) == list(b.edges(keys=True, data=True)), uid
+    # A pack's changes to its subgraph do not reach the shared graph.
+    sub = g.neighbourhood([people[0]], hops=1)
+    sub.nodes[people[0]]["name"] = "changed"
+    assert g.props(people[0])["name"] != "changed"
+
+
+def test_research_packs_from_the_compact_graph_are_byte_for_byte_the_same(
+        county_ws: Any, tmp_path: Any) -> None:
+    from kglink.queries.runner import run_embedded
+    from kglink.reports.nightly import write_packs
+
+    found = run_embedded(county_ws)
+    tables = write_packs(county_ws, found, tmp_path / "tables", "2026-12-05")
+    memory = write_packs(county_ws, found, tmp_path / "memory", "2026-12-05",
+                         graph=load_compact(county_ws))
+    assert tables == memory and len(set(tables.values())) > 20
+    for link in set(tables.values()):
+        assert (tmp_path / "memory" / link).read_bytes() == (tmp_path / "tables" / link).read_bytes()

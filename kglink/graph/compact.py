@@ -10,7 +10,8 @@ the JSON of a node or relationship is decoded on first use and kept.
 
 Both hold the same graph: `props` and the relationship data equal networkx's (label or
 type included under schema.LABEL_ATTR / TYPE_ATTR). networkx stays for the research
-pack's small subgraphs (graph/embedded.py: neighbourhood).
+pack's small subgraphs: `neighbourhood` takes one from the graph in memory, the same as
+graph/embedded.py's `neighbourhood` reads from the tables.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import orjson
 
@@ -126,6 +128,73 @@ class CompactGraph:
         """(other node, relationship uid) of every relationship at `uid`, either direction."""
         yield from ((o, e["uid"]) for o, e in self.out(uid))
         yield from ((o, e["uid"]) for o, e in self.into(uid))
+
+
+    def _degree(self, i: int) -> int:
+        return int(self._out_at[i + 1] - self._out_at[i] + self._in_at[i + 1] - self._in_at[i])
+
+    def _at(self, i: int) -> list[int]:
+        """Numbers of the relationships at node `i`, either direction."""
+        return (self._out[self._out_at[i]:self._out_at[i + 1]].tolist()
+                + self._in[self._in_at[i]:self._in_at[i + 1]].tolist())
+
+    def neighbourhood(self, uids: list[str], hops: int = 2,
+                      max_degree: int | None = None) -> nx.MultiDiGraph:
+        """The nodes within `hops` steps of `uids` (either direction) and every relationship
+        between them, as embedded.neighbourhood reads them from the tables: the same nodes,
+        relationships and properties, added in the same order (nodes by uid; relationships
+        hop by hop, by uid within a hop, those closing the last hop by start node). With
+        `max_degree`, a node beyond the start with more relationships than that is included
+        but not stepped through."""
+        index, uids_of, src, dst = self.index, self.uids, self.src, self.dst
+        seen = {index[u] for u in uids if u in index}
+        frontier = set(seen)
+        edges: dict[str, int] = {}          # relationship uid -> its number, in order found
+        for hop in range(hops):
+            if max_degree is not None and hop:     # the starting nodes are always stepped from
+                frontier = {i for i in frontier if self._degree(i) <= max_degree}
+            found: set[int] = set()
+            for e in sorted({e for i in frontier for e in self._at(i)}, key=self._edge_uid):
+                edges.setdefault(self._edge_uid(e), e)
+                found.update((int(src[e]), int(dst[e])))
+            frontier = found - seen
+            seen |= found
+            if not frontier:
+                break
+        # Relationships between two nodes both at the last hop were not read from either side.
+        for i in sorted(frontier, key=uids_of.__getitem__):
+            for e in self._out[self._out_at[i]:self._out_at[i + 1]].tolist():
+                if int(dst[e]) in seen:
+                    edges.setdefault(self._edge_uid(e), e)
+        # Each pack gets its own properties (as a read from the tables does): what a pack
+        # does with them cannot reach the graph the queries share, and decoding them for
+        # a pack does not keep them decoded here.
+        g = nx.MultiDiGraph()
+        labels, types = self.labels, self.edge_types
+        for i in sorted(seen, key=uids_of.__getitem__):
+            got, raw = self._node_props[i], self._node_json[i]
+            g.add_node(uids_of[i], **({schema.LABEL_ATTR: labels[i], **orjson.loads(raw or "{}")}
+                                      if got is None else _copy(got)))
+        for uid, e in edges.items():
+            if int(src[e]) in seen and int(dst[e]) in seen:
+                g.add_edge(uids_of[src[e]], uids_of[dst[e]], key=uid,
+                           **{schema.TYPE_ATTR: types[e], **orjson.loads(self._edge_json[e])})
+        return g
+
+    def _edge_uid(self, e: int) -> str:
+        """The relationship's uid, read from its JSON text without decoding all of it
+        (keys sorted, the uid a plain hex string)."""
+        raw = self._edge_json[e]
+        at = raw.find('"uid":"')
+        if at < 0:
+            return self._edge(e)["uid"]  # type: ignore[no-any-return]
+        at += 7
+        return raw[at:raw.index('"', at)]
+
+
+def _copy(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties are strings, numbers, booleans and lists of those."""
+    return {k: v.copy() if type(v) is list else v for k, v in props.items()}
 
 
 def _rows(ends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

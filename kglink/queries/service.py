@@ -14,16 +14,16 @@ _CACHE_KEY = "findings_cache"
 
 def findings_for(ws: Workspace, neo4j: Any = None, names: list[str] | None = None,
                  params: dict[str, dict[str, Any]] | None = None,
-                 unconfirmed: bool = True) -> list[Finding]:
+                 unconfirmed: bool = True, view: Any = None) -> list[Finding]:
     """Findings on confirmed links; with `unconfirmed`, also those a queued pair would
-    raise, marked as resting on an unconfirmed link (computed the same way for both stores)."""
+    raise, marked as resting on an unconfirmed link (computed the same way for both stores).
+    `view`: the embedded store's view (runner.embedded_view) if the caller holds it already."""
     from kglink.queries.unconfirmed import unconfirmed_findings
 
-    view = None
     if neo4j is not None:
         found = run_neo4j(ws, neo4j, names, params)
     else:
-        view = embedded_view(ws)
+        view = view if view is not None else embedded_view(ws)
         found = run_on_view(view, view.ctx, names, params)
     if unconfirmed:
         found = found + unconfirmed_findings(ws, found, names, params, view)

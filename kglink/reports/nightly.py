@@ -18,6 +18,7 @@ from kglink.linkage.run import LinkReport, link
 from kglink.loaders.load import ExtractReport, load_extracts
 from kglink.outputs import private_dir, write_atomic
 from kglink.queries.findings import Finding
+from kglink.queries.runner import embedded_view
 from kglink.queries.service import findings_for
 from kglink.reports.findings import findings_csv
 from kglink.workspace import Workspace
@@ -39,6 +40,9 @@ class NightlyResult:
     warnings: list[str] = field(default_factory=list)
     previous_day: str | None = None
     previous: dict[str, Any] = field(default_factory=dict)
+    # The embedded store's whole graph the findings were found on (graph.compact): the
+    # packs take their subgraphs from it instead of reading the tables again.
+    graph: Any = field(default=None, repr=False)
 
 
 def previous_findings(out: Path, today: str,
@@ -82,8 +86,10 @@ def compute_nightly(ws: Workspace, extracts: list[Path], out: Path, *, neo4j: An
         from kglink.graph.neo4j_store import sync
 
         synced = sync(ws, neo4j)
-    found = findings_for(ws, neo4j)
-    res = NightlyResult(folder, found, loads=loads, linkage=linkage, synced=synced)
+    view = embedded_view(ws) if neo4j is None else None
+    found = findings_for(ws, neo4j, view=view)
+    res = NightlyResult(folder, found, loads=loads, linkage=linkage, synced=synced,
+                        graph=view.g if view is not None else None)
     prev_day, prev = previous_findings(out, day, res.warnings)
     ids = {f.id for f in found}
     res.new = sorted(ids - set(prev))
@@ -109,7 +115,8 @@ def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = 
          "gone_findings": [prev[i] for i in res.gone], "warnings": res.warnings},
         indent=2, ensure_ascii=False))
     if packs:
-        res.packs = write_packs(ws, found, folder, day, neo4j)
+        res.packs = write_packs(ws, found, folder, day, neo4j, res.graph)
+    res.graph = None     # the report needs it no more: let it go
     from kglink.linkage.review import queue
     from kglink.reports.review_page import review_html, review_pairs
 
@@ -139,8 +146,10 @@ def pack_subjects(ws: Workspace, found: list[Finding]) -> dict[str, str | None]:
     return {f.id: pack_subject(ws, f, ref) for f in found}
 
 
-def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo4j: Any = None) -> dict[str, str]:
-    """One research pack (HTML) per child or person the findings name; finding id -> link."""
+def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo4j: Any = None,
+                graph: Any = None) -> dict[str, str]:
+    """One research pack (HTML) per child or person the findings name; finding id -> link.
+    `graph`: the embedded graph in memory, if the caller has it (reports.profile.subgraph)."""
     from kglink.reports.profile import ProfileError, build_profile
     from kglink.reports.render import profile_html
     from kglink.reports.waterfall import Models
@@ -151,7 +160,7 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
     written: dict[str, str] = {}
     for uid in sorted({u for u in subjects.values() if u}):
         try:
-            pack = build_profile(ws, uid, f"nightly report {day}", found, neo4j, models)
+            pack = build_profile(ws, uid, f"nightly report {day}", found, neo4j, models, graph)
         except ProfileError:
             continue
         write_atomic(folder / "packs" / f"profile-{uid}.html", profile_html(pack))

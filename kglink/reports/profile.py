@@ -160,8 +160,12 @@ _CLOSE = ("MATCH (n)-[r]->(m) WHERE elementId(n) IN $ids AND elementId(m) IN $se
           "RETURN type(r) AS t, properties(r) AS p, elementId(n) AS a, elementId(m) AS b")
 
 
-def subgraph(ws: Workspace, uid: str, neo4j: Any = None) -> nx.MultiDiGraph:
-    """The child's neighbourhood, `HOPS` steps out, from either store."""
+def subgraph(ws: Workspace, uid: str, neo4j: Any = None, graph: Any = None) -> nx.MultiDiGraph:
+    """The child's neighbourhood, `HOPS` steps out, from either store (`graph`: the
+    embedded store's whole graph already in memory, a graph.compact.CompactGraph built
+    from the workspace as it is, read instead of the tables)."""
+    if graph is not None:
+        return graph.neighbourhood([uid], hops=HOPS, max_degree=HUB_DEGREE)  # type: ignore[no-any-return]
     if neo4j is None:
         from kglink.graph.embedded import neighbourhood
 
@@ -236,12 +240,13 @@ def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float,
 
 
 def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
-                  neo4j: Any = None, models: Models | None = None) -> Profile:
+                  neo4j: Any = None, models: Models | None = None, graph: Any = None) -> Profile:
     """`models`: the saved linkage models (reports.waterfall.Models), shared by the packs
-    of one run: decoding the person model once per pack was a quarter of a pack's time."""
+    of one run: decoding the person model once per pack was a quarter of a pack's time.
+    `graph`: the whole embedded graph in memory, if the caller has it (see `subgraph`)."""
     models = models if models is not None else Models(ws)
     ctx = QueryContext(reference_date(ws))
-    g = subgraph(ws, uid, neo4j)
+    g = subgraph(ws, uid, neo4j, graph)
     if uid not in g:
         raise ProfileError("that person is not in the graph yet. Run `kglink link` first")
     v = View(g, ctx)
