@@ -47,11 +47,29 @@ def flat_lists(lists: list[list[int]]) -> tuple[IntArr, IntArr]:
     return _offsets(lists), np.asarray([v for vs in lists for v in vs], dtype=np.int64)
 
 
-def code_lists(lists: list[list[str]]) -> tuple[IntArr, IntArr]:
-    """Lists of strings as (offsets, codes): record i's codes are codes[offsets[i]:offsets[i+1]]."""
-    codes: dict[str, int] = {}
+def code_lists(lists: list[list[str]], codes: dict[str, int] | None = None) -> tuple[IntArr, IntArr]:
+    """Lists of strings as (offsets, codes): record i's codes are codes[offsets[i]:offsets[i+1]].
+    `codes`: a value -> code dict to share with other lists (filled as values are met)."""
+    codes = {} if codes is None else codes
     flat = [codes.setdefault(v, len(codes)) for vs in lists for v in vs]
     return _offsets(lists), np.asarray(flat, dtype=np.int64)
+
+
+def concat_lists(*parts: tuple[IntArr, IntArr]) -> tuple[IntArr, IntArr]:
+    """Per row, the concatenation of the rows of several (offsets, values) lists of equal
+    length, in order: what code_lists gives for [a + b + ... for a, b, ... in zip(...)]
+    when the parts were coded with one shared dict, without a Python list per row."""
+    counts = sum(np.diff(o) for o, _ in parts)
+    offsets = np.zeros(len(parts[0][0]), dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    vals = np.empty(int(offsets[-1]), dtype=np.int64)
+    pos = offsets[:-1].copy()
+    for o, v in parts:
+        c = np.diff(o)
+        rec = np.repeat(np.arange(len(c), dtype=np.int64), c)
+        vals[pos[rec] + np.arange(len(v), dtype=np.int64) - o[rec]] = v
+        pos += c
+    return offsets, vals
 
 
 def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:

@@ -192,9 +192,17 @@ def exact_levels(a: Obj, b: Obj) -> Levels:
 def exact_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     """Equality on codes: no string is touched per pair."""
     out = np.where(pa == pb, 0, 1).astype(np.int8)
-    empty = _lengths(uniq) == 0
-    out[empty[pa] | empty[pb]] = -1
+    e = _empty_code(uniq)
+    if e >= 0:
+        out[(pa == e) | (pb == e)] = -1
     return out
+
+
+def _empty_code(uniq: Obj) -> int:
+    """The code of the empty value among sorted distinct values (`codes_of`, `by_value`:
+    np.unique sorts "" first), or -1: no loop over a million distinct identifiers per
+    chunk of pairs."""
+    return 0 if len(uniq) and uniq[0] == "" else -1
 
 
 def number_levels(a: Obj, b: Obj) -> Levels:

@@ -8,7 +8,7 @@ import numpy as np
 
 from kglink.linkage import parallel
 from kglink.linkage import relational
-from kglink.linkage.arrays import code_lists, flat_lists, lists_contain, share_any
+from kglink.linkage.arrays import code_lists, concat_lists, flat_lists, lists_contain, share_any
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Level, Levels, Obj, UnknownName, codes_of, column, dob_coded, exact_coded, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
@@ -48,7 +48,8 @@ def _names_now(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
     fore = on_distinct(fu, fc[left], fc[right], forename_coded)
     sur = on_distinct(su, sc[left], sc[right], surname_coded)
     variants = t.multi["names"]
-    multi = np.fromiter((len(v) > 1 for v in variants), dtype=bool, count=t.n)
+    # Kept on the table: worked out per chunk of pairs it was a loop over every record.
+    multi = t.derived("has_aliases", lambda: np.fromiter((len(v) > 1 for v in variants), dtype=bool, count=t.n))
     idx = np.flatnonzero(multi[left] | multi[right])
     if len(idx):
         pair_i, fa, fb, sa, sb = [], [], [], [], []
@@ -152,18 +153,21 @@ def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
         m = t.multi
         pcs = m["postcode"]
         none: list[list[str]] = [[] for _ in range(t.n)]
-        homes, events = m["address_entity"], m.get("event_entity") or none
-        kin, visits = m.get("household_entity") or none, m.get("visit_entity") or none
-        present = m.get("present_entity") or none
-        x = [h + e for h, e in zip(homes, events)]
-        k = [a + b for a, b in zip(x, kin)]
-        w = [a + b for a, b in zip(k, present)]
-        lists = {"e": homes, "c": m["crowded_entity"], "x": x, "k": k, "w": w,
-                 "v": [a + b for a, b in zip(w, visits)],
-                 "p": pcs,
+        # Each kind of place coded once with one dict, then joined per record as arrays
+        # (homes + events, + household, + present, + visits): the same lists of codes as
+        # coding each joined list of strings, without a million Python lists per set.
+        shared: dict[str, int] = {}
+        homes, events, kin, present, visits = (
+            code_lists(m.get(col) or none, shared) for col in (
+                "address_entity", "event_entity", "household_entity", "present_entity", "visit_entity"))
+        lists = {"c": m["crowded_entity"], "p": pcs,
                  "s": [sorted({p[:-2] for p in ps}) for ps in pcs],
                  "d": [sorted({p.split(" ")[0] for p in ps}) for ps in pcs]}
-        return {k: code_lists(v) for k, v in lists.items()}
+        out = {k: code_lists(v) for k, v in lists.items()}
+        out.update(e=homes, x=concat_lists(homes, events), k=concat_lists(homes, events, kin),
+                   w=concat_lists(homes, events, kin, present),
+                   v=concat_lists(homes, events, kin, present, visits))
+        return out
     return t.derived("location_sets", make)
 
 
@@ -171,16 +175,26 @@ def _share(t: Table, sets: tuple[IntArr, IntArr], left: IntArr, right: IntArr) -
     """Per pair: do the two records' code lists have a code in common? Records with at
     most one code each (nearly all) are compared directly, the rest by `share_any`."""
     offsets, vals = sets
-    count = np.diff(offsets)
-    first = np.full(len(count), -1, dtype=np.int64)
-    some = count > 0
-    first[some] = vals[offsets[:-1][some]]
+    count, first = _count_first(t, sets)
     single = (count[left] <= 1) & (count[right] <= 1)
     out = (first[left] == first[right]) & (first[left] >= 0) & single
     many = np.flatnonzero(~single)
     if len(many):
         out[many] = share_any(offsets, vals, left[many], right[many])
     return out
+
+
+def _count_first(t: Table, sets: tuple[IntArr, IntArr]) -> tuple[IntArr, IntArr]:
+    """Per record, how many codes it has and its first code (-1 if none): kept on the
+    table beside the sets, not worked out again for every chunk of pairs."""
+    def make() -> tuple[IntArr, IntArr]:
+        offsets, vals = sets
+        count = np.diff(offsets)
+        first = np.full(len(count), -1, dtype=np.int64)
+        some = count > 0
+        first[some] = vals[offsets[:-1][some]]
+        return count, first
+    return t.derived(f"count_first:{id(sets[0])}", make)
 
 
 def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
@@ -210,10 +224,12 @@ def related_indexes(t: Table) -> tuple[IntArr, IntArr]:
 
 
 def _nonempty(t: Table, col: str) -> tuple[IntArr, np.ndarray]:
-    """(code per record, has a value) for a string column."""
-    uniq, codes = codes_of(t, col)
-    filled = np.asarray([bool(u) for u in uniq], dtype=bool)
-    return codes, filled[codes]
+    """(code per record, has a value) for a string column; kept on the table."""
+    def make() -> tuple[IntArr, np.ndarray]:
+        uniq, codes = codes_of(t, col)
+        filled = np.asarray([bool(u) for u in uniq], dtype=bool)
+        return codes, filled[codes]
+    return t.derived(f"nonempty:{col}", make)
 
 
 def _premise(t: Table, left: IntArr, right: IntArr) -> Levels:
@@ -252,10 +268,12 @@ def _house_name_coded(uniq: np.ndarray, pa: IntArr, pb: IntArr) -> Levels:
 
 
 def _contact(t: Table, left: IntArr, right: IntArr) -> Levels:
-    ph, em = t.cols["phone"], t.cols["email"]
-    pl, pr, el, er = ph[left], ph[right], em[left], em[right]
-    same = ((pl == pr) & (pl != "")) | ((el == er) & (el != ""))
-    some = ((pl != "") | (el != "")) & ((pr != "") | (er != ""))
+    # On codes, as _sex: comparing string objects per pair cost seconds at 19M pairs.
+    ph, has_ph = _nonempty(t, "phone")
+    em, has_em = _nonempty(t, "email")
+    hpl, hpr, hel, her = has_ph[left], has_ph[right], has_em[left], has_em[right]
+    same = ((ph[left] == ph[right]) & hpl) | ((em[left] == em[right]) & hel)
+    some = (hpl | hel) & (hpr | her)
     out = np.where(same, 0, 1).astype(np.int8)
     out[~some] = -1
     return out

@@ -415,7 +415,8 @@ class _Pairs:
                else np.flatnonzero(touched[self.left] | touched[self.right]))
         if len(idx) == 0:
             return idx
-        level = comp.compute(table, self.left[idx], self.right[idx])
+        # In chunks over the cores, as every comparison (the first round compares all pairs).
+        level = comparison_vectors(table, [comp], self.left[idx], self.right[idx])[:, 0]
         diff = level != self.gamma[idx, c]
         idx = idx[diff]
         self.gamma[idx, c] = level[diff]
