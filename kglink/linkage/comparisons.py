@@ -6,9 +6,11 @@ rapidfuzz's vectorised `cpdist` on the *distinct* value pairs only, then mapped 
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +26,7 @@ from kglink.linkage.prepare import Table
 Levels = NDArray[np.int8]
 IntArr = NDArray[np.int64]
 Obj = NDArray[np.object_]
+T = TypeVar("T")
 
 
 def codes_of(table: Table, col: str) -> tuple[Obj, IntArr]:
@@ -110,18 +113,13 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     2 JW>=0.92, 3 JW>=0.80, 4 initial only, 5 else, -1 null."""
     if len(pa) == 0:
         return np.zeros(0, dtype=np.int8)
-    first_words = np.array([v.split(" ", 1)[0] for v in uniq], dtype=object)
-    words, winv = np.unique(first_words.astype(str), return_inverse=True)
-    words = words.astype(object)
-    wc = winv.astype(np.int64)
+    words, wc, wlen, initial, nick, multi = _per_values(uniq, "forename", lambda: _forename_words(uniq))
     fa, fb = wc[pa], wc[pb]
-    wlen = _lengths(words)
     la, lb = wlen[fa], wlen[fb]
     jw = jaro_winkler(words[fa], words[fb], cutoff=0.80)
     out = np.full(len(pa), 5, dtype=np.int8)
     out[jw >= 0.80] = 3
     out[jw >= 0.92] = 2
-    initial = np.array([w[:1] for w in words], dtype=object)
     init = ((la == 1) | (lb == 1)) & (la > 0) & (lb > 0) & (initial[fa] == initial[fb])
     out[init & (out > 3)] = 4
     # An initial for the formal name of a nickname (E for LIZ) is an initial that agrees.
@@ -129,10 +127,8 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
         one, other = (words[fa[k]], words[fb[k]]) if la[k] == 1 else (words[fb[k]], words[fa[k]])
         if initial_fits(one, other):
             out[k] = 4
-    nick = _nickname_code_pairs(words)
     if len(nick):
         out[(out > 1) & isin(fa * np.int64(len(words)) + fb, nick)] = 1
-    multi = np.array([" " in v for v in uniq], dtype=bool)
     for k in np.flatnonzero((out > 1) & (multi[pa] | multi[pb])):
         x, y = uniq[pa[k]], uniq[pb[k]]
         if words[fa[k]] in y.split(" ") or words[fb[k]] in x.split(" "):
@@ -140,6 +136,35 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     out[fa == fb] = 0
     out[(la == 0) | (lb == 0)] = -1
     return out
+
+
+def _forename_words(uniq: Obj) -> tuple[Obj, IntArr, IntArr, Obj, IntArr, np.ndarray]:
+    """forename_coded's work per distinct forenames value: the first words (distinct),
+    each value's first word, their lengths and initials, nickname-equivalent word pairs,
+    which values have several words."""
+    first_words = np.array([v.split(" ", 1)[0] for v in uniq], dtype=object)
+    words, winv = np.unique(first_words.astype(str), return_inverse=True)
+    words = words.astype(object)
+    initial = np.array([w[:1] for w in words], dtype=object)
+    multi = np.array([" " in v for v in uniq], dtype=bool)
+    return words, winv.astype(np.int64), _lengths(words), initial, _nickname_code_pairs(words), multi
+
+
+_HELD: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+
+
+def _per_values(uniq: Obj, name: str, make: Callable[[], T]) -> T:
+    """Work per distinct value, done once while the array of distinct values lives (the
+    table keeps its columns' ones), not again for every chunk of pairs, nor for every
+    single pair clustering asks about (it was a loop over every distinct name per pair)."""
+    key = id(uniq)
+    held = _HELD.get(key)
+    if held is None or held[0]() is not uniq:
+        held = (weakref.ref(uniq, lambda _ref, key=key: _HELD.pop(key, None)), {})  # type: ignore[misc]
+        _HELD[key] = held
+    if name not in held[1]:
+        held[1][name] = make()
+    return held[1][name]  # type: ignore[no-any-return]
 
 
 def surname_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
@@ -150,12 +175,12 @@ def surname_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
     out = np.full(len(pa), 4, dtype=np.int8)
     out[jw >= 0.80] = 2
     out[jw >= 0.92] = 1
-    parts = np.array([("-" in v or " " in v) for v in uniq], dtype=bool)
+    parts, empty = _per_values(uniq, "surname", lambda: (
+        np.array([("-" in v or " " in v) for v in uniq], dtype=bool), _lengths(uniq) == 0))
     for k in np.flatnonzero((out == 4) & (parts[pa] | parts[pb])):
         if set(uniq[pa[k]].replace("-", " ").split()) & set(uniq[pb[k]].replace("-", " ").split()):
             out[k] = 3
     out[pa == pb] = 0
-    empty = _lengths(uniq) == 0
     out[empty[pa] | empty[pb]] = -1
     return out
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -104,11 +106,13 @@ def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model 
               links: list[LinkRow], members: list[MemberRow], features: list[tuple[str, str]]) -> None:
     with ws.transaction() as c:
         c.execute("DELETE FROM links WHERE kind = ?", (kind,))
-        c.executemany("INSERT INTO links (kind, a, b, match_weight, probability, model_status, status,"
-                      " reason, explanation) VALUES (?,?,?,?,?,?,?,?,?)", links)
+        with _indexes_rebuilt(c, "links", len(links)):
+            c.executemany("INSERT INTO links (kind, a, b, match_weight, probability, model_status, status,"
+                          " reason, explanation) VALUES (?,?,?,?,?,?,?,?,?)", links)
         c.execute("DELETE FROM entity_members WHERE kind = ?", (kind,))
-        c.executemany("INSERT INTO entity_members (kind, agency, record_id, entity_id, probability)"
-                      " VALUES (?,?,?,?,?)", members)
+        with _indexes_rebuilt(c, "entity_members", len(members)):
+            c.executemany("INSERT INTO entity_members (kind, agency, record_id, entity_id, probability)"
+                          " VALUES (?,?,?,?,?)", members)
         c.execute("DELETE FROM link_features WHERE kind = ?", (kind,))
         c.executemany("INSERT INTO link_features (kind, key, hash) VALUES (?,?,?)",
                       [(kind, k, h) for k, h in features])
@@ -118,3 +122,25 @@ def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model 
                        settings.model_dump_json(), json.dumps(model.to_json())))
         run = int(ws.get_meta("linkage_run") or 0) + 1
         ws.set_meta(c, "linkage_run", str(run))
+
+
+# Rows written at once above which a table's secondary indexes are dropped and made again.
+BULK_ROWS = 50_000
+
+
+@contextmanager
+def _indexes_rebuilt(c: sqlite3.Connection, table: str, rows: int) -> Iterator[None]:
+    """Many rows into `table`: its secondary indexes (entity_members by entity id, links by
+    b) dropped for the inserts and created again after, in the same transaction. The same
+    tables and indexes, but an index built by one sort instead of a million inserts in
+    random order (1M entity_members rows: 37 s against 11 s wall here)."""
+    if rows < BULK_ROWS:
+        yield
+        return
+    made = c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                     "AND sql IS NOT NULL", (table,)).fetchall()
+    for name, _ in made:
+        c.execute(f'DROP INDEX "{name}"')
+    yield
+    for _, sql in made:
+        c.execute(sql)
