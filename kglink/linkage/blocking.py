@@ -34,6 +34,10 @@ def _variant_part(part: int, fn: Callable[[str], str]) -> Callable[[Table], Valu
     def keys(t: Table) -> Values:
         out = []
         for names in t.multi["names"]:
+            if len(names) == 1:             # nearly every record: no set to make and sort
+                v = cached(names[0].split("\x1f")[part])
+                out.append([v] if v else [])
+                continue
             vals = {cached(v.split("\x1f")[part]) for v in names}
             vals.discard("")
             out.append(sorted(vals))
