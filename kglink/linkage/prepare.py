@@ -57,14 +57,17 @@ class Table:
     def fingerprints(self) -> list[str]:
         """A hash per record of every prepared feature: if it changes, relink the record."""
         out = []
-        names = sorted(self.cols)
-        mnames = sorted(self.multi)
+        # Columns as Python lists, looked up once (indexing object arrays per value and
+        # the dicts per column cost a quarter of the time at 1M records).
+        cols = [self.cols[c].tolist() for c in sorted(self.cols)]
+        multi = [self.multi[c] for c in sorted(self.multi)]
+        blake2b = hashlib.blake2b
         for i in range(self.n):
-            h = hashlib.blake2b(digest_size=12)
-            for c in names:
-                h.update(str(self.cols[c][i]).encode() + b"\x1f")
-            for c in mnames:
-                h.update("\x1e".join(self.multi[c][i]).encode() + b"\x1f")
+            h = blake2b(digest_size=12)
+            for col in cols:
+                h.update(str(col[i]).encode() + b"\x1f")
+            for lists in multi:
+                h.update("\x1e".join(lists[i]).encode() + b"\x1f")
             out.append(h.hexdigest())
         return out
 
