@@ -5,7 +5,7 @@ The county is loaded once; each engine then links its own copy of that workspace
 scratch (model trained) in a child process, so the figures of one do not hold the
 other's memory. Peak memory is the largest sum of resident memory over the child and all
 its descendants (for Spark: the driver, its JVM and the Python workers), sampled every
-0.2 s; CPU seconds are the child's and its descendants' (getrusage of the waited-for
+0.2 s, and each of those parts' own peak; CPU seconds are the child's and its descendants' (getrusage of the waited-for
 children, or the sampled processes' own counts where larger: the JVM is not waited for).
 
     python benchmarks/spark_link.py --households 23000 --county /tmp/spark/c100k --tmp /tmp/spark/bench
@@ -31,19 +31,24 @@ from kglink.loaders.load import load_extracts
 from kglink.workspace import open_workspace
 
 
-def _tree(p: psutil.Process, cpu: dict[int, float]) -> int:
-    """Resident memory of the process and its descendants now; each one's CPU seconds so
-    far into `cpu` (a JVM that its parent does not wait for is missing from getrusage)."""
-    total = 0
+def _tree(p: psutil.Process, cpu: dict[int, float]) -> dict[str, int]:
+    """Resident memory of the process and its descendants now, in all and by part (the
+    driver's Python process, the JVM — in local mode Spark's driver and executors — and
+    the executors' Python workers); each one's CPU seconds so far into `cpu` (a JVM that
+    its parent does not wait for is missing from getrusage)."""
+    out = {"tree": 0, "driver": 0, "jvm": 0, "workers": 0}
     for q in [p, *p.children(recursive=True)]:
         try:
             with q.oneshot():
-                total += q.memory_info().rss
+                rss = q.memory_info().rss
+                part = "driver" if q.pid == p.pid else ("jvm" if "java" in q.name() else "workers")
+                out["tree"] += rss
+                out[part] += rss
                 t = q.cpu_times()
                 cpu[q.pid] = max(cpu.get(q.pid, 0.0), t.user + t.system)
         except psutil.Error:
             pass
-    return total
+    return out
 
 
 def run_child(args: list[str]) -> dict[str, float]:
@@ -51,16 +56,16 @@ def run_child(args: list[str]) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, __file__, *args])
-    peak = 0
+    peak: dict[str, int] = {}
     seen: dict[int, float] = {}
     ps = psutil.Process(proc.pid)
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not stop.is_set():
             try:
-                peak = max(peak, _tree(ps, seen))
+                for part, rss in _tree(ps, seen).items():
+                    peak[part] = max(peak.get(part, 0), rss)
             except psutil.Error:
                 pass
             stop.wait(0.2)
@@ -75,7 +80,8 @@ def run_child(args: list[str]) -> dict[str, float]:
     # The larger of: every waited-for descendant (exact), the sampled processes (each as of
     # its last sample, 0.2 s or less before it ended).
     cpu = max((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), sum(seen.values()))
-    return {"wall": time.perf_counter() - t0, "cpu": cpu, "peak_mb": peak / 2**20}
+    return {"wall": time.perf_counter() - t0, "cpu": cpu} | {
+        f"peak_{part}_mb": rss / 2**20 for part, rss in peak.items()}
 
 
 def link_one(ws_dir: Path, engine: str, master: str, memory: str | None, out: Path) -> None:
@@ -139,7 +145,9 @@ def main() -> None:
         rep = json.loads(out.read_text())
         print(f"{engine}: link {rep['link_seconds']:.1f} s (+ {rep['start_seconds']:.1f} s starting the "
               f"engine), process tree {fig['wall']:.1f} s wall, {fig['cpu']:.1f} CPU s, "
-              f"peak memory {fig['peak_mb']:,.0f} MB")
+              f"peak memory {fig.get('peak_tree_mb', 0):,.0f} MB (each part's own peak: driver "
+              f"{fig.get('peak_driver_mb', 0):,.0f} MB, JVM {fig.get('peak_jvm_mb', 0):,.0f} MB, "
+              f"Python workers {fig.get('peak_workers_mb', 0):,.0f} MB)")
         for k in rep["kinds"]:
             print(f"  {k['kind']}: {k['records']:,} records, {k['pairs']:,} pairs, {k['links']:,} links, "
                   f"{k['entities']:,} entities")

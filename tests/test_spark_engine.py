@@ -1,5 +1,6 @@
 """The Spark engine in local mode gives the local engine's links and entities on a small
-synthetic county (every person invented). Skipped, saying why, without pyspark."""
+synthetic county (every person invented), scoring and clustering on Spark. Skipped,
+saying why, without pyspark."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,7 +29,7 @@ def small_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kglink.synth import generate
 
     out = tmp_path_factory.mktemp("spark-county") / "county"
-    generate(out, households=250, seed=5)
+    generate(out, households=250, seed=1)      # a county where clustering refuses links
     return out
 
 
@@ -54,6 +55,8 @@ def test_spark_links_as_the_local_engine(spark: Any, small_county: Path, tmp_pat
     on_spark = _linked(tmp_path / "spark", small_county, scorer=SparkScorer(spark))
     members, links = _result(on_spark)
     assert len(members) > 1000 and sum(r[6] == "link" for r in links) > 100
+    # Contradictions split components: links the clustering on Spark refused, as locally.
+    assert sum(r[6] == "conflict" for r in links) >= 2
     assert (members, links) == _result(local)
     # The saved model is the same too: a rerun on either reuses it.
     model = "SELECT kind, settings, parameters FROM models ORDER BY kind"
@@ -128,6 +131,58 @@ def test_the_cli_links_on_spark(spark: Any, small_county: Path, tmp_path: Path) 
     linked = open_workspace(ws, create=False)
     assert linked.conn.execute("SELECT COUNT(*) FROM links WHERE kind = 'person' AND status = 'link'"
                                ).fetchone()[0] > 100
+
+
+def _partition(roots: list[int]) -> list[list[int]]:
+    groups: dict[int, list[int]] = {}
+    for i, r in enumerate(roots):
+        groups.setdefault(r, []).append(i)
+    return sorted(groups.values())
+
+
+@pytest.mark.spark
+def test_clusters_on_spark_are_the_local_clusters_contradictions_and_all(spark: Any) -> None:
+    """Father and son chained through a record without a date of birth, twins, a person's
+    "different" over a forced "same", a chain (rounds of label propagation) and a random
+    graph: the same partition and the same refused edges as cl.cluster. The first graph
+    in groups of at most 8 edges (its components worked out on Spark), the other in one."""
+    import random
+
+    from kglink.engines.spark import SparkScorer
+    from kglink.linkage import cluster as cl
+    from kglink.linkage.prepare import Table, _obj
+    from kglink.linkage.settings import person_settings
+
+    rows = ([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", ""),
+             ("AMELIA", "KHAN", "20150505"), ("ZARA", "KHAN", "20150505"),
+             ("JON", "SMITH", "19850403"), ("JONATHAN", "SMITH", "19850403"), ("J", "SMITH", "19850403")]
+            + [("A", "B", "")] * 40 + [("ANN", "LEE", f"1970{m:02d}01") for m in range(1, 13)])
+    n = len(rows)
+    t = Table("person", [f"t:{i:03d}" for i in range(n)])
+    t.cols.update(forenames_all=_obj([r[0] for r in rows]), surname=_obj([r[1] for r in rows]),
+                  dob=_obj([r[2] for r in rows]), **{c: _obj([""] * n) for c in
+                                                     ("nhs_number", "pnc_id", "upn", "phone", "email")})
+    t.multi["names"] = [[f"{r[0]}\x1f{r[1]}"] for r in rows]
+    st = person_settings()
+    fixed = [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98), cl.Edge(0, 1, 0.97),       # father, son
+             cl.Edge(3, 4, 0.99),                                                    # twins
+             cl.Edge(5, 6, 0.999), cl.Edge(6, 7, 0.99), cl.Edge(5, 7, 0.99),
+             cl.Edge(5, 6, 1.0, forced=True)]                                        # decided different
+    chain = [cl.Edge(i, i + 1, 0.9) for i in range(8, 20)]                          # one longer component
+    rng = random.Random(3)
+    scorers = [SparkScorer(spark, partitions=3, cluster_group_edges=8), SparkScorer(spark)]
+    graphs = [fixed + chain, fixed + [cl.Edge(a, b, round(rng.uniform(0.5, 1.0), 2)) for a, b in
+                                      (sorted(rng.sample(range(8, n), 2)) for _ in range(60))]]
+    for scorer, edges in zip(scorers, graphs):
+        want_roots, want_refused = cl.cluster(n, edges, cl.conflict_for(t, st), {(5, 6)})
+        got_roots, got_refused = scorer.cluster(t, st, edges, cl.conflict_for(t, st), {(5, 6)})
+        assert _partition(got_roots) == _partition(want_roots)
+        assert sorted((e.i, e.j) for e in got_refused) == sorted((e.i, e.j) for e in want_refused)
+    assert got_roots[0] != got_roots[1] and got_roots[2] == got_roots[0]
+    assert got_roots[3] != got_roots[4] and got_roots[5] != got_roots[6]
+    assert len(_partition(want_roots)) < n - 40
+    for scorer in scorers:
+        scorer.done()
 
 
 def test_without_pyspark_the_spark_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,6 +34,10 @@ Progress = Callable[[str], None]
 # block → compare → (train) → score → evidence rules for one kind: `score_pairs` here, or
 # an engine's (kglink/engines/spark) that gives the same Scored from a cluster.
 Scorer = Callable[[Table, LinkageSettings, Model | None, np.ndarray | None], "Scored"]
+# link edges → clusters with the evidence rules, as cl.cluster: `cluster_here`, or a
+# scorer's own `cluster` (the Spark engine's clusters on Spark).
+Clusterer = Callable[[Table, LinkageSettings, list[cl.Edge], cl.Conflict, set[tuple[int, int]]],
+                     tuple[list[int], list[cl.Edge]]]
 
 
 @dataclass
@@ -96,6 +100,7 @@ def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageS
 def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, retrain: bool,
                say: Progress, keep_pairs: bool = False, scorer: Scorer | None = None) -> KindReport:
     scorer = scorer or score_pairs
+    clusterer: Clusterer = getattr(scorer, "cluster", cluster_here)
     t0 = time.perf_counter()
     kind = table.kind
     fps = table.fingerprints()
@@ -117,12 +122,13 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
         scored = _with_previous(ws, table, scored, changed)
         say(f"{kind}: relatives")
         scored = collective(table, st, scored, decisions, fit_model=False, conflict=conflict,
-                            previous=_previous_entities(ws, table), expanded=changed)
+                            previous=_previous_entities(ws, table), expanded=changed, clusterer=clusterer)
     else:
         scored = scorer(table, st, saved, rescore_only)
         if collective_on:
             say(f"{kind}: relatives")
-            scored = collective(table, st, scored, decisions, fit_model=saved is None, conflict=conflict)
+            scored = collective(table, st, scored, decisions, fit_model=saved is None, conflict=conflict,
+                                clusterer=clusterer)
     stages = dict(scored.stages)
     t_links = time.perf_counter()
     left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
@@ -145,7 +151,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     say(f"{kind}: clustering")
     t_cluster = time.perf_counter()
     stages["links"] = t_cluster - t_links
-    roots, refused = cl.cluster(table.n, edges, conflict, different)
+    roots, refused = clusterer(table, st, edges, conflict, different)
     refused_keys = {(table.keys[e.i], table.keys[e.j]) for e in refused}
     members: dict[int, list[int]] = {}
     for i, r in enumerate(roots):
@@ -231,6 +237,12 @@ def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
     return Scored(left, right, counts, gamma, weight, prob, status, reason, model, stages)
 
 
+def cluster_here(table: Table, st: LinkageSettings, edges: list[cl.Edge], conflict: cl.Conflict,
+                 different: set[tuple[int, int]]) -> tuple[list[int], list[cl.Edge]]:
+    """The Clusterer of this process: cl.cluster."""
+    return cl.cluster(table.n, edges, conflict, different)
+
+
 def decision_edges(index: dict[str, int], decisions: dict[tuple[str, str], str]
                    ) -> tuple[list[cl.Edge], set[tuple[int, int]]]:
     """People's decisions as clustering input: forced edges for "same", the pairs (i < j)
@@ -285,7 +297,7 @@ def _previous_entities(ws: Workspace, table: Table) -> np.ndarray:
 def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tuple[str, str], str],
                *, fit_model: bool, rounds: int | None = None,
                conflict: cl.Conflict | None = None, previous: np.ndarray | None = None,
-               expanded: np.ndarray | None = None) -> Scored:
+               expanded: np.ndarray | None = None, clusterer: Clusterer = cluster_here) -> Scored:
     """Collective linkage (kglink/linkage/relational.py): cluster what is linked so far, then
     add the pairs of records naming one relative, compare everyone's relatives, rescore,
     apply the rules; again until nothing changes or `rounds` (default
@@ -300,7 +312,8 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
     Incremental runs (`expanded` given) start from some of the pairs only: those of the
     records in `expanded`, and pairs the last run kept. A record whose relatives' persons
     moved since `previous` (the last run's persons, then each round's) may now pair with
-    anyone it shares a block with, so all its candidate pairs are scored and added."""
+    anyone it shares a block with, so all its candidate pairs are scored and added.
+    Each round's clusters are `clusterer`'s (an engine's, or cl.cluster here)."""
     comps = comparisons_for(table.kind, st.comparisons)
     c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
     index = {k: i for i, k in enumerate(table.keys)}
@@ -325,7 +338,7 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
         now = {(e.i, e.j) for e in links}
         edges = forced + links + [e for e in held if (e.i, e.j) not in now]
         held = links
-        roots, _ = cl.cluster(table.n, edges, conflict, different)
+        roots, _ = clusterer(table, st, edges, conflict, different)
         entity = _canonical(roots)
         relational.set_entities(table, entity)
         xl, xr = relational.pairs_sharing_relatives(table, st.max_block_size)

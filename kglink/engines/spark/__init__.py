@@ -2,10 +2,12 @@
 
 Blocking rules run as Spark joins and comparisons, the model and the evidence rules
 inside `mapInPandas` over the blocked pairs, giving the local engine's scored pairs
-(blocking.py, scoring.py). Training (on samples, as the local engine), collective
-linkage's relatives rounds and clustering with the evidence rules stay on the driver
-for now (kglink.linkage.run). docs/scale.md says where each stage runs from 1M to 100M
-records.
+(blocking.py, scoring.py); clustering with the evidence rules runs on Spark too, the
+link edges' connected components by label propagation and the local clustering of each
+in `applyInPandas` (cluster.py), for the final entities and each relatives round.
+Training (on samples, as the local engine) and the relatives rounds' rescoring stay on
+the driver for now (kglink.linkage.run). docs/scale.md says where each stage runs from
+1M to 100M records.
 
     from kglink.engines.spark import SparkScorer, spark_session
     link(ws, scorer=SparkScorer(spark_session("local[2]")))

@@ -9,7 +9,8 @@ trained on the driver as the local engine trains it (u from random pairs, m by E
 training rule's sample, the prior over the candidates' levels, which are brought back for
 it); the trained model is broadcast and a second pass scores and applies the evidence
 rules. The scored pairs come back through Arrow, ordered as the local engine orders
-them, and collective linkage and clustering go on on the driver (kglink.linkage.run).
+them, and collective linkage goes on on the driver (kglink.linkage.run), clustering on
+Spark (`SparkScorer.cluster`, kglink/engines/spark/cluster.py).
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import ByteType, DoubleType, LongType, StringType, StructField, StructType
 
 from kglink.engines.spark.blocking import candidate_pairs
+from kglink.engines.spark.cluster import EDGES_PER_GROUP
+from kglink.engines.spark.cluster import cluster as spark_cluster
+from kglink.linkage import cluster as cl
 from kglink.linkage import rules
 from kglink.linkage.model import Model, score, train
 from kglink.linkage.prepare import Table
@@ -96,11 +100,36 @@ class SparkScorer:
     """A `scorer=` for kglink.linkage.run.link: the same Scored as `score_pairs`, from Spark.
 
     `partitions`: how many pieces the pairs are compared in (default: the session's
-    default parallelism times four, so a slow partition does not hold up the rest)."""
+    default parallelism times four, so a slow partition does not hold up the rest);
+    `cluster_group_edges`: link edges clustered in one task (kglink/engines/spark/cluster.py);
+    past that, the edges' connected components are worked out on Spark and clustered in
+    groups of about that many edges."""
 
-    def __init__(self, spark: SparkSession, partitions: int | None = None) -> None:
+    def __init__(self, spark: SparkSession, partitions: int | None = None,
+                 cluster_group_edges: int = EDGES_PER_GROUP) -> None:
         self.spark = spark
         self.partitions = partitions or 4 * spark.sparkContext.defaultParallelism
+        self.cluster_group_edges = cluster_group_edges
+        self._clustering: tuple[Table, Broadcast[Table]] | None = None
+
+    def cluster(self, table: Table, st: LinkageSettings, edges: list[cl.Edge], conflict: cl.Conflict,
+                different: set[tuple[int, int]]) -> tuple[list[int], list[cl.Edge]]:
+        """A `clusterer` for kglink.linkage.run (the scorer's, there): the clusters of
+        cl.cluster, from Spark (kglink/engines/spark/cluster.py; the conflict tests run
+        there, so `conflict` is not used). The table is broadcast once for every
+        clustering of it (collective linkage clusters once a round)."""
+        if self._clustering is None or self._clustering[0] is not table:
+            self.done()
+            self._clustering = (table, self.spark.sparkContext.broadcast(
+                Table(table.kind, table.keys, table.cols, table.multi)))
+        return spark_cluster(self.spark, self._clustering[1], st, table.n, edges, different,
+                             self.partitions, self.cluster_group_edges)
+
+    def done(self) -> None:
+        """Let go of what the last clustering broadcast."""
+        if self._clustering is not None:
+            self._clustering[1].unpersist()
+            self._clustering = None
 
     def __call__(self, table: Table, st: LinkageSettings, model: Model | None = None,
                  only: np.ndarray | None = None) -> Scored:
