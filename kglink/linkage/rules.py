@@ -13,9 +13,10 @@
   initial nor a near spelling.
   None of these four applies when a comparison of `individual_evidence` agrees: what a
   family shares (surname, address, phone) cannot explain the same NHS number.
-- names_only: names alone (no date of birth, identifier or home agreeing) do not identify
-  a person, however rare the name. A shared phone or email does not count: families share
-  them, and a father and son of one name share the rest too.
+- names_only: names alone (no date of birth, identifier, place or relative in common) do
+  not identify a person, however rare the name. A shared phone or email does not count:
+  families share them, and a father and son of one name share the rest too. A relative in
+  common as linked (both name the same child, partner or parent, one sex) does count.
 - parent_age: a parent is born at least `parent_gap_years` before their child, so a record
   without a date of birth that an agency names as the parent of a child born in 2015 is
   not a person born in 2010 (a mother and her daughter of one first name at one home), nor
@@ -28,7 +29,8 @@
   child has one mother and one father. This is how a mother known to the school by one
   surname, without a date of birth, and to the police or health by another is found.
   It never overrides another rule: a contradiction still separates, and a pair held for
-  names alone (no home, date of birth or identifier in common) stays with a person.
+  names alone (no home, date of birth, identifier or linked relative in common) stays
+  with a person.
 - related_records: two records an agency says are related (parent of, partner of,
   sibling of...) are two people; so are two records one of which names the other's
   entity (as linked so far) as its child, partner or parent (kglink/linkage/relational.py).
@@ -185,6 +187,10 @@ def _names_only(x: Pairs) -> Mask:
     visit) corroborates; the model weighs each tie. A postcode is not enough."""
     p = x.p
     corroborated = x.individual | p.at_most("dob", "one_apart") | p.at_most("location", "same_visited")
+    # A relative in common, as linked so far (the same child, partner or parent, one sex):
+    # a child has one mother, one father. Linked records, not names, carry it, so the
+    # two records are tied to one family, not merely named alike.
+    corroborated |= p.at_most("relatives", "same_parent")
     for c in x.st.strong_identifiers:
         corroborated |= p.at(c, "exact")
     return ~corroborated
