@@ -571,3 +571,34 @@ def test_clusters_accept_a_forename_and_surname_written_the_wrong_way_round() ->
     conflict = cl.conflict_for(t, person_settings())
     assert not conflict(0, 1)
     assert conflict(1, 2)           # two first names, one date of birth: twins
+
+
+def test_a_rare_first_name_one_edit_from_a_common_listed_one_is_read_as_its_slip() -> None:
+    from kglink.linkage.fields.name import slip_keys
+
+    counts = {"RICHARD": 40, "ROCHARD": 1, "DANIEL": 30, "DAIEL": 2,
+              "MOLLY": 25, "HOLLY": 30, "EMMA": 60, "GEMMA": 20, "JACK": 50, "JCK": 1}
+    slips = slip_keys(counts)
+    assert "RICHARD" in slips["ROCHARD"] and "DANIEL" in slips["DAIEL"]
+    # Names, not slips: each is common here (HOLLY/MOLLY, GEMMA/EMMA), or too short to tell.
+    assert not {"HOLLY", "GEMMA", "JCK", "RICHARD"} & set(slips)
+    # Shares decide as counts do (a saved model keeps shares).
+    total = sum(counts.values())
+    assert slip_keys({k: v / total for k, v in counts.items()}) == slips
+
+
+@pytest.mark.parametrize("a,b,plain,with_slips", [
+    ("ROCHARD", "RICH", 5, 1),        # a nickname of the misspelt name
+    ("DAIEL", "DANNY", 5, 1),
+    ("ROCHARD", "RICHARD", 3, 3),     # a near spelling stays one
+    ("HOLLY", "MARY", 5, 5),          # MOLLY is Mary's, but HOLLY is a name here, not a slip
+])
+def test_forename_levels_read_a_nickname_of_a_misspelt_name(a: str, b: str, plain: int, with_slips: int) -> None:
+    from kglink.linkage.evidence import forenames_compatible
+    from kglink.linkage.fields.name import slip_keys
+
+    slips = slip_keys({"RICHARD": 40, "ROCHARD": 1, "DANIEL": 30, "DAIEL": 1, "HOLLY": 30, "MOLLY": 25})
+    for x, y in ((a, b), (b, a)):
+        assert forename_levels(_o(x), _o(y))[0] == plain
+        assert forename_levels(_o(x), _o(y), slips=slips)[0] == with_slips
+        assert forenames_compatible(x, y, slips) == (with_slips != 5)

@@ -7,7 +7,8 @@ rapidfuzz's vectorised `cpdist` on the *distinct* value pairs only, then mapped 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from rapidfuzz.distance import JaroWinkler
 from kglink.errors import KglinkError
 from kglink.linkage.arrays import isin
 from kglink.linkage.fields import dob as dobf
-from kglink.linkage.fields.name import initial_fits, nickname_keys
+from kglink.linkage.fields.name import initial_fits, nickname_keys, slip_keys
 from kglink.linkage.prepare import Table
 
 Levels = NDArray[np.int8]
@@ -55,14 +56,14 @@ def on_distinct(uniq: Obj, ca: IntArr, cb: IntArr, fn: Coded) -> Levels:
     return res[inv]
 
 
-def by_value(fn: Coded) -> Callable[[Obj, Obj], Levels]:
-    """The same comparison called on two arrays of values."""
-    def levels(a: Obj, b: Obj) -> Levels:
+def by_value(fn: Callable[..., Levels]) -> Callable[..., Levels]:
+    """The same comparison called on two arrays of values (keyword arguments passed on)."""
+    def levels(a: Obj, b: Obj, **kw: Any) -> Levels:
         if len(a) == 0:
             return np.zeros(0, dtype=np.int8)
         uniq, inv = np.unique(np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)]).astype(str),
                               return_inverse=True)
-        return fn(uniq.astype(object), inv[:len(a)].astype(np.int64), inv[len(a):].astype(np.int64))
+        return fn(uniq.astype(object), inv[:len(a)].astype(np.int64), inv[len(a):].astype(np.int64), **kw)
     return levels
 
 
@@ -92,11 +93,29 @@ def _nick(first: str) -> frozenset[str]:
     return nickname_keys(first)
 
 
-def _nickname_code_pairs(names: Obj) -> NDArray[np.int64]:
-    """Codes i*len+j of every nickname-equivalent pair among distinct names."""
+Slips = Mapping[str, frozenset[str]]
+NO_SLIPS: Slips = {}
+
+
+def first_name_counts(t: Table) -> Counter[str]:
+    """How many records hold each first name (the first word of their forenames)."""
+    return Counter(v.split(" ", 1)[0] for v in t.cols["forenames_all"] if v)
+
+
+def slips_of(t: Table, counts: Mapping[str, float] | None = None) -> Slips:
+    """The table's misspelt first names (fields.name.slip_keys), from its own first-name
+    counts, kept on it. `counts` (a saved model's first-name frequencies) decides them
+    instead when given first: an incremental link compares its changed pairs as the
+    model's run compared the rest, and `kglink explain` one pair as the run did."""
+    return t.derived("slips", lambda: slip_keys(first_name_counts(t) if counts is None else counts))
+
+
+def _nickname_code_pairs(names: Obj, slips: Slips = NO_SLIPS) -> NDArray[np.int64]:
+    """Codes i*len+j of every nickname-equivalent pair among distinct names, a misspelt
+    name (in `slips`: fields.name.slip_keys) with the keys of the name it slips from."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        for key in _nick(name):
+        for key in _nick(name) | slips.get(name, frozenset()):
             groups.setdefault(key, []).append(i)
     m = len(names)
     codes = {i * m + j for members in groups.values() if len(members) > 1
@@ -108,9 +127,11 @@ def _lengths(values: Obj) -> IntArr:
     return np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
 
 
-def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
-    """On full forenames strings: 0 first names equal, 1 nickname or middle name used,
-    2 JW>=0.92, 3 JW>=0.80, 4 initial only, 5 else, -1 null."""
+def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr, slips: Slips = NO_SLIPS) -> Levels:
+    """On full forenames strings: 0 first names equal, 1 nickname or middle name used
+    (a nickname of a misspelt name too: `slips`, fields.name.slip_keys, where the names
+    are otherwise initial-only or different), 2 JW>=0.92, 3 JW>=0.80, 4 initial only,
+    5 else, -1 null."""
     if len(pa) == 0:
         return np.zeros(0, dtype=np.int8)
     words, wc, wlen, initial, nick, multi = _per_values(uniq, "forename", lambda: _forename_words(uniq))
@@ -129,6 +150,10 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr) -> Levels:
             out[k] = 4
     if len(nick):
         out[(out > 1) & isin(fa * np.int64(len(words)) + fb, nick)] = 1
+    if slips:
+        slipped = _per_values(uniq, f"forename_slips:{id(slips)}", lambda: _nickname_code_pairs(words, slips))
+        if len(slipped):
+            out[(out > 3) & isin(fa * np.int64(len(words)) + fb, slipped)] = 1
     for k in np.flatnonzero((out > 1) & (multi[pa] | multi[pb])):
         x, y = uniq[pa[k]], uniq[pb[k]]
         if words[fa[k]] in y.split(" ") or words[fb[k]] in x.split(" "):

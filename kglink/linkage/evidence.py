@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.comparisons import Comparison, jw_reaches
+from kglink.linkage.comparisons import NO_SLIPS, Comparison, Slips, jw_reaches, slips_of
 from kglink.linkage.fields.name import initial_fits, nickname_keys
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparisons_for
@@ -74,9 +74,10 @@ class Pairs:
     blocked: Mask = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
-def forenames_compatible(a: str, b: str) -> bool:
+def forenames_compatible(a: str, b: str, slips: Slips = NO_SLIPS) -> bool:
     """Could two recorded forenames be the same person's (nickname, typo, initial, middle
-    name)? The forename comparison's levels above "different", for one pair."""
+    name, a nickname of a misspelt name)? The forename comparison's levels above
+    "different", for one pair."""
     if not a or not b:
         return True
     x, y = a.split(" ")[0], b.split(" ")[0]
@@ -84,7 +85,7 @@ def forenames_compatible(a: str, b: str) -> bool:
         return True
     if len(x) == 1 and initial_fits(x, y) or len(y) == 1 and initial_fits(y, x):
         return True
-    if nickname_keys(x) & nickname_keys(y):
+    if (nickname_keys(x) | slips.get(x, frozenset())) & (nickname_keys(y) | slips.get(y, frozenset())):
         return True
     return jw_reaches(x, y, 0.80)
 
@@ -125,7 +126,7 @@ class Records:
             ok = forename.compute(self.t, np.array([i]), np.array([j]))[0] != forename.level("different")
         else:
             f, s = self.column("forenames_all"), self.column("surname")
-            ok = forenames_compatible(f[i], f[j]) or _crossed(f[i], s[i], f[j], s[j])
+            ok = forenames_compatible(f[i], f[j], slips_of(self.t)) or _crossed(f[i], s[i], f[j], s[j])
         self._last = (i, j, bool(ok))
         return bool(ok)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
+from kglink.linkage.comparisons import slips_of
 from kglink.linkage.entities import entity_map
 from kglink.linkage.model import score, tf_adjustments
 from kglink.linkage.prepare import address_table, person_table
@@ -57,6 +58,8 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     else:
         table = address_table(ws, only={a, b})
     comps = comparisons_for(kind, st.comparisons)
+    if model.tf.get("forename"):
+        slips_of(table, model.tf["forename"])   # a table of two records: the model's counts say
     li = np.array([table.keys.index(a)], dtype=np.int64)
     ri = np.array([table.keys.index(b)], dtype=np.int64)
     lo, hi = sorted((a, b))

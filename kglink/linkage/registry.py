@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from kglink.linkage.arrays import code_lists, concat_lists, flat_lists, lists_co
 from kglink.linkage.comparisons import (
     Comparison, IntArr, Level, Levels, Obj, UnknownName, codes_of, column, dob_coded, exact_coded, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
-    named_levels, similarity_levels, surname_coded, surname_levels,
+    named_levels, similarity_levels, slips_of, surname_coded, surname_levels,
 )
 from kglink.linkage.prepare import Table
 
@@ -45,7 +46,8 @@ def _names(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
 def _names_now(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
     fu, fc = codes_of(t, "forenames_all")
     su, sc = codes_of(t, "surname")
-    fore = on_distinct(fu, fc[left], fc[right], forename_coded)
+    slips = slips_of(t)
+    fore = on_distinct(fu, fc[left], fc[right], partial(forename_coded, slips=slips))
     sur = on_distinct(su, sc[left], sc[right], surname_coded)
     variants = t.multi["names"]
     # Kept on the table: worked out per chunk of pairs it was a loop over every record.
@@ -63,7 +65,7 @@ def _names_now(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
                     fb.append(f2)
                     sa.append(s1)
                     sb.append(s2)
-        fl = forename_levels(np.array(fa, dtype=object), np.array(fb, dtype=object))
+        fl = forename_levels(np.array(fa, dtype=object), np.array(fb, dtype=object), slips=slips)
         sl = surname_levels(np.array(sa, dtype=object), np.array(sb, dtype=object))
         # Rank a combination by its worse field first; a missing value ranks as middling.
         score = np.where(fl < 0, 2.5, fl) + np.where(sl < 0, 2.5, sl)

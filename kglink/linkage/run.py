@@ -18,7 +18,7 @@ from kglink.linkage import cluster as cl
 from kglink.linkage import relational, rules
 from kglink.linkage.arrays import isin, sorted_unique
 from kglink.linkage.blocking import RuleCount, candidate_pairs
-from kglink.linkage.comparisons import Comparison
+from kglink.linkage.comparisons import Comparison, slips_of
 from kglink.linkage.entities import entity_id_for, entity_map
 from kglink.linkage.model import Model, score, train
 from kglink.linkage.prepare import Table, address_table, person_table
@@ -225,6 +225,8 @@ def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
     comps = comparisons_for(table.kind, st.comparisons)
     left, right, counts = candidate_pairs(table, st, only=only)
     lap("blocking")
+    if model is not None and model.tf.get("forename"):
+        slips_of(table, model.tf["forename"])      # misspelt first names as the model's run read them
     gamma = comparison_vectors(table, comps, left, right)
     lap("comparing")
     if model is None:

@@ -3,6 +3,8 @@
 Cleaning for storage is kglink/standardise/names.py."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 _nicknamer = None
 
 
@@ -46,3 +48,51 @@ def phonetic(text: str) -> str:
 
     word = text.split(" ")[0].replace("-", "")
     return jellyfish.metaphone(word) if word else ""
+
+
+# A first name at least this many times rarer than a listed name one edit away from it is
+# read as a slip of that name (a spelling corrector's prior: slips are rare, names common).
+SLIP_RARITY = 10
+SLIP_MIN_LENGTH = 4     # shorter names are too close to each other to tell slips from names
+
+
+def _vocabulary() -> frozenset[str]:
+    namer = _namer()
+    return frozenset(k.upper() for k in (*namer.nickname_lookup, *namer.canonical_lookup))
+
+
+def _rarer(slip: float, name: float) -> bool:
+    """SLIP_RARITY times rarer or more; counts or shares alike (a share's rounding aside)."""
+    return slip * SLIP_RARITY <= name * (1 + 1e-9)
+
+
+def slip_keys(counts: Mapping[str, float]) -> dict[str, frozenset[str]]:
+    """First names read as misspelt listed names, with the nickname keys of the name each
+    slips from: ROCHARD (once) -> RICHARD's keys, so ROCHARD and RICH are a nickname pair.
+
+    `counts` says how many records hold each first name (or its share of them) in the
+    table being linked, or in the one a saved model was fitted on. A name is
+    a slip of a listed name one edit away (Damerau: one letter added, dropped, changed or
+    two swapped) only when it is not itself listed, is SLIP_MIN_LENGTH letters or longer,
+    and is SLIP_RARITY times rarer than that name here. HOLLY and MOLLY, GEMMA and EMMA,
+    SEAN and JEAN are each common: names, not slips."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    if not counts:
+        return {}
+    vocab = _vocabulary()
+    lowest = min(counts.values())
+    common = [v for v in vocab if _rarer(lowest, counts.get(v, 0))]
+    top = max((counts[v] for v in common), default=0)
+    rare = [w for w, c in counts.items()
+            if w not in vocab and len(w) >= SLIP_MIN_LENGTH and _rarer(c, top)]
+    if not common or not rare:
+        return {}
+    dist = process.cdist(rare, common, scorer=OSA.distance, score_cutoff=1, workers=-1)
+    out: dict[str, frozenset[str]] = {}
+    for r, c in zip(*(dist <= 1).nonzero()):
+        w, v = rare[r], common[c]
+        if _rarer(counts[w], counts[v]):
+            out[w] = out.get(w, frozenset()) | nickname_keys(v)
+    return out
