@@ -212,3 +212,47 @@ def test_names_written_the_wrong_way_round_at_one_home_are_compared(tmp_path: Pa
         r for r in st.blocking_rules if r.name != "place+names_any_order")})
     left, right, _ = candidate_pairs(t, without)
     assert pair not in set(zip(left.tolist(), right.tolist()))
+
+
+def test_two_records_one_agency_names_in_one_event_are_two_people(tmp_path: Path) -> None:
+    """A father and son of one name, no dates of birth, at one home: the police name both
+    in one incident (one reported it, the other was a witness), so they are two people,
+    whatever their names and home add up to. The agency names each person in an event once."""
+    police = _extract(tmp_path, "police", {
+        "persons.csv": ["P1,Wilbur,FENWICK,,M", "P2,Wilbur,FENWICK,,M"],
+        "addresses.csv": ["A1,3 Heron Close,,Poole,BH15 2AB,100040000003,residential"],
+        "occupancies.csv": ["P1,A1,lives_at,2020-01-01,", "P2,A1,lives_at,2020-01-01,"],
+        "events.csv": ["E1,incident,2026-10-01T22:15,,,closed,,,"],
+        "event_people.csv": ["E1,P1,reporting_person", "E1,P2,witness"],
+        "event_addresses.csv": ["E1,A1,location"],
+    })
+    ws, t = _linked(tmp_path, police)
+    assert t.multi["related"][t.keys.index("police:P1")] == ["police:P2"]
+    people = entity_map(ws, "person")
+    assert people["police:P1"].entity_id != people["police:P2"].entity_id
+    row = ws.conn.execute("SELECT status, reason FROM links WHERE kind='person'").fetchone()
+    assert row is None or row == ("", "rule:related_records") or row[1] == "rule:related_records"
+
+
+def test_a_name_alone_is_corroborated_by_a_relative_in_common_as_linked() -> None:
+    """The same father with a date of birth in one agency and without one in the other,
+    no place on file in either: a name alone waits for a person, unless both name the same
+    child (or partner, or parent) as linked: a child has one father."""
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+
+    st = person_settings()
+    comps = comparisons_for("person", st.comparisons)
+    t = _people([("TOBIAS", "M", "cs"), ("TOBIAS", "M", "ed")], child={})
+    t.cols["dob"] = np.array(["19840211", ""], dtype=object)
+    t.multi["related"] = [[], []]
+    gamma = np.full((3, len(comps)), -1, dtype=np.int8)
+    names = {c.name: k for k, c in enumerate(comps)}
+    gamma[:, names["forename"]] = gamma[:, names["surname"]] = 0
+    r = relational.RELATIVES
+    gamma[:, names["relatives"]] = [r["same_child"], r["none_shared"], r["same_partner"]]
+    only = st.model_copy(update={"evidence_rules": ("names_only",)})
+    status, reason = rules.apply(t, only, comps, gamma, np.full(3, 0.999), np.zeros(3, dtype=np.int64),
+                                 np.ones(3, dtype=np.int64))
+    assert status.tolist() == ["link", "review", "link"]
+    assert reason.tolist() == ["model", "rule:names_only", "model"]

@@ -78,9 +78,14 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
     homes, visits = _occupancy_places(ws)
-    events, present = _event_places(ws)
+    events, present, together = _event_places(ws)
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
+    # ... or records as taking part in one event: an agency names each person in an
+    # incident once (the victim and the witness of one assault, father and son of one name).
+    for people in together:
+        for a in people:
+            related[a].update(b for b in people if b != a)
     parent_child: list[tuple[str, str]] = []
     partners: list[tuple[str, str]] = []
     for agency, _, rel in ws.records("relationship"):
@@ -275,21 +280,30 @@ def _born_by(ws: Workspace) -> dict[str, int]:
     return out
 
 
-def _event_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+# An event naming more people than this (an operation, a large gathering) is not read for
+# who took part together: its pairs would outnumber what they tell.
+MAX_EVENT_PEOPLE = 50
+
+
+def _event_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]], list[set[str]]]:
     """Per person record, the addresses where the events it took part in happened
     (EVENT_PLACE_ROLES): those it was a party to (PLACE_ROLES), and those it was only
-    present at (PRESENT_ROLES)."""
+    present at (PRESENT_ROLES); and the person records of each event (two or more, at
+    most MAX_EVENT_PEOPLE)."""
     where: dict[str, list[str]] = defaultdict(list)
     for agency, _, ea in ws.records("event_address"):
         if ea["role"] in EVENT_PLACE_ROLES:
             where[source_key(agency, ea["event_id"])].append(source_key(agency, ea["address_id"]))
     party: dict[str, list[str]] = defaultdict(list)
     present: dict[str, list[str]] = defaultdict(list)
+    people: dict[str, set[str]] = defaultdict(set)
     for agency, _, ep in ws.records("event_person"):
+        event, person = source_key(agency, ep["event_id"]), source_key(agency, ep["person_id"])
+        people[event].add(person)
         ties = party if ep["role"] in PLACE_ROLES else present if ep["role"] in PRESENT_ROLES else None
         if ties is not None:
-            ties[source_key(agency, ep["person_id"])] += where.get(source_key(agency, ep["event_id"]), [])
-    return party, present
+            ties[person] += where.get(event, [])
+    return party, present, [p for p in people.values() if 1 < len(p) <= MAX_EVENT_PEOPLE]
 
 
 def _relatives(keys: list[str], person: dict[str, dict], parent_child: list[tuple[str, str]],
@@ -335,11 +349,16 @@ def _related_birth_years(keys: list[str], dob: dict[str, str | None],
     return [parents[k] for k in keys], [children[k] for k in keys]
 
 
+ADDRESS_COLUMNS = ("uprn", "postcode", "sector", "district", "flat", "number", "house_name", "street",
+                   "street_phonetic", "town", "kind")
+
+
 def address_table(ws: Workspace, only: set[str] | None = None) -> Table:
     rows = sorted(((source_key(a, k), d) for a, k, d in ws.records("address")
                    if only is None or source_key(a, k) in only), key=lambda t: t[0])
     t = Table("address", [k for k, _ in rows])
-    cols: dict[str, list[object]] = defaultdict(list)
+    # Every column, even of no addresses (agencies that hold none, like a register's).
+    cols: dict[str, list[object]] = {c: [] for c in ADDRESS_COLUMNS}
     for _, d in rows:
         p = parse_address(d["line1"], d.get("line2"), d.get("town"))
         pc = parse_postcode(d["postcode"]) if d["postcode"] else None
