@@ -32,8 +32,10 @@
   names alone (no home, date of birth, identifier or linked relative in common) stays
   with a person.
 - related_records: two records an agency says are related (parent of, partner of,
-  sibling of...) are two people; so are two records one of which names the other's
-  entity (as linked so far) as its child, partner or parent (kglink/linkage/relational.py).
+  sibling of...), or names in one event (the reporter and a witness of one incident: an
+  agency names each person in an event once), are two people; so are two records one of
+  which names the other's entity (as linked so far) as its child, partner or parent
+  (kglink/linkage/relational.py).
 - different_premise: another house number, flat or house name is another address; a
   number on one side and a name on the other is left to a person.
 - different_flat / different_number: two flats, or two house numbers, are two addresses.
