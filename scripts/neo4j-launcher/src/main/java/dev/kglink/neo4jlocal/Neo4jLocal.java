@@ -15,6 +15,7 @@ import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.graphdb.QueryExecutionException;
+import org.neo4j.graphdb.TransactionTerminatedException;
 import org.neo4j.io.ByteUnit;
 
 /**
@@ -92,13 +93,38 @@ public final class Neo4jLocal {
         }, "kglink-neo4j-shutdown"));
 
         if (auth) {
-            setPassword(dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME), password);
+            setPasswordWhenAvailable(dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME), password);
         }
 
         log("Neo4j " + neo4jVersion() + " is up on bolt://127.0.0.1:" + port);
         System.out.println(READY_MARKER);
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * On a busy machine the system database can still be starting when the DBMS object
+     * is handed over ("The database is not currently available"): wait for it, and
+     * retry a password change the starting database terminated. The caller's own start
+     * timeout (scripts/neo4j-local) bounds the wait.
+     */
+    private static void setPasswordWhenAvailable(GraphDatabaseService system, String password)
+            throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            while (!system.isAvailable(1000)) {
+                log("waiting for the system database to become available ...");
+            }
+            try {
+                setPassword(system, password);
+                return;
+            } catch (TransactionTerminatedException e) {
+                if (attempt >= 30) {
+                    throw e;
+                }
+                log("system database not ready yet (" + e.status() + "), retrying");
+                Thread.sleep(1000);
+            }
+        }
     }
 
     /**
