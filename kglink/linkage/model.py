@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.comparisons import Comparison
+from kglink.linkage.comparisons import Comparison, first_name_counts
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparison_vectors
 from kglink.linkage.settings import LinkageSettings
@@ -87,9 +87,9 @@ def term_frequencies(table: Table, columns: tuple[str, ...]) -> dict[str, dict[s
         values = table.cols.get(_tf_column(col))
         if values is None:
             continue
-        if col == "forename":
-            values = np.array([v.split(" ")[0] for v in values], dtype=object)
-        counts = Counter(v for v in values if v)
+        # First names counted as the misspelt-name test counts them (comparisons.slips_of
+        # reads these shares back from a saved model).
+        counts = first_name_counts(table) if col == "forename" else Counter(v for v in values if v)
         total = sum(counts.values()) or 1
         out[col] = {v: c / total for v, c in counts.items()}
     return out
