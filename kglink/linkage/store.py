@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -105,23 +105,44 @@ def mark_linked(ws: Workspace, conn: sqlite3.Connection) -> None:
 def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model | None,
               links: list[LinkRow], members: list[MemberRow], features: list[tuple[str, str]]) -> None:
     with ws.transaction() as c:
-        c.execute("DELETE FROM links WHERE kind = ?", (kind,))
-        with _indexes_rebuilt(c, "links", len(links)):
-            c.executemany("INSERT INTO links (kind, a, b, match_weight, probability, model_status, status,"
-                          " reason, explanation) VALUES (?,?,?,?,?,?,?,?,?)", links)
-        c.execute("DELETE FROM entity_members WHERE kind = ?", (kind,))
-        with _indexes_rebuilt(c, "entity_members", len(members)):
-            c.executemany("INSERT INTO entity_members (kind, agency, record_id, entity_id, probability)"
-                          " VALUES (?,?,?,?,?)", members)
-        c.execute("DELETE FROM link_features WHERE kind = ?", (kind,))
-        c.executemany("INSERT INTO link_features (kind, key, hash) VALUES (?,?,?)",
-                      [(kind, k, h) for k, h in features])
+        _replace_rows(c, "links", LINK_COLUMNS, 3, kind, links)
+        _replace_rows(c, "entity_members", MEMBER_COLUMNS, 3, kind, members)
+        _replace_rows(c, "link_features", FEATURE_COLUMNS, 2, kind, [(kind, k, h) for k, h in features])
         if model is not None:
             c.execute("INSERT OR REPLACE INTO models (kind, trained_at, settings, parameters) VALUES (?,?,?,?)",
                       (kind, datetime.now(timezone.utc).isoformat(timespec="seconds"),
                        settings.model_dump_json(), json.dumps(model.to_json())))
         run = int(ws.get_meta("linkage_run") or 0) + 1
         ws.set_meta(c, "linkage_run", str(run))
+
+
+LINK_COLUMNS = ("kind", "a", "b", "match_weight", "probability", "model_status", "status", "reason",
+                "explanation")
+MEMBER_COLUMNS = ("kind", "agency", "record_id", "entity_id", "probability")
+FEATURE_COLUMNS = ("kind", "key", "hash")
+
+
+def _replace_rows(c: sqlite3.Connection, table: str, columns: tuple[str, ...], key_len: int, kind: str,
+                  rows: Sequence[tuple[object, ...]]) -> None:
+    """Make a kind's rows of `table` exactly `rows` (whose first `key_len` columns are the
+    primary key). Only the rows that differ are written: the next night's relink, which
+    changes a few thousand of a million rows, no longer deletes and writes them all (and
+    makes the secondary indexes again). Where most rows differ (a first link, a retrain)
+    they are all written again in bulk."""
+    names = ", ".join(columns)
+    insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    old = {r[:key_len]: r for r in c.execute(f"SELECT {names} FROM {table} WHERE kind = ?", (kind,))}
+    if old:
+        differ = [r for r in rows if old.pop(tuple(r[:key_len]), None) != tuple(r)]
+        # What is left of `old` is gone now.
+        if len(differ) + len(old) <= len(rows) // 2:
+            where = " AND ".join(f"{k} = ?" for k in columns[:key_len])
+            c.executemany(f"DELETE FROM {table} WHERE {where}", old.keys())
+            c.executemany(insert.replace("INSERT", "INSERT OR REPLACE", 1), differ)
+            return
+        c.execute(f"DELETE FROM {table} WHERE kind = ?", (kind,))
+    with _indexes_rebuilt(c, table, len(rows)):
+        c.executemany(insert, rows)
 
 
 # Rows written at once above which a table's secondary indexes are dropped and made again.
