@@ -602,3 +602,32 @@ def test_forename_levels_read_a_nickname_of_a_misspelt_name(a: str, b: str, plai
         assert forename_levels(_o(x), _o(y))[0] == plain
         assert forename_levels(_o(x), _o(y), slips=slips)[0] == with_slips
         assert forenames_compatible(x, y, slips) == (with_slips != 5)
+
+
+def test_saving_a_kind_leaves_exactly_the_rows_given_whatever_changed(tmp_path) -> None:
+    """save_kind writes only the rows that differ when few do, all of them when most do:
+    either way the kind's rows are exactly those given, and the other kind's untouched."""
+    from kglink.linkage.store import MemberRow, _replace_rows
+    from kglink.workspace import open_workspace
+
+    cols = ("kind", "agency", "record_id", "entity_id", "probability")
+
+    def rows(ws, kind):
+        return sorted(ws.conn.execute("SELECT * FROM entity_members WHERE kind = ?", (kind,)))
+
+    def save(ws, kind, given):
+        with ws.transaction() as c:
+            _replace_rows(c, "entity_members", cols, 3, kind, given)
+        assert rows(ws, kind) == sorted(tuple(r) for r in given)
+
+    with open_workspace(tmp_path / "ws") as ws:
+        first = [MemberRow("person", "police", f"P{i}", f"e{i // 2}", 0.5 + i / 100) for i in range(40)]
+        save(ws, "person", first)
+        save(ws, "address", [MemberRow("address", "police", "A1", "a1", 1.0)])
+        few = first[:35] + [MemberRow("person", "police", "P1", "e9", 0.51),      # changed
+                            MemberRow("person", "health", "H1", "e0", 1.0)]       # new; P35-P39 gone
+        few = [r for r in few if not (r.record_id == "P1" and r.entity_id == "e0")]
+        save(ws, "person", few)
+        save(ws, "person", [r._replace(entity_id="x" + r.entity_id) for r in few])  # most differ
+        save(ws, "person", [])
+        assert rows(ws, "address") == [("address", "police", "A1", "a1", 1.0)]
