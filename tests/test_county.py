@@ -124,6 +124,34 @@ def test_incremental_link_gives_the_clusters_of_a_full_relink(county: Path, tmp_
     assert len(kept) / len(ids_before) > 0.9
 
 
+def test_a_kind_nothing_changed_in_stands_as_saved_until_someone_decides(county: Path, tmp_path: Path) -> None:
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, county_extracts(county))
+    first = next(k for k in link(ws).kinds if k.kind == "address")
+
+    def saved() -> tuple[list[tuple], list[tuple]]:
+        return (sorted(ws.conn.execute("SELECT * FROM links WHERE kind = 'address'")),
+                sorted(ws.conn.execute("SELECT * FROM entity_members WHERE kind = 'address'")))
+    rows = saved()
+    again = next(k for k in link(ws).kinds if k.kind == "address")
+    assert saved() == rows and again.changed == 0 and again.candidate_pairs == 0
+    assert (again.links, again.review, again.entities, again.multi_record_entities) == (
+        first.links, first.review, first.entities, first.multi_record_entities)
+    # A decision between two runs is a change: the next run clusters again and keeps it.
+    groups: dict[str, list[str]] = defaultdict(list)
+    for eid, kind, agency, rid in all_memberships(ws):
+        if kind == "address":
+            groups[eid].append(f"{agency}:{rid}")
+    a, b = next(sorted(m)[:2] for m in groups.values() if len(m) >= 2)
+    decide(ws, a, b, "different", "tester")
+    link(ws)
+    ents = {f"{ag}:{r}": e for e, k, ag, r in all_memberships(ws) if k == "address"}
+    assert ents[a] != ents[b]
+    incremental = _partition(ws, "address")
+    link(ws, full=True)
+    assert _partition(ws, "address") == incremental
+
+
 def test_a_different_decision_is_never_overridden_by_any_rerun(county: Path, tmp_path: Path) -> None:
     ws = open_workspace(tmp_path / "ws")
     load_extracts(ws, county_extracts(county))

@@ -95,6 +95,29 @@ def saved_model(ws: Workspace, kind: str) -> Model | None:
     return Model.from_json(LinkageSettings.model_validate_json(row[0]), json.loads(row[1]))
 
 
+def results_token(ws: Workspace) -> str:
+    """Changes whenever the saved links and entities may no longer be what a link run
+    saved: another run saved (linkage_run), a person decided a pair (decision_log, which
+    `decide` writes into links too), or something else wrote entities (apply_true_linkage
+    counts a linkage_run)."""
+    n, last = ws.conn.execute("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM decision_log").fetchone()
+    return f"{ws.get_meta('linkage_run') or 0}:{n}:{last}"
+
+
+def saved_as_linked(ws: Workspace) -> bool:
+    """Are the saved links and entities still as the last link run left them?"""
+    return ws.get_meta("linked_results") == results_token(ws)
+
+
+def saved_counts(ws: Workspace, kind: str) -> tuple[dict[str, int], int, int]:
+    """Rows per status in links, entities and those of more than one record, as saved."""
+    statuses = dict(ws.conn.execute("SELECT status, COUNT(*) FROM links WHERE kind = ? GROUP BY status", (kind,)))
+    entities, multi = ws.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(n > 1), 0) FROM (SELECT COUNT(*) AS n FROM entity_members "
+        "WHERE kind = ? GROUP BY entity_id)", (kind,)).fetchone()
+    return statuses, entities, multi
+
+
 def mark_linked(ws: Workspace, conn: sqlite3.Connection) -> None:
     """Note which loads this linkage saw, so `risks` can tell a link older than a load."""
     from kglink.workspace.status import loads_token
