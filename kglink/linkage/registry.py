@@ -220,7 +220,7 @@ def related_indexes(t: Table) -> tuple[IntArr, IntArr]:
     """Each record's related records (an agency said so) as table indexes, in
     (offsets, values) form; kept on the table."""
     def make() -> tuple[IntArr, IntArr]:
-        index = {k: i for i, k in enumerate(t.keys)}
+        index = t.index()
         return flat_lists([[index[k] for k in rel if k in index] for rel in t.multi["related"]])
     return t.derived("related_indexes", make)
 

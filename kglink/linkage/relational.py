@@ -58,7 +58,7 @@ def has_entities(t: Table) -> bool:
 def _indexes(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
     """Per relation kind, each record's related records as table indexes (offsets, values)."""
     def make() -> dict[str, tuple[IntArr, IntArr]]:
-        index = {k: i for i, k in enumerate(t.keys)}
+        index = t.index()
         return {kind: flat_lists([[index[k] for k in ks if k in index] for ks in t.multi[kind]])
                 for kind in KINDS if kind in t.multi}
     return t.derived("relative_indexes_by_kind", make)

@@ -121,6 +121,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     rescore_only = changed if incremental and not collective_on else None
     say(f"{kind}: blocking ({int(changed.sum())} of {table.n} records changed)")
     decisions = load_decisions(ws, kind)
+    before = previous_entities(ws, kind)
     conflict = cl.conflict_for(table, st)
     if incremental and collective_on:
         # The changed records' pairs are scored; the other pairs the last run kept come
@@ -131,7 +132,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
         scored = _with_previous(ws, table, scored, changed)
         say(f"{kind}: relatives")
         scored = collective(table, st, scored, decisions, fit_model=False, conflict=conflict,
-                            previous=_previous_entities(ws, table), expanded=changed, clusterer=clusterer)
+                            previous=_previous_entities(table, before), expanded=changed, clusterer=clusterer)
     else:
         scored = scorer(table, st, saved, rescore_only)
         if collective_on:
@@ -150,7 +151,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
         for i, j, w, p, ms, rs, g in zip(left[keep], right[keep], weight[keep], prob[keep],
                                           model_status[keep], reason[keep], gamma[keep])
     ]
-    index = {k: i for i, k in enumerate(table.keys)}
+    index = table.index()
     if rescore_only is not None:
         unchanged = {k for k, c in zip(table.keys, changed) if not c}
         new_links += [s for s in previous_links(ws, kind) if s.a in unchanged and s.b in unchanged]
@@ -166,7 +167,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     for i, r in enumerate(roots):
         members.setdefault(r, []).append(i)
     best_p = _membership_probability(edges, roots)
-    entity_of = _stable_ids(kind, table, members, previous_entities(ws, kind))
+    entity_of = _stable_ids(kind, table, members, before)
     rows = []
     for s in new_links:
         pair = (s.a, s.b)
@@ -283,7 +284,7 @@ def decision_edges(index: dict[str, int], decisions: dict[tuple[str, str], str]
 def _with_previous(ws: Workspace, table: Table, s: Scored, changed: np.ndarray) -> Scored:
     """The pairs scored now (each with a changed record) and, as the last run scored them,
     the pairs it kept between two unchanged records: one sorted set of pairs."""
-    index = {k: i for i, k in enumerate(table.keys)}
+    index = table.index()
     rows = [r for r in previous_links(ws, table.kind)
             if r.a in index and r.b in index and not changed[index[r.a]] and not changed[index[r.b]]]
     if not rows:
@@ -306,10 +307,9 @@ def _with_previous(ws: Workspace, table: Table, s: Scored, changed: np.ndarray) 
                   both(s.reason, reason), s.model, s.stages)
 
 
-def _previous_entities(ws: Workspace, table: Table) -> np.ndarray:
-    """Each record's person as the last run linked it, numbered as `_canonical` numbers a
-    clustering (a record new since then alone)."""
-    before = previous_entities(ws, table.kind)
+def _previous_entities(table: Table, before: dict[str, str]) -> np.ndarray:
+    """Each record's person as the last run linked it (`before`: entity id per record key),
+    numbered as `_canonical` numbers a clustering (a record new since then alone)."""
     labels: dict[str, int] = {}
     ids = np.array([labels.setdefault(before.get(k, "\x00" + k), len(labels)) for k in table.keys],
                    dtype=np.int64)
@@ -338,7 +338,7 @@ def collective(table: Table, st: LinkageSettings, s: Scored, decisions: dict[tup
     Each round's clusters are `clusterer`'s (an engine's, or cl.cluster here)."""
     comps = comparisons_for(table.kind, st.comparisons)
     c = next(i for i, comp in enumerate(comps) if comp.name == "relatives")
-    index = {k: i for i, k in enumerate(table.keys)}
+    index = table.index()
     forced, different = decision_edges(index, decisions)
     n = np.int64(table.n)
     decided = np.sort(np.array([min(index[a], index[b]) * n + max(index[a], index[b])
