@@ -251,7 +251,13 @@ def candidate_pairs(table: Table, settings: LinkageSettings,
     codes: list[IntArr] = []
     n = np.int64(table.n)
     for rule in settings.blocking_rules:
-        rc, b = count_rule(table, rule, settings)
+        if only is None:
+            rc, b = count_rule(table, rule, settings)
+        else:
+            # An incremental run asks again, for the records collective linkage adds: each
+            # rule's blocks are made once and kept on the table.
+            rc, b = table.derived(f"rule_blocks:{rule!r}:{settings.max_block_size}:{settings.max_pairs_per_rule}",
+                                  lambda: count_rule(table, rule, settings))
         counts.append(rc)
         if rc.refused:
             continue
