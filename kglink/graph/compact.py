@@ -146,6 +146,65 @@ class CompactGraph:
         hop by hop, by uid within a hop, those closing the last hop by start node). With
         `max_degree`, a node beyond the start with more relationships than that is included
         but not stepped through."""
+        seen, edges = self._reach(uids, hops, max_degree)
+        uids_of, src, dst = self.uids, self.src, self.dst
+        # Each pack gets its own properties (as a read from the tables does): what a pack
+        # does with them cannot reach the graph the queries share, and decoding them for
+        # a pack does not keep them decoded here.
+        g = nx.MultiDiGraph()
+        labels, types = self.labels, self.edge_types
+        for i in sorted(seen, key=uids_of.__getitem__):
+            got, raw = self._node_props[i], self._node_json[i]
+            g.add_node(uids_of[i], **({schema.LABEL_ATTR: labels[i], **orjson.loads(raw or "{}")}
+                                      if got is None else _copy(got)))
+        for uid, e in edges.items():
+            if int(src[e]) in seen and int(dst[e]) in seen:
+                g.add_edge(uids_of[src[e]], uids_of[dst[e]], key=uid,
+                           **{schema.TYPE_ATTR: types[e], **orjson.loads(self._edge_json[e])})
+        return g
+
+    def read_text(self, uids: list[str], hops: int, max_degree: int | None, nodes: list[str],
+                  adjacency: list[tuple[str, str]]) -> list[bytes]:
+        """What reading `nodes` and `adjacency` ((uid, "out" or "in")) of `neighbourhood`'s
+        subgraph gives, as text, without building it: each node's label and properties
+        (or that it is not in the subgraph), and each node's relationships in the order the
+        subgraph holds them, with their types, other ends and properties. Equal texts,
+        equal answers: what a carried-over research pack is checked against."""
+        seen, edges = self._reach(uids, hops, max_degree)
+        index, uids_of, src, dst, types = self.index, self.uids, self.src, self.dst, self.edge_types
+        out: list[bytes] = []
+        for u in nodes:
+            i = index.get(u, -1)
+            out.append(b"N\x1f" + u.encode() + b"\x1f" + (self._node_text(i) if i in seen else b"-"))
+        wanted = {(index.get(u, -1), way) for u, way in adjacency}
+        held: dict[tuple[int, str], list[str]] = {w: [] for w in wanted}
+        for uid, e in edges.items():
+            s, d = int(src[e]), int(dst[e])
+            for key, other in (((s, "out"), d), ((d, "in"), s)):
+                got = held.get(key)
+                if got is not None:
+                    got.append("\x1f".join((uid, types[e], uids_of[other], self._edge_json[e])))
+        for u, way in adjacency:
+            i = index.get(u, -1)
+            out.append(b"A\x1f" + f"{u}\x1f{way}\x1f".encode()
+                       + ("\x1e".join(held[(i, way)]).encode() if i in seen else b"-"))
+        return out
+
+    def _node_text(self, i: int) -> bytes:
+        """A node's label and properties as JSON, keys sorted (as stored)."""
+        raw = self._node_json[i]
+        if raw is None:          # decoded for a query: the same JSON again
+            got = self._node_props[i] or {}
+            text = orjson.dumps({k: v for k, v in got.items() if k != schema.LABEL_ATTR},
+                                option=orjson.OPT_SORT_KEYS)
+        else:
+            text = raw.encode()
+        return self.labels[i].encode() + b"\x1f" + text
+
+    def _reach(self, uids: list[str], hops: int,
+               max_degree: int | None) -> tuple[set[int], dict[str, int]]:
+        """The node numbers within `hops` steps and the relationships found (uid -> number,
+        in the order `neighbourhood` adds them)."""
         index, uids_of, src, dst = self.index, self.uids, self.src, self.dst
         seen = {index[u] for u in uids if u in index}
         frontier = set(seen)
@@ -166,20 +225,7 @@ class CompactGraph:
             for e in self._out[self._out_at[i]:self._out_at[i + 1]].tolist():
                 if int(dst[e]) in seen:
                     edges.setdefault(self._edge_uid(e), e)
-        # Each pack gets its own properties (as a read from the tables does): what a pack
-        # does with them cannot reach the graph the queries share, and decoding them for
-        # a pack does not keep them decoded here.
-        g = nx.MultiDiGraph()
-        labels, types = self.labels, self.edge_types
-        for i in sorted(seen, key=uids_of.__getitem__):
-            got, raw = self._node_props[i], self._node_json[i]
-            g.add_node(uids_of[i], **({schema.LABEL_ATTR: labels[i], **orjson.loads(raw or "{}")}
-                                      if got is None else _copy(got)))
-        for uid, e in edges.items():
-            if int(src[e]) in seen and int(dst[e]) in seen:
-                g.add_edge(uids_of[src[e]], uids_of[dst[e]], key=uid,
-                           **{schema.TYPE_ATTR: types[e], **orjson.loads(self._edge_json[e])})
-        return g
+        return seen, edges
 
     def _edge_uid(self, e: int) -> str:
         """The relationship's uid, read from its JSON text without decoding all of it

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from kglink.graph import schema
+from kglink.graph.build import record_uid
+from kglink.linkage.entities import source_key
 from kglink.queries.findings import Finding
 from kglink.queries.view import HOME, View
 from kglink.reports.html import words
@@ -46,19 +48,21 @@ def network_data(v: View, uid: str, relation: dict[str, str], homes: list[str],
         for a in f.addresses:
             places.setdefault(a.entity_id, f"{words(a.role)} in a finding")
         named_events |= {(e.agency, e.record_id) for e in f.events}
-    events = sorted(n for n, d in v.g.nodes(data=True) if d.get(schema.LABEL_ATTR) == "Event"
-                    and (d.get("agency"), d.get("record_id")) in named_events)
+    # An event node's uid is made from its agency and record (graph.build.record_uid).
+    events = sorted(n for n, (agency, rid) in ((record_uid("Event", source_key(*e)), e) for e in named_events)
+                    if v.has(n) and v.label(n) == "Event"
+                    and (v.props(n).get("agency"), v.props(n).get("record_id")) == (agency, rid))
     keep = set(people) | set(places) | set(events)
     nodes = []
     for n in sorted(keep):
-        p = v.props(n) if n in v.g else {}
+        p = v.props(n) if v.has(n) else {}
         if n in people:
-            flags = _flags(v, n) if n in v.g else []
+            flags = _flags(v, n) if v.has(n) else []
             badges = [BADGE_FLAGS[f] for f in flags if f in BADGE_FLAGS]
             if n in missing and "MISSING" not in badges:
                 badges.append("MISSING")
             nodes.append({"id": n, "kind": "subject" if n == uid else "person", "label": p.get("name", n),
-                          "child": v.is_child(n) if n in v.g else False, "relation": people[n],
+                          "child": v.is_child(n) if v.has(n) else False, "relation": people[n],
                           "dob": p.get("dob"), "age": _age(p.get("dob"), v.ref), "flags": flags, "badges": badges,
                           "records": list(p.get("members", []))})
         elif n in places:
@@ -73,9 +77,10 @@ def network_data(v: View, uid: str, relation: dict[str, str], homes: list[str],
     wanted = set(PERSON_LINKS) | set(PLACE_LINKS) | {"INVOLVED_IN", "OCCURRED_AT"}
     seen: set[tuple[str, str, str]] = set()
     edges = []
-    for a, b, d in sorted(v.g.edges(data=True), key=lambda e: (e[0], e[1], e[2].get("uid", ""))):
+    among = [(a, b, d) for a in sorted(keep) if v.has(a) for b, d in v.all_out(a) if b in keep]
+    for a, b, d in sorted(among, key=lambda e: (e[0], e[1], e[2].get("uid", ""))):
         t = d[schema.TYPE_ATTR]
-        if a in keep and b in keep and a != b and t in wanted and (a, b, t) not in seen:
+        if a != b and t in wanted and (a, b, t) not in seen:
             seen.add((a, b, t))
             label = words(d.get("role")) if t in ("INVOLVED_IN", "OCCURRED_AT") else LABELS.get(t, words(t))
             edges.append({"source": a, "target": b, "type": t, "label": label, "directed": t in DIRECTED})

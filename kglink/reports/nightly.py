@@ -20,6 +20,9 @@ from kglink.outputs import private_dir, write_atomic
 from kglink.queries.findings import Finding
 from kglink.queries.runner import embedded_view
 from kglink.queries.service import findings_for
+from kglink.reports.carry import CARRY_FILE
+from kglink.reports.carry import VERSION as CARRY_VERSION
+from kglink.reports.carry import read as read_carried
 from kglink.reports.findings import findings_csv
 from kglink.workspace import Workspace
 from kglink.workspace.status import rejects
@@ -100,9 +103,10 @@ def compute_nightly(ws: Workspace, extracts: list[Path], out: Path, *, neo4j: An
 
 
 def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = None,
-                  packs: bool = True) -> None:
+                  packs: bool = True, carry: bool = True) -> None:
     """OUT/DAY/findings.json, findings.csv, changes.json, packs/, review.html and
-    report.html, each written atomically and owner-only."""
+    report.html, each written atomically and owner-only. `carry`: take from the previous
+    run's folder what would be made the same again (reports.carry); False makes all."""
     folder, found, day = res.folder, res.findings, res.folder.name
     prev_day, prev = res.previous_day, res.previous
     private_dir(out)
@@ -114,17 +118,23 @@ def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = 
         {"previous_run": prev_day, "new": res.new, "still": res.still, "gone": res.gone,
          "gone_findings": [prev[i] for i in res.gone], "warnings": res.warnings},
         indent=2, ensure_ascii=False))
+    # What the previous night made and tonight's report would make the same is carried
+    # over from its folder (reports.carry); what tonight made is kept in this one.
+    before = out / prev_day if carry and prev_day else None
+    kept: dict[str, Any] = {"version": CARRY_VERSION, "packs": {}, "review": {}}
     if packs:
-        res.packs = write_packs(ws, found, folder, day, neo4j, res.graph)
+        res.packs = write_packs(ws, found, folder, day, neo4j, res.graph, before=before, kept=kept)
     res.graph = None     # the report needs it no more: let it go
     from kglink.linkage.review import queue
     from kglink.reports.review_page import review_html, review_pairs
 
-    pairs = review_pairs(ws, limit=REVIEW_PAGE_PAIRS)
+    pairs = review_pairs(ws, limit=REVIEW_PAGE_PAIRS, before=read_carried(before).get("review", {}),
+                         kept=kept["review"])
     write_atomic(folder / "review.html",
                  review_html(pairs, len(queue(ws)), title=f"kglink review queue — {day}"))
     res.review_written = True
     write_atomic(folder / "report.html", _report_html(ws, res, prev_day, prev))
+    write_atomic(folder / CARRY_FILE, json.dumps(kept, sort_keys=True))
 
 
 def pack_subject(ws: Workspace, f: Finding, ref: date) -> str | None:
@@ -147,25 +157,72 @@ def pack_subjects(ws: Workspace, found: list[Finding]) -> dict[str, str | None]:
 
 
 def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo4j: Any = None,
-                graph: Any = None) -> dict[str, str]:
+                graph: Any = None, before: Path | None = None,
+                kept: dict[str, Any] | None = None) -> dict[str, str]:
     """One research pack (HTML) per child or person the findings name; finding id -> link.
-    `graph`: the embedded graph in memory, if the caller has it (reports.profile.subgraph)."""
-    from kglink.reports.profile import ProfileError, build_profile
-    from kglink.reports.render import profile_html
+    `graph`: the embedded graph in memory, if the caller has it (reports.profile.subgraph).
+    With it, each pack's key (reports.carry.pack_key) goes into `kept`, and a pack whose
+    key is the one kept in the previous night's folder `before` is carried over from it."""
+    from kglink.queries.base import QueryContext
+    from kglink.queries.runner import reference_date
+    from kglink.reports.carry import Reads, models_text, pack_key
+    from kglink.reports.profile import HOPS, HUB_DEGREE, ProfileError, build_profile
+    from kglink.reports.render import as_of_html, profile_html
     from kglink.reports.waterfall import Models
 
     subjects = pack_subjects(ws, found)
     models = Models(ws)      # read once for every pack
     private_dir(folder / "packs")
+    reason = f"nightly report {day}"
+    ctx = QueryContext(reference_date(ws))
+    made: dict[str, Any] = {}
+    prev = read_carried(before) if graph is not None else {}
+    prev_packs = prev.get("packs", {})
+    swap = (as_of_html(prev.get("reference_date", ""), prev.get("reason", "")),
+            as_of_html(ctx.reference_date.isoformat(), reason))
+    models_txt = models_text(ws) if graph is not None else b""
     written: dict[str, str] = {}
+
+    def key(uid: str, nodes: list[str], adjacency: list[tuple[str, str]], touching: list[str]) -> str:
+        return pack_key(ws, uid, graph, HOPS, HUB_DEGREE, nodes, adjacency, set(touching), found, ctx,
+                        models_txt)
+
     for uid in sorted({u for u in subjects.values() if u}):
+        name = f"profile-{uid}.html"
+        last = prev_packs.get(uid)
+        if before is not None and last is not None:
+            reads = (last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"])
+            text = _carried(before / "packs" / name, *swap) if key(uid, *reads) == last["key"] else None
+            if text is not None:
+                write_atomic(folder / "packs" / name, text)
+                written[uid] = f"packs/{name}"
+                made[uid] = last
+                continue
+        reads = Reads() if graph is not None else None
         try:
-            pack = build_profile(ws, uid, f"nightly report {day}", found, neo4j, models, graph)
+            pack = build_profile(ws, uid, reason, found, neo4j, models, graph, reads)
         except ProfileError:
             continue
-        write_atomic(folder / "packs" / f"profile-{uid}.html", profile_html(pack))
-        written[uid] = f"packs/profile-{uid}.html"
+        write_atomic(folder / "packs" / name, profile_html(pack))
+        written[uid] = f"packs/{name}"
+        if reads is not None and not reads.other:
+            nodes, adjacency = sorted(reads.nodes), sorted(reads.adjacency)
+            touching = sorted({uid, *(m.entity_id for m in pack.household),
+                               *(a["entity_id"] for a in pack.addresses)})
+            made[uid] = {"key": key(uid, nodes, adjacency, touching), "nodes": nodes,
+                         "adjacency": adjacency, "touching": touching}
+    if kept is not None and graph is not None:
+        kept.update(reference_date=ctx.reference_date.isoformat(), reason=reason, packs=made)
     return {fid: written[u] for fid, u in subjects.items() if u in written}
+
+
+def _carried(path: Path, old: str, new: str) -> str | None:
+    """The previous night's pack with its "as of" line made tonight's (None: unreadable)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.replace(old, new) if text.count(old) == 1 else None
 
 
 def _report_html(ws: Workspace, r: NightlyResult, prev_day: str | None, prev: dict[str, Any]) -> str:

@@ -240,16 +240,22 @@ def _why(ws: Workspace, key: str, members: set[str], model: Any) -> tuple[float,
 
 
 def build_profile(ws: Workspace, uid: str, reason: str, findings: list[Finding],
-                  neo4j: Any = None, models: Models | None = None, graph: Any = None) -> Profile:
+                  neo4j: Any = None, models: Models | None = None, graph: Any = None,
+                  reads: Any = None) -> Profile:
     """`models`: the saved linkage models (reports.waterfall.Models), shared by the packs
     of one run: decoding the person model once per pack was a quarter of a pack's time.
-    `graph`: the whole embedded graph in memory, if the caller has it (see `subgraph`)."""
+    `graph`: the whole embedded graph in memory, if the caller has it (see `subgraph`).
+    `reads`: a reports.carry.Reads, given what the pack reads of its subgraph."""
     models = models if models is not None else Models(ws)
     ctx = QueryContext(reference_date(ws))
     g = subgraph(ws, uid, neo4j, graph)
     if uid not in g:
         raise ProfileError("that person is not in the graph yet. Run `kglink link` first")
     v = View(g, ctx)
+    if reads is not None:
+        from kglink.reports.carry import Recording
+
+        v.store = Recording(v.store, reads)
     s = v.props(uid)
     ref = ctx.reference_date
     subject = Member(entity_id=uid, name=s.get("name", uid), dob=s.get("dob"), age=_age(s.get("dob"), ref),

@@ -86,6 +86,11 @@ def pair_waterfall(steps: list[Any], total: float, probability: float) -> str:
     return waterfall([Step(s.label, s.detail, s.weight) for s in steps], total, probability)
 
 
+def as_of_html(reference_date: str, reason: str) -> str:
+    """The pack's reference date and recorded reason: all a carried-over pack changes."""
+    return f"As of {esc(nice_date(reference_date))}. Reason recorded: <em>{esc(reason)}</em>."
+
+
 def profile_html(p: Profile) -> str:
     s = p.subject
     flags = "".join(flag_badge(f) for f in sorted(set(s.flags)))
@@ -99,8 +104,7 @@ def profile_html(p: Profile) -> str:
         f'<div class="chart">{pair_waterfall(w.steps, w.total, w.probability)}</div>' for w in p.pairs)
     body = [f"<h1>Research pack: {esc(s.name)} {flags}</h1>",
             f"<p>Born {esc(nice_date(s.dob) or 'unknown')} (age {esc(s.age if s.age is not None else 'unknown')}), "
-            f"person entity <code>{esc(s.entity_id)}</code>. As of {esc(nice_date(p.reference_date))}. "
-            f"Reason recorded: <em>{esc(p.reason)}</em>.</p>",
+            f"person entity <code>{esc(s.entity_id)}</code>. {as_of_html(p.reference_date, p.reason)}</p>",
             "<p class=note>Official-sensitive. Every fact names its source agency and record; "
             "check it in the source system before acting.</p>",
             f'<div class="cards">{cards}</div>' if cards else "",
