@@ -77,7 +77,8 @@ def network_data(v: View, uid: str, relation: dict[str, str], homes: list[str],
     wanted = set(PERSON_LINKS) | set(PLACE_LINKS) | {"INVOLVED_IN", "OCCURRED_AT"}
     seen: set[tuple[str, str, str]] = set()
     edges = []
-    among = [(a, b, d) for a in sorted(keep) if v.has(a) for b, d in v.all_out(a) if b in keep]
+    among: list[tuple[Any, Any, dict[str, Any]]] = [
+        (a, b, d) for a in sorted(keep) if v.has(a) for b, d in v.all_out(a) if b in keep]
     for a, b, d in sorted(among, key=lambda e: (e[0], e[1], e[2].get("uid", ""))):
         t = d[schema.TYPE_ATTR]
         if a != b and t in wanted and (a, b, t) not in seen:

@@ -191,8 +191,8 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
         name = f"profile-{uid}.html"
         last = prev_packs.get(uid)
         if before is not None and last is not None:
-            reads = (last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"])
-            text = _carried(before / "packs" / name, *swap) if key(uid, *reads) == last["key"] else None
+            same = key(uid, last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"]) == last["key"]
+            text = _carried(before / "packs" / name, *swap) if same else None
             if text is not None:
                 write_atomic(folder / "packs" / name, text)
                 written[uid] = f"packs/{name}"
