@@ -93,7 +93,8 @@ def link_one(ws_dir: Path, engine: str, master: str, memory: str | None, out: Pa
     t0 = time.perf_counter()
     with scorer_for(engine, spark_master=master, spark_memory=memory) as scorer:
         t1 = time.perf_counter()
-        report = link(ws, full=True, retrain=True, scorer=scorer)
+        report = link(ws, full=True, retrain=True, scorer=scorer, progress=lambda msg: print(
+            f"  [{engine} {time.perf_counter() - t1:7.1f} s] {msg}", flush=True))
         t2 = time.perf_counter()
     out.write_text(json.dumps({
         "start_seconds": t1 - t0, "link_seconds": t2 - t1,

@@ -53,7 +53,11 @@ def candidate_pairs(spark: SparkSession, table: Table, st: LinkageSettings,
     if st.link_only_between:
         _, inv = np.unique(table.cols[st.link_only_between].astype(str), return_inverse=True)
         side = inv.astype(np.int64)
-    entries = spark.createDataFrame(_entries(table, st, side, only))
+    # Held in Spark's block store once (localCheckpoint): a DataFrame made from an Arrow
+    # table is decoded from its Arrow batches again by every job that reads it, and the
+    # entries are read three times (block sizes, the semi-join, the self-join): at 100k
+    # that decoding was most of blocking's time.
+    entries = spark.createDataFrame(_entries(table, st, side, only)).localCheckpoint()
     limits = spark.createDataFrame(
         [(r, rule.max_block_size or st.max_block_size) for r, rule in enumerate(rules)],
         "rule int, limit long")
