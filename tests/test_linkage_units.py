@@ -631,3 +631,25 @@ def test_saving_a_kind_leaves_exactly_the_rows_given_whatever_changed(tmp_path) 
         save(ws, "person", [r._replace(entity_id="x" + r.entity_id) for r in few])  # most differ
         save(ws, "person", [])
         assert rows(ws, "address") == [("address", "police", "A1", "a1", 1.0)]
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ("SEUN", "OLUWASEUN", 1), ("LOTTE", "CHARLOTTE", 1), ("ALEXA", "ALEXANDRA", 1),
+    ("ANN", "JOANN", 5),              # three letters kept: too often another name
+    ("MARK", "MARKS", 2),             # one letter cut is a spelling (JW), not a short form
+])
+def test_a_name_cut_short_is_a_nickname_in_both_forms_of_the_comparison(a: str, b: str, level: int) -> None:
+    from kglink.linkage.evidence import forenames_compatible
+
+    for x, y in ((a, b), (b, a)):
+        assert forename_levels(_o(x), _o(y))[0] == level
+        assert forenames_compatible(x, y) == (level != 5)
+
+
+def test_a_home_is_crowded_by_families_not_by_spellings_of_their_names() -> None:
+    from kglink.linkage.prepare import families
+
+    assert families({"JOHNSON", "JOHSON", "JONES", "JOONES", "TAYLOR"}) == 3
+    assert families({"SMITH", "SMYTH", "SMIHT"}) == 1     # a changed letter, a swap
+    assert families({"LI", "LU", "LE", "NG"}) == 4          # short names: each a family
+    assert families(set()) == 0

@@ -21,7 +21,7 @@ from rapidfuzz.distance import JaroWinkler
 from kglink.errors import KglinkError
 from kglink.linkage.arrays import isin
 from kglink.linkage.fields import dob as dobf
-from kglink.linkage.fields.name import initial_fits, nickname_keys, slip_keys
+from kglink.linkage.fields.name import SHORT_FORM_CUT, SHORT_FORM_MIN, initial_fits, nickname_keys, slip_keys
 from kglink.linkage.prepare import Table
 
 Levels = NDArray[np.int8]
@@ -123,6 +123,21 @@ def _nickname_code_pairs(names: Obj, slips: Slips = NO_SLIPS) -> NDArray[np.int6
     return np.fromiter(codes, dtype=np.int64, count=len(codes))
 
 
+def _short_form_pairs(names: Obj) -> NDArray[np.int64]:
+    """Codes i*len+j (both ways) of distinct first names one of which is a short form of
+    the other (fields.name.short_form: found here by looking up each name's cut ends)."""
+    index = {str(n): i for i, n in enumerate(names)}
+    m = len(names)
+    codes: set[int] = set()
+    for i, name in enumerate(names):
+        for cut in range(SHORT_FORM_MIN, len(name) - SHORT_FORM_CUT + 1):
+            for part in (name[:cut], name[-cut:]):
+                j = index.get(part)
+                if j is not None:
+                    codes.update((i * m + j, j * m + i))
+    return np.fromiter(codes, dtype=np.int64, count=len(codes))
+
+
 def _lengths(values: Obj) -> IntArr:
     return np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
 
@@ -172,7 +187,8 @@ def _forename_words(uniq: Obj) -> tuple[Obj, IntArr, IntArr, Obj, IntArr, np.nda
     words = words.astype(object)
     initial = np.array([w[:1] for w in words], dtype=object)
     multi = np.array([" " in v for v in uniq], dtype=bool)
-    return words, winv.astype(np.int64), _lengths(words), initial, _nickname_code_pairs(words), multi
+    nick = np.union1d(_nickname_code_pairs(words), _short_form_pairs(words))
+    return words, winv.astype(np.int64), _lengths(words), initial, nick, multi
 
 
 _HELD: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}

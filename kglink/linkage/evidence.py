@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kglink.linkage.comparisons import NO_SLIPS, Comparison, Slips, jw_reaches, slips_of
-from kglink.linkage.fields.name import initial_fits, nickname_keys
+from kglink.linkage.fields.name import initial_fits, nickname_keys, short_form
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparisons_for
 from kglink.linkage.settings import LinkageSettings
@@ -86,6 +86,8 @@ def forenames_compatible(a: str, b: str, slips: Slips = NO_SLIPS) -> bool:
     if len(x) == 1 and initial_fits(x, y) or len(y) == 1 and initial_fits(y, x):
         return True
     if (nickname_keys(x) | slips.get(x, frozenset())) & (nickname_keys(y) | slips.get(y, frozenset())):
+        return True
+    if short_form(x, y) or short_form(y, x):
         return True
     return jw_reaches(x, y, 0.80)
 

@@ -40,6 +40,20 @@ def initial_fits(initial: str, name: str) -> bool:
     return name[0] == initial[0] or any(k[:1] == initial[0] for k in nickname_keys(name))
 
 
+# A short form made by cutting a name (SEUN of OLUWASEUN, LOTTE of CHARLOTTE, ALEXA of
+# ALEXANDRA): nicknames no list holds, made so in every language. The part kept is at
+# least SHORT_FORM_MIN letters (shorter ends are too often other names: AL, JO, ANN), and
+# at least SHORT_FORM_CUT letters are cut.
+SHORT_FORM_MIN = 4
+SHORT_FORM_CUT = 2
+
+
+def short_form(short: str, name: str) -> bool:
+    """Is `short` the start or the end of `name`, cut as SHORT_FORM_MIN/CUT say?"""
+    return len(short) >= SHORT_FORM_MIN and len(name) - len(short) >= SHORT_FORM_CUT and (
+        name.startswith(short) or name.endswith(short))
+
+
 def phonetic(text: str) -> str:
     """Double-metaphone-like key (jellyfish metaphone) of the first word; "" for none."""
     if not text:
