@@ -18,6 +18,21 @@ def sample_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def linked(sample_dir: Path, tmp_path: Path) -> Path:
+    """A workspace with the sample's police and children's social care extracts loaded and
+    linked through the CLI, by the user "analyst"."""
+    from typer.testing import CliRunner
+
+    from kglink.cli import app
+
+    ws = tmp_path / "ws"
+    for args in (["load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care")], ["link"]):
+        res = CliRunner().invoke(app, ["--workspace", str(ws), "--quiet", "--user", "analyst", *args])
+        assert res.exit_code == 0, res.output
+    return ws
+
+
+@pytest.fixture
 def bad_dir(tmp_path: Path) -> Path:
     dst = tmp_path / "bad"
     shutil.copytree(DATA / "bad", dst)

@@ -26,7 +26,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def linked(county: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def linked_county(county: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("api-ws") / "ws"
     with kglink.Workspace(ws, user=USER, purpose=WHY) as w:
         reports = w.load([county])
@@ -45,9 +45,9 @@ def _audit(ws: Path) -> list[tuple[str, str, str | None, dict, dict]]:  # type: 
         conn.close()
 
 
-def test_every_personal_data_read_is_audited_with_who_and_why(linked: Path, tmp_path: Path) -> None:
-    before = len(_audit(linked))
-    with kglink.Workspace(linked, user=USER, purpose=WHY, create=False) as w:
+def test_every_personal_data_read_is_audited_with_who_and_why(linked_county: Path, tmp_path: Path) -> None:
+    before = len(_audit(linked_county))
+    with kglink.Workspace(linked_county, user=USER, purpose=WHY, create=False) as w:
         found = w.risks()
         assert found, "the county plants risks; some must be found"
         rows = w.export_entities(tmp_path / "entities.csv")
@@ -62,7 +62,7 @@ def test_every_personal_data_read_is_audited_with_who_and_why(linked: Path, tmp_
         log = w.audit_log(limit=None)
     assert ex.kind == ent.kind == "person" and pack.subject.entity_id == child
     assert (tmp_path / "entities.csv").read_text().startswith("entity_id,kind,agency,record_id")
-    new = _audit(linked)[before:]
+    new = _audit(linked_county)[before:]
     assert [c for _, c, _, _, _ in new] == ["risks", "export", "entity", "explain", "review-list", "profile"]
     assert all(u == USER and why == WHY for u, _, why, _, _ in new)
     assert new[0][4]["findings"] == [f.id for f in found]
@@ -71,9 +71,9 @@ def test_every_personal_data_read_is_audited_with_who_and_why(linked: Path, tmp_
     assert [e.command for e in log[-6:]] == [c for _, c, _, _, _ in new]
 
 
-def test_a_research_pack_needs_a_purpose(linked: Path) -> None:
-    before = len(_audit(linked))
-    with kglink.Workspace(linked, user=USER, create=False) as w:
+def test_a_research_pack_needs_a_purpose(linked_county: Path) -> None:
+    before = len(_audit(linked_county))
+    with kglink.Workspace(linked_county, user=USER, create=False) as w:
         record = next(f"{r[2]}:{r[3]}" for r in w.store.conn.execute(
             "SELECT 0, kind, agency, key FROM records WHERE kind = 'person' ORDER BY agency, key LIMIT 1"))
         with pytest.raises(kglink.PurposeRequired, match="needs --reason"):
@@ -81,24 +81,24 @@ def test_a_research_pack_needs_a_purpose(linked: Path) -> None:
         with pytest.raises(kglink.PurposeRequired):
             w.profile(record, purpose="   ")
         assert w.profile(record, purpose="named here").reason == "named here"
-    after = _audit(linked)[before:]
+    after = _audit(linked_county)[before:]
     assert [(c, why) for _, c, why, _, _ in after] == [("profile", "named here")]
 
 
-def test_the_with_block_closes_the_workspace(linked: Path) -> None:
-    with kglink.Workspace(linked, create=False) as w:
+def test_the_with_block_closes_the_workspace(linked_county: Path) -> None:
+    with kglink.Workspace(linked_county, create=False) as w:
         assert w.status().counts
     with pytest.raises(sqlite3.ProgrammingError):
         w.store.conn.execute("SELECT 1")
 
 
-def test_nothing_is_returned_when_the_audit_entry_cannot_be_written(linked: Path, tmp_path: Path) -> None:
+def test_nothing_is_returned_when_the_audit_entry_cannot_be_written(linked_county: Path, tmp_path: Path) -> None:
     import shutil
 
     from kglink.audit import AuditError
 
     ws = tmp_path / "ws"
-    shutil.copytree(linked, ws)
+    shutil.copytree(linked_county, ws)
     conn = sqlite3.connect(ws / "kglink.sqlite")
     conn.execute("CREATE TRIGGER audit_broken BEFORE INSERT ON audit "
                  "BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END")
@@ -113,27 +113,27 @@ def test_nothing_is_returned_when_the_audit_entry_cannot_be_written(linked: Path
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_errors_have_one_base_and_the_cli_one_handler(linked: Path) -> None:
-    with kglink.Workspace(linked, create=False) as w, pytest.raises(kglink.KglinkError) as e:
+def test_errors_have_one_base_and_the_cli_one_handler(linked_county: Path) -> None:
+    with kglink.Workspace(linked_county, create=False) as w, pytest.raises(kglink.KglinkError) as e:
         w.entity("police:NOBODY")
     assert "no person or address record police:NOBODY" in str(e.value)
-    res = CliRunner().invoke(app, ["--workspace", str(linked), "entity", "police:NOBODY"])
+    res = CliRunner().invoke(app, ["--workspace", str(linked_county), "entity", "police:NOBODY"])
     assert res.exit_code == 2
     assert res.output.strip() == f"Error: {e.value}."
     with pytest.raises(kglink.KglinkError, match="no kglink workspace at"):
-        kglink.Workspace(linked.parent / "missing", create=False)
+        kglink.Workspace(linked_county.parent / "missing", create=False)
 
 
-def test_the_cli_passes_the_purpose_to_the_audit_log(linked: Path) -> None:
-    record = next(c for c in _first_person(linked))
+def test_the_cli_passes_the_purpose_to_the_audit_log(linked_county: Path) -> None:
+    record = next(c for c in _first_person(linked_county))
     runner = CliRunner()
-    assert runner.invoke(app, ["--workspace", str(linked), "--user", "cli-user", "--purpose", "by flag",
+    assert runner.invoke(app, ["--workspace", str(linked_county), "--user", "cli-user", "--purpose", "by flag",
                                "entity", record]).exit_code == 0
-    assert runner.invoke(app, ["--workspace", str(linked), "--user", "cli-user", "entity", record],
+    assert runner.invoke(app, ["--workspace", str(linked_county), "--user", "cli-user", "entity", record],
                          env={"KGLINK_PURPOSE": "by env"}).exit_code == 0
-    res = runner.invoke(app, ["--workspace", str(linked), "--user", "cli-user", "profile", record])
+    res = runner.invoke(app, ["--workspace", str(linked_county), "--user", "cli-user", "profile", record])
     assert res.exit_code == 2 and "needs --reason" in res.output
-    got = [(u, c, why) for u, c, why, _, _ in _audit(linked)][-2:]
+    got = [(u, c, why) for u, c, why, _, _ in _audit(linked_county)][-2:]
     assert got == [("cli-user", "entity", "by flag"), ("cli-user", "entity", "by env")]
 
 
@@ -147,13 +147,13 @@ def _first_person(ws: Path) -> list[str]:
 
 
 @pytest.mark.neo4j
-def test_sync_and_read_only_cypher_through_the_api(linked: Path, tmp_path: Path, neo4j_db) -> None:  # type: ignore[no-untyped-def]
+def test_sync_and_read_only_cypher_through_the_api(linked_county: Path, tmp_path: Path, neo4j_db) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
     from kglink.graph.cypher_guard import CypherRefused
 
     ws = tmp_path / "ws"
-    shutil.copytree(linked, ws)
+    shutil.copytree(linked_county, ws)
     with kglink.Workspace(ws, user=USER, purpose=WHY, neo4j=neo4j_db, create=False) as w:
         w.sync()
         rows, _ = w.cypher("MATCH (p:Person) RETURN count(p) AS n")

@@ -18,14 +18,6 @@ def kg(ws: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore
                          env=env or {})
 
 
-@pytest.fixture
-def linked(sample_dir: Path, tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    assert kg(ws, "load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care")).exit_code == 0
-    assert kg(ws, "link").exit_code == 0
-    return ws
-
-
 def _neo_env(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"NEO4J_URI": settings.uri, "NEO4J_USER": settings.user,
             "NEO4J_PASSWORD": settings.password.get_secret_value() if settings.password else "",

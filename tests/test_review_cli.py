@@ -27,14 +27,6 @@ def kg(ws: Path, *args: str, input: str | None = None):  # type: ignore[no-untyp
     return runner.invoke(app, ["--workspace", str(ws), "--quiet", "--user", "tester", *args], input=input)
 
 
-@pytest.fixture
-def linked(sample_dir: Path, tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    assert kg(ws, "load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care")).exit_code == 0
-    assert kg(ws, "link").exit_code == 0
-    return ws
-
-
 def test_list_shows_both_records_side_by_side_with_the_reason_in_words(linked: Path) -> None:
     res = kg(linked, "review", "--list", "--kind", "person")
     assert res.exit_code == 0, res.output

@@ -185,6 +185,29 @@ def test_clusters_on_spark_are_the_local_clusters_contradictions_and_all(spark: 
         scorer.done()
 
 
+@pytest.mark.spark
+def test_the_driver_takes_back_as_much_as_its_memory_holds(spark: Any) -> None:
+    """A million records' scored pairs come back to the driver: Spark's own 1 GB cap on
+    collected results would abort them, so the cap is the driver's memory."""
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.driver.maxResultSize") == conf.get("spark.driver.memory") == "2g"
+
+
+@pytest.mark.spark
+def test_collected_labels_share_one_string_per_label() -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from kglink.engines.spark.scoring import _labels
+
+    col = pa.chunked_array([["link", "", "review (model)", "link"], ["link", ""], []], pa.string())
+    got = _labels(col)
+    assert got.dtype == object
+    assert list(got) == ["link", "", "review (model)", "link", "link", ""]
+    assert got[0] is got[3] is got[4] and got[1] is got[5]
+    assert len(_labels(pa.chunked_array([], pa.string()))) == 0
+
+
 def test_without_pyspark_the_spark_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import kglink.engines as engines
     from kglink.engines import EngineUnavailable, scorer_for

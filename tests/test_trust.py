@@ -60,14 +60,6 @@ def hostile_dir(sample_dir: Path) -> Path:
 
 
 @pytest.fixture
-def linked(sample_dir: Path, tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    assert kg(ws, "load", str(sample_dir / "police"), str(sample_dir / "childrens_social_care")).exit_code == 0
-    assert kg(ws, "link").exit_code == 0
-    return ws
-
-
-@pytest.fixture
 def hostile_ws(hostile_dir: Path, tmp_path: Path) -> Path:
     ws = tmp_path / "hostile-ws"
     res = kg(ws, "load", str(hostile_dir / "police"), str(hostile_dir / "childrens_social_care"))

@@ -14,12 +14,14 @@ Spark (`SparkScorer.cluster`, kglink/engines/spark/cluster.py).
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark import Broadcast
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import ByteType, DoubleType, LongType, StringType, StructField, StructType
@@ -89,11 +91,25 @@ def _collect(df: DataFrame, n: int, n_comps: int) -> dict[str, np.ndarray]:
     out = {"left": left[order], "right": right[order],
            "gamma": (np.column_stack([tbl.column(f"g{c}").to_numpy() for c in range(n_comps)])
                      .astype(np.int8)[order] if len(order) else np.zeros((0, n_comps), np.int8))}
-    for name in ("weight", "prob", "status", "reason"):
+    for name in ("weight", "prob"):
         if name in tbl.column_names:
-            col = tbl.column(name).to_numpy(zero_copy_only=False)
-            out[name] = (col.astype(object) if name in ("status", "reason") else col)[order]
+            out[name] = tbl.column(name).to_numpy()[order]
+    for name in ("status", "reason"):
+        if name in tbl.column_names:
+            out[name] = _labels(tbl.column(name))[order]
     return out
+
+
+def _labels(col: pa.ChunkedArray) -> np.ndarray:
+    """A column of a few distinct labels as an object array whose cells share one str per
+    label (as the local engine's are): a million records' 18M pairs as separate str
+    objects would take gigabytes of the driver's memory."""
+    parts = [np.zeros(0, dtype=object)]
+    for chunk in col.chunks:
+        coded = pc.dictionary_encode(chunk)
+        names = np.array([sys.intern(s) for s in coded.dictionary.to_pylist()], dtype=object)
+        parts.append(names[coded.indices.to_numpy(zero_copy_only=False)])
+    return np.concatenate(parts)
 
 
 class SparkScorer:

@@ -34,7 +34,12 @@ def spark_session(master: str = "local[2]", *, driver_memory: str | None = None,
     # default, 1 GB, is too small at 100k records). On a cluster the deployment's own
     # spark-defaults.conf or spark-submit settings stand unless one is given here.
     if driver_memory or master.startswith("local"):
-        b = b.config("spark.driver.memory", driver_memory or "2g")
+        memory = driver_memory or "2g"
+        # The scored pairs come back to the driver (the relatives rounds and the saving
+        # run there): Spark's 1 GB cap on collected results aborts a million records'
+        # 18M pairs, so the cap is the driver's own memory, the real bound.
+        b = (b.config("spark.driver.memory", memory)
+             .config("spark.driver.maxResultSize", memory))
     spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     if shuffle_partitions or master.startswith("local"):
