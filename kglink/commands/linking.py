@@ -27,7 +27,7 @@ def link(
                                           "spark://HOST:7077, yarn or k8s://..."),
     spark_memory: Optional[str] = typer.Option(None, "--spark-memory",
                                                help="With --engine spark: the driver's memory, "
-                                                    "e.g. 4g (default 2g)."),
+                                                    "e.g. 6g for a million records (default 2g)."),
 ) -> None:
     """Link records of the same address, then of the same person, within and across agencies.
 
@@ -35,8 +35,11 @@ def link(
     workspace; later runs reuse it and score only new and changed records. Pairs
     between the review and link thresholds wait in `kglink review`.
 
-    With --engine spark the candidate pairs are blocked, compared and scored on Spark
-    with the same rules and model, giving the same links; clustering stays here.
+    With --engine spark the candidate pairs are blocked, compared and scored on Spark,
+    and clustered there, with the same rules and model, giving the same links; the
+    relatives rounds compare on this machine. Spark pays off across machines: on one
+    it costs about three times the local engine's time. A million records need
+    --spark-memory 6g (about 20 GB in all with Spark's workers; docs/scale.md).
 
     Example: kglink link ; kglink link --engine spark --spark-master local[2]
     """
