@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import kglink.linkage.review as review
 import kglink.reports.profile as profile
 from kglink.reports.nightly import compute_nightly, run_nightly, write_nightly
 from kglink.workspace import Workspace
@@ -32,18 +31,12 @@ def test_the_next_night_carries_over_what_a_full_render_makes_the_same(
     write_nightly(ws, dataclasses.replace(res, folder=full / "2026-12-02"), full, carry=False)
 
     built: list[str] = []
-    asked: list[Any] = []
-    make, why = profile.build_profile, review.why_waiting
+    make = profile.build_profile
 
     def counted_build(ws: Workspace, uid: str, *args: Any) -> Any:
         built.append(uid)
         return make(ws, uid, *args)
-
-    def counted_why(ws: Workspace, items: list[Any]) -> Any:
-        asked.extend(items)
-        return why(ws, items)
     monkeypatch.setattr(profile, "build_profile", counted_build)
-    monkeypatch.setattr(review, "why_waiting", counted_why)
     write_nightly(ws, res, out)
 
     carried, made = _files(out / "2026-12-02"), _files(full / "2026-12-02")
@@ -51,5 +44,3 @@ def test_the_next_night_carries_over_what_a_full_render_makes_the_same(
     assert [k for k in made if carried[k] != made[k]] == []
     packs = [k for k in made if k.startswith("packs/")]
     assert 0 < len(built) < len(packs), "some packs carried over, the changed ones made again"
-    conflicts = [it for it in review.queue(ws, limit=200) if it.status == "conflict"]
-    assert conflicts and len([it for it in asked if it.status == "conflict"]) < len(conflicts)

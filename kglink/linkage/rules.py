@@ -405,6 +405,15 @@ def apply(t: Table, st: LinkageSettings, comps: list[Comparison], gamma: NDArray
 
 def pair_tests(t: Table, st: LinkageSettings) -> list[PairTest]:
     """The per-pair form of each of the settings' rules that keep records apart."""
+    return [test for _, test in named_pair_tests(t, st)]
+
+
+def named_pair_tests(t: Table, st: LinkageSettings) -> list[tuple[str, PairTest]]:
+    """pair_tests, each with the name of the rule the settings chose it by, in RULES order."""
     r = Records(t, st)
-    tests = [rule.pair(r) for rule in chosen(st) if rule.pair is not None]
-    return [test for test in tests if test is not None]
+    out = []
+    for rule in chosen(st):
+        test = rule.pair(r) if rule.pair is not None else None
+        if test is not None:
+            out.append((rule.part_of or rule.name, test))
+    return out

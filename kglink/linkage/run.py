@@ -15,7 +15,7 @@ import orjson
 
 from kglink.memory import gc_paused
 from kglink.linkage import cluster as cl
-from kglink.linkage import relational, rules
+from kglink.linkage import contradiction, relational, rules
 from kglink.linkage.arrays import isin, sorted_unique
 from kglink.linkage.blocking import RuleCount, candidate_pairs
 from kglink.linkage.comparisons import Comparison, slips_of
@@ -180,6 +180,12 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
         if (a, b) not in linked_pairs and a in index and b in index:
             rows.append(LinkRow(kind, a, b, 0.0, 1.0 if d == "same" else 0.0, "review", d, "human",
                                 orjson.dumps({"levels": None}).decode()))
+    # What keeps each pair in conflict apart, found now that the table is in memory
+    # (linkage.contradiction): the review queue and `explain` read it back.
+    held = {(table.keys[e.i], table.keys[e.j]): (sorted(table.keys[x] for x in members[roots[e.i]]),
+                                                 sorted(table.keys[x] for x in members[roots[e.j]]))
+            for e in refused if (table.keys[e.i], table.keys[e.j]) not in decisions}
+    conflict_rows = contradiction.kept_rows(kind, held, contradiction.found(table, st, held, index))
     ms_rows = []
     for i, key in enumerate(table.keys):
         agency, record_id = key.split(":", 1)
@@ -187,7 +193,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     t_save = time.perf_counter()
     stages["clustering"] = t_save - t_cluster
     save_kind(ws, kind, st, model if trained else None, rows, ms_rows,
-              list(zip(table.keys, fps)))
+              list(zip(table.keys, fps)), conflict_rows)
     stages["saving"] = time.perf_counter() - t_save
     statuses = [r.status for r in rows]
     sizes = [len(m) for m in members.values()]

@@ -126,9 +126,12 @@ def mark_linked(ws: Workspace, conn: sqlite3.Connection) -> None:
 
 
 def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model | None,
-              links: list[LinkRow], members: list[MemberRow], features: list[tuple[str, str]]) -> None:
+              links: list[LinkRow], members: list[MemberRow], features: list[tuple[str, str]],
+              conflicts: Sequence[tuple[str, ...]] = ()) -> None:
+    """`conflicts`: `link_conflicts` rows (linkage.contradiction.kept_rows)."""
     with ws.transaction() as c:
         _replace_rows(c, "links", LINK_COLUMNS, 3, kind, links)
+        _replace_rows(c, "link_conflicts", CONFLICT_COLUMNS, 3, kind, conflicts)
         _replace_rows(c, "entity_members", MEMBER_COLUMNS, 3, kind, members)
         _replace_rows(c, "link_features", FEATURE_COLUMNS, 2, kind, [(kind, k, h) for k, h in features])
         if model is not None:
@@ -143,6 +146,7 @@ LINK_COLUMNS = ("kind", "a", "b", "match_weight", "probability", "model_status",
                 "explanation")
 MEMBER_COLUMNS = ("kind", "agency", "record_id", "entity_id", "probability")
 FEATURE_COLUMNS = ("kind", "key", "hash")
+CONFLICT_COLUMNS = ("kind", "a", "b", "sides", "found")
 
 
 def _replace_rows(c: sqlite3.Connection, table: str, columns: tuple[str, ...], key_len: int, kind: str,

@@ -9,13 +9,7 @@ born after, and the age it gives). The next night, the same reads give the key a
 pack whose key is unchanged is the previous night's file, with only its "as of" date and
 recorded reason put right, the same bytes a full render gives.
 
-The review page's reason for a pair in conflict names the contradiction between the two
-entities it would join, which takes the whole person table to find; it is carried over
-when the two entities' records and each of their prepared features (linkage's
-`link_features`, the hash linkage itself relinks on), the saved settings and the
-decisions are those of the night before.
-
-Both are kept in the night's folder, in CARRY_FILE; a missing or unreadable one carries
+The keys are kept in the night's folder, in CARRY_FILE; a missing or unreadable one carries
 nothing over.
 """
 from __future__ import annotations
@@ -29,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from kglink.linkage.entities import split_source_key
-from kglink.linkage.review import QueueItem
 from kglink.queries.base import QueryContext
 from kglink.queries.findings import Finding
 from kglink.workspace import Workspace
@@ -152,37 +145,3 @@ def pack_key(ws: Workspace, uid: str, graph: Any, hops: int, max_degree: int, no
                     "SELECT a, b, match_weight, probability, status, reason, explanation FROM links "
                     "INDEXED BY links_b WHERE kind='person' AND b = ? ORDER BY 1, 2", (key, key))]).encode())
     return h.hexdigest()
-
-
-def _side(ws: Workspace, kind: str, key: str) -> tuple[bool, list[tuple[str, str]]]:
-    """Whether `key` is in an entity, and its records with their prepared-feature hashes."""
-    agency, rid = split_source_key(key)
-    row = ws.conn.execute("SELECT entity_id FROM entity_members WHERE kind=? AND agency=? AND record_id=?",
-                          (kind, agency, rid)).fetchone()
-    members = [key] if row is None else sorted(f"{a}:{r}" for a, r in ws.conn.execute(
-        "SELECT agency, record_id FROM entity_members WHERE entity_id=? AND kind=?", (row[0], kind)))
-    hashes = dict(ws.conn.execute(
-        f"SELECT key, hash FROM link_features WHERE kind=? AND key IN ({','.join('?' * len(members))})",
-        (kind, *members)))
-    return row is not None, [(m, hashes.get(m, "")) for m in members]
-
-
-def conflict_keys(ws: Workspace, items: list[QueueItem]) -> dict[tuple[str, str], str]:
-    """(a, b) -> the key of each pair in conflict (see the module)."""
-    if not any(it.status == "conflict" for it in items):
-        return {}
-    shared: dict[str, bytes] = {}
-    for kind in {it.kind for it in items}:
-        shared[kind] = json.dumps([
-            list(ws.conn.execute("SELECT settings FROM models WHERE kind=?", (kind,))),
-            list(ws.conn.execute("SELECT a, b FROM decisions WHERE kind=? AND decision='different' "
-                                 "ORDER BY a, b", (kind,)))]).encode()
-    out = {}
-    for it in items:
-        if it.status == "conflict":
-            h = hashlib.blake2b(digest_size=20)
-            h.update(VERSION.encode() + b"\x1e" + shared[it.kind] + b"\x1e")
-            h.update(json.dumps([it.kind, it.a, it.b, it.status, it.reason,
-                                 _side(ws, it.kind, it.a), _side(ws, it.kind, it.b)]).encode())
-            out[(it.a, it.b)] = h.hexdigest()
-    return out

@@ -121,15 +121,14 @@ def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = 
     # What the previous night made and tonight's report would make the same is carried
     # over from its folder (reports.carry); what tonight made is kept in this one.
     before = out / prev_day if carry and prev_day else None
-    kept: dict[str, Any] = {"version": CARRY_VERSION, "packs": {}, "review": {}}
+    kept: dict[str, Any] = {"version": CARRY_VERSION, "packs": {}}
     if packs:
         res.packs = write_packs(ws, found, folder, day, neo4j, res.graph, before=before, kept=kept)
     res.graph = None     # the report needs it no more: let it go
     from kglink.linkage.review import queue
     from kglink.reports.review_page import review_html, review_pairs
 
-    pairs = review_pairs(ws, limit=REVIEW_PAGE_PAIRS, before=read_carried(before).get("review", {}),
-                         kept=kept["review"])
+    pairs = review_pairs(ws, limit=REVIEW_PAGE_PAIRS)
     write_atomic(folder / "review.html",
                  review_html(pairs, len(queue(ws)), title=f"kglink review queue — {day}"))
     res.review_written = True

@@ -98,24 +98,14 @@ def record_card(ws: Workspace, kind: str, key: str) -> RecordCard:
     return card
 
 
-def review_pairs(ws: Workspace, kind: str | None = None, limit: int | None = None,
-                 before: dict[str, str] | None = None, kept: dict[str, str] | None = None) -> list[ReviewPair]:
-    """`before`: the reasons of pairs in conflict the previous night kept, by key
-    (reports.carry.conflict_keys): a pair whose key is there takes its reason from it;
-    `kept` is given tonight's."""
+def review_pairs(ws: Workspace, kind: str | None = None, limit: int | None = None) -> list[ReviewPair]:
     from kglink.linkage.review import why_waiting
-    from kglink.reports.carry import conflict_keys
 
     out, models = [], Models(ws)
     items = queue(ws, kind, limit)
-    keys = conflict_keys(ws, items) if before is not None or kept is not None else {}
-    carried = {pair: before[k] for pair, k in keys.items() if before and k in before}
     # As `kglink review --list` says it, a conflict naming its two records and what keeps
     # them apart; the rule's own name is left to `kglink explain`.
-    why = {pair: re.sub(r" \(rule:[a-z_]+\)", "", text) for pair, text in
-           why_waiting(ws, [it for it in items if (it.a, it.b) not in carried]).items()} | carried
-    if kept is not None:
-        kept.update({k: why[pair] for pair, k in keys.items() if pair in why})
+    why = {pair: re.sub(r" \(rule:[a-z_]+\)", "", text) for pair, text in why_waiting(ws, items).items()}
     for it in items:
         pair = ReviewPair(it, record_card(ws, it.kind, it.a), record_card(ws, it.kind, it.b),
                           why.get((it.a, it.b)) or reason_words(it.status, it.reason))

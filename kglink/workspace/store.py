@@ -52,6 +52,13 @@ CREATE TRIGGER IF NOT EXISTS decision_log_no_update BEFORE UPDATE ON decision_lo
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decision_log_no_delete BEFORE DELETE ON decision_log
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+-- what keeps apart the two entities of each pair in conflict, as the link run found it
+CREATE TABLE IF NOT EXISTS link_conflicts (
+    kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,  -- the pair (links.status 'conflict')
+    sides TEXT NOT NULL,            -- hash of the two entities' records the run saw
+    found TEXT NOT NULL,            -- JSON: [[x, y, "rule:<name>"], ...], x of a's entity, y of b's
+    PRIMARY KEY (kind, a, b)
+) WITHOUT ROWID;
 """
 
 _DECISIONS_VIEW = """
@@ -286,6 +293,7 @@ def _up_to_date(conn: sqlite3.Connection) -> bool:
     audit_cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
     return (names.get("decisions") == "view" and "decision_log_no_delete" in names
             and "links_b" in names and "unloads" in names and "superseded" in names
+            and "link_conflicts" in names
             and "hash" in audit_cols)
 
 
