@@ -116,8 +116,32 @@ class Recording:
         return getattr(self._store, name)
 
 
+class Touching:
+    """The night's findings by the people and places they name: which touch a pack's
+    subgraph is asked once per pack, of a thousand findings and more at 1M records
+    (asking each finding for each pack was half a minute of the next night's report)."""
+
+    def __init__(self, found: list[Finding]) -> None:
+        self._json: list[bytes | None] = [None] * len(found)
+        self._found = found
+        self._of: dict[str, list[int]] = {}
+        for n, f in enumerate(found):
+            for eid in {p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}:
+                self._of.setdefault(eid, []).append(n)
+
+    def texts(self, ids: set[str]) -> list[bytes]:
+        """The findings naming any of `ids`, as JSON, in the order found."""
+        out = []
+        for n in sorted({n for eid in ids for n in self._of.get(eid, ())}):
+            text = self._json[n]
+            if text is None:
+                text = self._json[n] = self._found[n].model_dump_json().encode()
+            out.append(text)
+        return out
+
+
 def pack_key(ws: Workspace, uid: str, graph: Any, hops: int, max_degree: int, nodes: list[str],
-             adjacency: list[tuple[str, str]], touching: set[str], found: list[Finding],
+             adjacency: list[tuple[str, str]], touching: set[str], found: Touching,
              ctx: QueryContext, models: bytes) -> str:
     """The hash of everything the research pack of `uid` was made from (see the module):
     what it read of its subgraph (`nodes`, `adjacency`), the findings touching the people
@@ -128,9 +152,8 @@ def pack_key(ws: Workspace, uid: str, graph: Any, hops: int, max_degree: int, no
     for t in texts:
         h.update(t + b"\x1e")
     h.update(json.dumps(date_outcomes(texts, ctx)).encode())
-    for f in found:
-        if {p.entity_id for p in f.people} & touching or {a.entity_id for a in f.addresses} & touching:
-            h.update(b"\x1eF" + f.model_dump_json().encode())
+    for text in found.texts(touching):
+        h.update(b"\x1eF" + text)
     # The subject's records and the links that join them (its members are in its node).
     if uid in graph:
         for key in sorted(graph.props(uid).get("members", [])):

@@ -164,7 +164,7 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
     key is the one kept in the previous night's folder `before` is carried over from it."""
     from kglink.queries.base import QueryContext
     from kglink.queries.runner import reference_date
-    from kglink.reports.carry import Reads, models_text, pack_key
+    from kglink.reports.carry import Reads, Touching, models_text, pack_key
     from kglink.reports.profile import HOPS, HUB_DEGREE, ProfileError, build_profile
     from kglink.reports.render import as_of_html, profile_html
     from kglink.reports.waterfall import Models
@@ -182,8 +182,10 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
     models_txt = models_text(ws) if graph is not None else b""
     written: dict[str, str] = {}
 
+    by_entity = Touching(found)
+
     def key(uid: str, nodes: list[str], adjacency: list[tuple[str, str]], touching: list[str]) -> str:
-        return pack_key(ws, uid, graph, HOPS, HUB_DEGREE, nodes, adjacency, set(touching), found, ctx,
+        return pack_key(ws, uid, graph, HOPS, HUB_DEGREE, nodes, adjacency, set(touching), by_entity, ctx,
                         models_txt)
 
     for uid in sorted({u for u in subjects.values() if u}):
