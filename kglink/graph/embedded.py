@@ -230,7 +230,7 @@ def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
     after an unload the whole graph is streamed again, changed rows still written alone)."""
     global build_count, last_build
     _ensure_schema(ws.conn)
-    with ws.transaction() as conn:
+    with gc_paused(), ws.transaction() as conn:
         if full or not _can_update(ws):
             done = _build(ws, conn, True)
         elif (kept := ws.get_meta(BASIS_KEY)) is not None and _same_unloads(kept, _basis(ws)):

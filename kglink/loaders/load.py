@@ -20,6 +20,7 @@ from kglink.loaders.extract import (
     ROW_HASH_FORMAT, ROW_HASH_KEY, Extract, ExtractError, FileResult, extract_files,
     extract_folders, fingerprint, read_extract, read_manifest, row_hash, row_json,
 )
+from kglink.memory import gc_paused
 from kglink.workspace import Workspace
 
 
@@ -67,7 +68,9 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
     order = sorted(range(len(paths)), key=lambda i: (manifests[i][1].extracted_at, str(paths[i])))
     reports = [ExtractReport("", p, None, skipped_reason="passed over: no manifest.json, so not an extract")
                for p in passed_over]
-    with ws.transaction() as conn:
+    # An extract's rows are millions of objects alive until written: the cyclic collector
+    # walked them over and over for nothing (kglink.memory).
+    with gc_paused(), ws.transaction() as conn:
         if ws.get_meta(ROW_HASH_KEY) != ROW_HASH_FORMAT:
             rehash(conn)
             ws.set_meta(conn, ROW_HASH_KEY, ROW_HASH_FORMAT)
