@@ -201,6 +201,8 @@ def main() -> None:
     neo = None
     if args.neo4j:
         neo = neo4j_store.Neo4jSettings.from_env()   # NEO4J_PASSWORD, else the local server's generated one
+    if args.tmp is not None:
+        args.tmp.mkdir(parents=True, exist_ok=True)
     kept = nullcontext(tempfile.mkdtemp(dir=args.tmp)) if args.keep else None
     with kept or tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed)
