@@ -57,6 +57,9 @@ def test_a_subgraph_from_the_compact_graph_is_the_one_read_from_the_tables(count
             b = g.neighbourhood([uid], hops=hops, max_degree=hub)
             assert list(a.nodes(data=True)) == list(b.nodes(data=True)), uid
             assert list(a.edges(keys=True, data=True)) == list(b.edges(keys=True, data=True)), uid
+            # ... and each relationship is there from its end as from its start.
+            assert sorted(b.in_edges(keys=True, data=True), key=lambda e: e[2]) == sorted(
+                a.edges(keys=True, data=True), key=lambda e: e[2]), uid
     # A pack's changes to its subgraph do not reach the shared graph.
     sub = g.neighbourhood([people[0]], hops=1)
     sub.nodes[people[0]]["name"] = "changed"

@@ -120,18 +120,21 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     busy = crowded | {e for e, names in visitors.items()
                       if len(names) > crowded_threshold and families(names) > crowded_threshold}
 
+    entity_of = {a: m.entity_id for a, m in address_entities.items()}
+    postcode_of = {a: d["postcode"] for a, d in addresses.items() if d["postcode"]}
+
     def entities(akeys: list[str], drop: AbstractSet[str], *also: list[str]) -> list[str]:
         """The address entities of these address records, less those in `drop` (a large
         set, never copied) and in the lists `also` (the record's stronger ties)."""
         if not akeys:
             return []
-        out = {address_entities[a].entity_id for a in akeys if a in address_entities} - drop
+        out = {e for a in akeys if (e := entity_of.get(a)) is not None and e not in drop}
         for stronger in also:
             out.difference_update(stronger)
         return sorted(out)
 
     def postcodes(akeys: list[str]) -> list[str]:
-        return sorted({addresses[a]["postcode"] for a in akeys if a in addresses and addresses[a]["postcode"]})
+        return sorted({pc for a in akeys if (pc := postcode_of.get(a)) is not None})
 
     t = Table("person", [k for k, _ in persons])
     kin = _relative_records(t.keys, parent_child, partners)
@@ -144,12 +147,14 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     present_ents: list[list[str]] = []
     household_ents: list[list[str]] = []
     units: list[list[str]] = []
+    no_ties: list[str] = []
     for i, (key, d) in enumerate(persons):
-        names = [(d["forenames"], d["surname"])] + [(a["forenames"], a["surname"]) for a in d["aliases"]]
-        fore.append(d["forenames"].split(" ")[0] if d["forenames"] else "")
-        fore_all.append(d["forenames"])
-        sur.append(d["surname"])
-        variants.append([f"{f}\x1f{s}" for f, s in names])
+        forenames, surname = d["forenames"], d["surname"]
+        fore.append(forenames.split(" ")[0] if forenames else "")
+        fore_all.append(forenames)
+        sur.append(surname)
+        variants.append([f"{forenames}\x1f{surname}"]
+                        + [f"{a['forenames']}\x1f{a['surname']}" for a in d["aliases"]])
         dob.append(dob_key(d["dob"]))
         sex.append(d["sex"] if d["sex"] in ("M", "F") else "")
         nhs.append(d["nhs_number"] or "")
@@ -157,12 +162,14 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         upn.append(d["upn"] or "")
         phone.append(d["phone"] or "")
         email.append(d["email"] or "")
-        e_ids = entities(homes.get(key, []), _NOTHING)
+        home = homes.get(key, no_ties)
+        e_ids = entities(home, _NOTHING)
         ents.append([e for e in e_ids if e not in crowded])
         crowd.append([e for e in e_ids if e in crowded])
-        at_events = entities(events.get(key, []), busy, e_ids)
-        was_at = entities(present.get(key, []), busy, e_ids, at_events)
-        visited = entities(visits.get(key, []), busy, e_ids, at_events, was_at)
+        at, there, went = events.get(key, no_ties), present.get(key, no_ties), visits.get(key, no_ties)
+        at_events = entities(at, busy, e_ids)
+        was_at = entities(there, busy, e_ids, at_events)
+        visited = entities(went, busy, e_ids, at_events, was_at)
         event_ents.append(at_events)
         present_ents.append(was_at)
         visit_ents.append(visited)
@@ -176,9 +183,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
         # Postcodes of the homes; a record with no home on file is placed by its events
         # and visits (a victim with no address recorded, at the incident at her home), and
         # failing those by its household's homes.
-        units.append(postcodes(homes.get(key, [])) or postcodes(
-            [a for a in events.get(key, []) + present.get(key, []) + visits.get(key, [])
-             if a in address_entities and address_entities[a].entity_id not in busy])
+        units.append(postcodes(home) or postcodes(
+            [a for a in at + there + went if (e := entity_of.get(a)) is not None and e not in busy])
             or postcodes(household))
     t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
                   dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
