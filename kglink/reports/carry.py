@@ -28,7 +28,7 @@ from kglink.queries.findings import Finding
 from kglink.workspace import Workspace
 
 CARRY_FILE = ".carry.json"
-VERSION = "1"       # of the keys: a kglink that makes packs differently changes it
+VERSION = "2"       # of the keys: a kglink that makes packs differently changes it
 _DATE = re.compile(rb"\d{4}-\d{2}-\d{2}")
 
 
@@ -67,7 +67,10 @@ def date_outcomes(texts: Iterable[bytes], ctx: QueryContext) -> list[tuple[str, 
 
 
 def models_text(ws: Workspace) -> bytes:
-    return json.dumps(list(ws.conn.execute("SELECT kind, settings, parameters FROM models ORDER BY kind"))).encode()
+    """The linkage models, as the hash of their text: the text holds the term frequencies
+    of every name (megabytes at 1M records), hashed once rather than into every pack's key."""
+    text = json.dumps(list(ws.conn.execute("SELECT kind, settings, parameters FROM models ORDER BY kind")))
+    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest().encode()
 
 
 class Reads:
