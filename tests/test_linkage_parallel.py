@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st_
 
-from kglink.linkage import parallel
+from kglink import parallel
 from kglink.linkage.blocking import candidate_pairs
 from kglink.linkage.entities import entity_map
 from kglink.linkage.prepare import address_table, person_table
@@ -53,6 +53,33 @@ def test_an_error_here_still_waits_for_the_children() -> None:
         parallel.run_chunks(5, work, 2)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)                         # no child left behind
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_mapped_chunks_come_back_in_order_and_a_failed_child_is_done_again_here(processes: int) -> None:
+    here = os.getpid()
+
+    def work(i: int) -> list:
+        if os.getpid() != here and i == 4:
+            raise RuntimeError("a child dies")
+        return [i, os.getpid() != here, {"row": "x" * 70_000}]     # more than a pipe holds
+    out = parallel.map_chunks(10, work, processes)
+    assert [v[0] for v in out] == list(range(10))
+    assert out[0][1] is False and out[4][1] is False               # done here
+    assert any(v[1] for v in out) is (processes > 1)               # the rest in children
+    assert all(v[2] == {"row": "x" * 70_000} for v in out)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)                                 # no child left behind
+
+
+def test_an_error_in_mapped_work_is_raised_here() -> None:
+    def work(i: int) -> int:
+        if i == 3:
+            raise ValueError("bad chunk")
+        return i
+    with pytest.raises(ValueError, match="bad chunk"):
+        parallel.map_chunks(6, work, 2)
+    assert parallel.map_chunks(0, work, 2) == []
 
 
 def test_workers_can_be_set_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

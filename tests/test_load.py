@@ -260,6 +260,32 @@ def test_rows_read_as_stored_are_not_validated_again_and_the_load_is_the_same(
     assert skipping[2] < validating[2] / 3                              # most rows not validated
 
 
+def test_rows_validated_over_several_processes_load_exactly_as_in_one(
+        bad_dir: Path, county: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small batches, each validated over three processes when it holds ten rows to do:
+    the same records, rejects (bad rows, references to rejected rows, duplicates) and counts
+    as one process validating every row in turn."""
+    import kglink.loaders.extract as extract_mod
+
+    extracts = [bad_dir / "police", *sorted(p for p in county.iterdir() if (p / "manifest.json").exists())[:3]]
+    monkeypatch.setattr(extract_mod, "BATCH", 997)
+    monkeypatch.setattr(extract_mod, "PARALLEL_MIN", 10)
+
+    def loaded(name: str, workers: str) -> tuple[list[tuple], list[tuple]]:
+        monkeypatch.setenv("KGLINK_WORKERS", workers)
+        ws = open_workspace(tmp_path / name)
+        load_extracts(ws, extracts)
+        ws.close()
+        loads = sqlite3.connect(tmp_path / name / "kglink.sqlite").execute(
+            "SELECT agency, added, changed, withdrawn, unchanged, files FROM loads").fetchall()
+        return [r for r in _snapshot(tmp_path / name) if r[0] != "loads"], loads
+
+    one, several = loaded("one", "1"), loaded("several", "3")
+    assert one == several
+    assert sum(r[0] == "records" for r in one[0]) > 10_000
+    assert any(r[0] == "rejects" for r in one[0])
+
+
 def _newer_copy(extract: Path, to: Path) -> Path:
     """A copy of `extract` whose manifest says it was taken later."""
     shutil.copytree(extract, to)

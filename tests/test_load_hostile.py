@@ -273,3 +273,23 @@ def test_deeply_nested_attributes_are_a_row_error(sample_dir: Path, tmp_path: Pa
     [bad] = ev.rejects
     assert (bad.column, bad.reason) == ("attributes", "JSON nested more than 32 levels deep")
     assert "E91" in {r.key for r in ev.rows}
+
+
+@pytest.mark.parametrize("attributes", [
+    '{""count"": 123456789012345678901234567890}',        # beyond 64 bits
+    '{""nested"": [1, {""x"": 1e999}]}',                  # infinity, deep inside
+    '{""score"": NaN}',
+])
+def test_a_number_beyond_what_json_storage_holds_is_a_row_error_not_a_crash(
+        sample_dir: Path, tmp_path: Path, attributes: str) -> None:
+    events = sample_dir / "police" / "events.csv"
+    events.write_text(events.read_text() + f'E90,incident,2026-09-01T10:00,,,,,,"{attributes}"\n'
+                      + 'E91,incident,2026-09-01T10:00,,,,,,"{""count"": 9223372036854775807}"\n')
+    ws = open_workspace(tmp_path / "ws")
+    [report] = load_extracts(ws, [sample_dir / "police"])
+    ev = {f.name: f for f in report.files}["events.csv"]
+    [bad] = ev.rejects
+    assert (bad.row, bad.column) == (len(events.read_text().splitlines()) - 1, "attributes")
+    assert bad.reason == "attribute " + attributes.split('""')[1] + \
+        ": a number out of range (beyond 64 bits, or not finite)"
+    assert _raw(ws, "event", "E91")["record_id"] == "E91"         # the largest 64-bit one loads

@@ -7,7 +7,7 @@ from functools import partial
 
 import numpy as np
 
-from kglink.linkage import parallel
+from kglink import parallel
 from kglink.linkage import relational
 from kglink.linkage.arrays import code_lists, concat_lists, flat_lists, lists_contain, share_any
 from kglink.linkage.comparisons import (
@@ -414,7 +414,7 @@ def comparison_vectors(t: Table, comps: list[Comparison], left: IntArr, right: I
                        chunk: int = 500_000, processes: int | None = None,
                        warm: int | None = None) -> np.ndarray:
     """(pairs x comparisons) int8 levels, computed in chunks (bounding memory) spread over
-    the cores (kglink.linkage.parallel)."""
+    the cores (kglink.parallel)."""
     procs = parallel.workers() if processes is None else processes
     shape = (len(left), len(comps))
     bounds = chunk_bounds(len(left), chunk, procs, WARM_PAIRS if warm is None else warm)

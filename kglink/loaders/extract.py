@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from kglink import parallel
 from kglink.errors import KglinkError
 from kglink.loaders import records as r
 from kglink.loaders.csvfile import (
@@ -86,7 +87,8 @@ class LoadedRow:
     key: str
     file: str
     row: int
-    data: dict[str, Any] | None   # None: the row as stored already (read_extract's `stored`)
+    data: str | None        # the clean record as JSON text; None: the row as stored already
+                            # (read_extract's `stored`)
     raw: str                # the row exactly as read: JSON, keys sorted (row_json); "" if stored
     content_hash: str       # of `raw` (row_hash)
 
@@ -338,12 +340,24 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     return extract
 
 
+# Rows are read, validated and checked a batch at a time: a batch's rows that need
+# validating are validated over the cores when there are enough of them to be worth a fork.
+BATCH = 50_000
+PARALLEL_MIN = 5_000
+
+_Outcome = list    # [key, the clean record as JSON text] or [None, [[column, reason], ...]]
+
+
 def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                rejected_ids: dict[str, dict[str, int]],
                progress: Callable[[int], None] | None, stored: Mapping[str, str]) -> FileResult:
     """Every row read is loaded or rejected once: read == loaded + len(rejects). Rows and
     rejects name the file read (persons.csv or persons.parquet); references between files
-    go by the CSV names."""
+    go by the CSV names.
+
+    A batch at a time: first every row is hashed and looked up in `stored`; then the rows
+    not stored are validated (each on its own, so over several processes if many); then,
+    in file order, references and duplicates are checked, which depend on the rows before."""
     header, parsed = _open_rows(fpath, spec)
     file = fpath.name
     known = set(spec.model.model_fields) | {"record_id"}
@@ -353,45 +367,106 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
     own_ids = ids.setdefault(spec.name, {})
     own_rejected = rejected_ids.setdefault(spec.name, {})
     identified = spec.kind in ("person", "address", "event")
-    for item in parsed:
-        result.read += 1
-        if progress and result.read % 1000 == 0:
-            progress(1000)
-        if isinstance(item, BadRow):
-            result.rejects.append(Reject(file, item.line, "*", item.reason))
-            continue
-        line, row = item.line, dict(zip(header, item.values))
-        raw = row_json(row)
-        content_hash = row_hash(raw)
-        same = stored.get(content_hash)
-        checked = [] if same is not None else _validate(spec, row)
-        problems = checked if isinstance(checked, list) else []
-        problems += _check_references(spec, row, {c for c, _ in problems}, ids, rejected_ids)
-        if problems:
-            result.rejects.append(_reject(file, line, problems))
-            if identified and row.get("record_id", "").strip():
-                own_rejected[row["record_id"].strip()] = line
-            continue
-        key = same if same is not None else spec.key(checked)
-        if key in seen:
-            result.rejects.append(Reject(file, line, "record_id" if identified else "*",
-                                         f"duplicate of row {seen[key]}"))
-            continue
-        seen[key] = line
-        if identified:
-            own_ids[key] = line
-        if same is not None:
-            result.rows.append(LoadedRow(spec.kind, key, spec.name, line, None, "", content_hash))
-            continue
-        assert isinstance(checked, BaseModel)
-        data = checked.model_dump(mode="json")
-        extra = {c: row[c] for c in extra_cols if row.get(c, "").strip()}
-        if extra:
-            data["extra"] = extra
-        result.rows.append(LoadedRow(spec.kind, key, file, line, data, raw.decode(), content_hash))
+    done = 0
+    for batch in _batches(parsed, BATCH):
+        read: list[BadRow | tuple[int, dict[str, str], bytes, str, str | None]] = []
+        todo: list[dict[str, str]] = []
+        for item in batch:
+            if isinstance(item, BadRow):
+                read.append(item)
+                continue
+            row = dict(zip(header, item.values))
+            raw = row_json(row)
+            content_hash = row_hash(raw)
+            same = stored.get(content_hash)
+            if same is None:
+                todo.append(row)
+            read.append((item.line, row, raw, content_hash, same))
+        outcomes = iter(_validate_rows(spec, todo, extra_cols))
+        del todo
+        for entry in read:
+            result.read += 1
+            done += 1
+            if progress and done == 1000:
+                progress(done)
+                done = 0
+            if isinstance(entry, BadRow):
+                result.rejects.append(Reject(file, entry.line, "*", entry.reason))
+                continue
+            line, row, raw, content_hash, same = entry
+            data: str | None = None
+            problems: list[tuple[str, str]] = []
+            if same is None:
+                key, data_or_problems = next(outcomes)
+                if key is None:
+                    problems = [(c, why) for c, why in data_or_problems]
+                else:
+                    data = data_or_problems
+            else:
+                key = same
+            problems += _check_references(spec, row, {c for c, _ in problems}, ids, rejected_ids)
+            if problems:
+                result.rejects.append(_reject(file, line, problems))
+                if identified and row.get("record_id", "").strip():
+                    own_rejected[row["record_id"].strip()] = line
+                continue
+            if key in seen:
+                result.rejects.append(Reject(file, line, "record_id" if identified else "*",
+                                             f"duplicate of row {seen[key]}"))
+                continue
+            seen[key] = line
+            if identified:
+                own_ids[key] = line
+            if same is not None:
+                result.rows.append(LoadedRow(spec.kind, key, spec.name, line, None, "", content_hash))
+            else:
+                result.rows.append(LoadedRow(spec.kind, key, file, line, data, raw.decode(),
+                                             content_hash))
     if progress:
-        progress(result.read % 1000)
+        progress(done)
     return result
+
+
+def _batches(items: Iterator[Row | BadRow], size: int) -> Iterator[list[Row | BadRow]]:
+    batch: list[Row | BadRow] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _validate_rows(spec: FileSpec, rows: list[dict[str, str]],
+                   extra_cols: list[str]) -> list[_Outcome]:
+    """Each row's outcome, in order; over the cores (kglink.parallel) when there are many.
+    A row's outcome depends on the row alone, so it is the same however the rows are split."""
+    n_proc = parallel.workers()
+    if len(rows) < PARALLEL_MIN or n_proc <= 1:
+        return [_outcome(spec, row, extra_cols) for row in rows]
+    size = -(-len(rows) // n_proc)
+    parts = parallel.map_chunks(
+        n_proc, lambda i: [_outcome(spec, row, extra_cols) for row in rows[i * size:(i + 1) * size]],
+        n_proc)
+    return [outcome for part in parts for outcome in part]
+
+
+def _outcome(spec: FileSpec, row: dict[str, str], extra_cols: list[str]) -> _Outcome:
+    """A row validated and cleaned: its key and its clean record as JSON text, or the
+    (column, reason) of every problem. JSON types only, to come back from another process."""
+    checked = _validate(spec, row)
+    if not isinstance(checked, BaseModel):
+        return [None, checked]
+    data = checked.model_dump(mode="json")
+    extra = {c: row[c] for c in extra_cols if row.get(c, "").strip()}
+    if extra:
+        data["extra"] = extra
+    try:
+        text = orjson.dumps(data).decode()
+    except orjson.JSONEncodeError:      # records.py refuses what it knows cannot be stored
+        return [None, [("*", "a value that cannot be stored as JSON")]]
+    return [spec.key(checked), text]
 
 
 def _reject(file: str, line: int, problems: list[tuple[str, str]]) -> Reject:

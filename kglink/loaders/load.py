@@ -166,11 +166,14 @@ def _apply(conn: sqlite3.Connection, extract: Extract, existing: Existing) -> Ex
                 touches.append((load_id, row.kind, agency, row.key))
                 continue
             assert row.data is not None     # a row read as stored is always one of those
-            values = (row.content_hash, row.file, row.row, orjson.dumps(row.data).decode(), row.raw)
+            values = (row.content_hash, row.file, row.row, row.data, row.raw)
             if old is None:
                 inserts.append((row.kind, agency, row.key, load_id, load_id, load_id) + values)
             else:
                 updates.append((load_id, load_id) + values + (row.kind, agency, row.key))
+    # In the table's key order: SQLite then appends to its B-tree rather than splitting
+    # pages all over it (a fifth of the inserts' time at 100k).
+    inserts.sort(key=lambda v: (v[0], v[2]))
     gone = [(load_id, kind, agency, key) for (kind, key), (_, status) in existing.items()
             if status == "active" and (kind, key) not in seen]
     # Keep what this load replaces, so that `kglink unload` can put it back.
