@@ -55,31 +55,57 @@ def test_an_error_here_still_waits_for_the_children() -> None:
         os.waitpid(-1, os.WNOHANG)                         # no child left behind
 
 
-@pytest.mark.parametrize("processes", [1, 2, 3])
-def test_mapped_chunks_come_back_in_order_and_a_failed_child_is_done_again_here(processes: int) -> None:
+def _square_here_or_there(context: list, items: list) -> list:
+    """Pool work: each item squared, with where it was done; context may ask a worker to die."""
+    here = context[0] == os.getpid()
+    if context[1] == "die" and not here:
+        os._exit(3)
+    if context[1] == "raise":
+        raise ValueError("bad batch")
+    return [[x * x, here, "x" * context[2]] for x in items]
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2])
+def test_a_pool_answers_every_batch_in_order_however_many_are_in_flight(workers: int) -> None:
     here = os.getpid()
-
-    def work(i: int) -> list:
-        if os.getpid() != here and i == 4:
-            raise RuntimeError("a child dies")
-        return [i, os.getpid() != here, {"row": "x" * 70_000}]     # more than a pipe holds
-    out = parallel.map_chunks(10, work, processes)
-    assert [v[0] for v in out] == list(range(10))
-    assert out[0][1] is False and out[4][1] is False               # done here
-    assert any(v[1] for v in out) is (processes > 1)               # the rest in children
-    assert all(v[2] == {"row": "x" * 70_000} for v in out)
+    with parallel.Pool(_square_here_or_there, workers) as pool:
+        batches = [list(range(k, k + 200)) for k in range(0, 2_000, 200)]
+        # Three batches in flight at once, each answer more than a pipe holds (~2 MB).
+        tickets = [pool.submit([here, "", 10_000], b) for b in batches[:3]]
+        out = []
+        for b in batches[3:]:
+            tickets.append(pool.submit([here, "", 10_000], b))
+            out += pool.result(tickets.pop(0))
+        for t in tickets:
+            out += pool.result(t)
+    assert [v[0] for v in out] == [x * x for x in range(2_000)]
+    assert all(v[2] == "x" * 10_000 for v in out)
+    assert any(not v[1] for v in out) is (workers > 0)     # workers did some of it
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)                                 # no child left behind
+        os.waitpid(-1, os.WNOHANG)                         # no worker left behind
 
 
-def test_an_error_in_mapped_work_is_raised_here() -> None:
-    def work(i: int) -> int:
-        if i == 3:
-            raise ValueError("bad chunk")
-        return i
-    with pytest.raises(ValueError, match="bad chunk"):
-        parallel.map_chunks(6, work, 2)
-    assert parallel.map_chunks(0, work, 2) == []
+def test_a_worker_that_dies_has_its_share_done_here() -> None:
+    here = os.getpid()
+    with parallel.Pool(_square_here_or_there, 2) as pool:
+        first = pool.result(pool.submit([here, "die", 0], list(range(30))))
+        after = pool.result(pool.submit([here, "", 0], list(range(30))))
+    assert [v[0] for v in first] == [v[0] for v in after] == [x * x for x in range(30)]
+    assert all(v[1] for v in first)                        # all done here in the end
+    assert all(v[1] for v in after)                        # the dead workers get nothing
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_an_error_in_pool_work_is_raised_here_and_unread_answers_do_not_hang_the_close() -> None:
+    here = os.getpid()
+    with pytest.raises(ValueError, match="bad batch"):
+        with parallel.Pool(_square_here_or_there, 2) as pool:
+            ticket = pool.submit([here, "raise", 0], list(range(50)))
+            pool.submit([here, "", 0], list(range(50)))      # never collected
+            pool.result(ticket)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_workers_can_be_set_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -315,7 +315,7 @@ Stored = Mapping[str, Mapping[str, str]]     # kind -> content hash -> key
 
 
 def read_extract(path: Path, progress: Callable[[int], None] | None = None,
-                 stored: Stored | None = None) -> Extract:
+                 stored: Stored | None = None, validator: Validator | None = None) -> Extract:
     """Validate every file of an extract; references are checked against loaded rows only.
 
     `stored`: for each kind, the content hash and key of every row the workspace holds
@@ -324,7 +324,13 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     alone, and no date the check of dates let through can have come into the future):
     it is loaded under its stored key with no data (`LoadedRow.data` None: the stored
     row stands). Its references are checked as every row's are. A newer extract of one
-    agency with 1 % of its rows changed so costs little more than reading it."""
+    agency with 1 % of its rows changed so costs little more than reading it.
+
+    `validator`: where rows are validated (one for a whole load keeps its worker
+    processes); by default one made for this extract."""
+    if validator is None:
+        with Validator() as own:
+            return read_extract(path, progress, stored, own)
     manifest = read_manifest(path)
     present = present_files(path)
     if "persons.csv" not in present:
@@ -333,31 +339,95 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     extract = Extract(path, manifest, fingerprint(path))
     ids: dict[str, dict[str, int]] = {}      # file -> record_id -> row, for loaded rows
     rejected_ids: dict[str, dict[str, int]] = {}
+    # Each file's first batch is sent to be validated before the file before it is
+    # finished, so the validating processes are never left waiting between files. Its rows
+    # are checked only after, in order: references go to the files before it.
+    before: Generator[None, None, FileResult] | None = None
     for spec in FILES:
         if spec.name in present:
-            extract.files.append(_read_file(present[spec.name], spec, ids, rejected_ids, progress,
-                                            (stored or {}).get(spec.kind, {})))
+            reading = _read_file(present[spec.name], spec, ids, rejected_ids, progress,
+                                 (stored or {}).get(spec.kind, {}), validator)
+            next(reading)           # its first batch sent
+            if before is not None:
+                extract.files.append(_finish(before))
+            next(reading)           # its last batch sent, the batches before it checked
+            before = reading
+    if before is not None:
+        extract.files.append(_finish(before))
     return extract
 
 
-# Rows are read, validated and checked a batch at a time: a batch's rows that need
-# validating are validated over the cores when there are enough of them to be worth a fork.
+def _finish(reading: Generator[None, None, FileResult]) -> FileResult:
+    try:
+        while True:
+            next(reading)
+    except StopIteration as done:
+        return done.value
+
+
+# Rows are read, validated and checked a batch at a time. A batch's rows that need
+# validating are validated over the cores when there are enough to be worth sending.
 BATCH = 50_000
 PARALLEL_MIN = 5_000
 
 _Outcome = list    # [key, the clean record as JSON text] or [None, [[column, reason], ...]]
+_Read = list[BadRow | tuple[int, dict[str, str], bytes, str, str | None]]
+
+
+class Validator:
+    """Validates rows, each on its own: here, or for batches worth it over a pool of
+    worker processes (kglink.parallel.Pool, made the first time one is), one batch ahead
+    of the caller. A row's outcome depends on the row alone, so it is the same wherever
+    it is worked out. `KGLINK_WORKERS=1`: all here."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = parallel.workers() if processes is None else processes
+        self._pool: parallel.Pool | None = None
+
+    def submit(self, spec: FileSpec, header: list[str], extra_cols: list[str],
+               rows: list[list[str]]) -> Callable[[], list[_Outcome]]:
+        """Start on `rows` (each a row's values, in header order); call what is returned
+        for their outcomes, in order, calling those of earlier submissions first."""
+        context = [spec.name, header, extra_cols]
+        if self.processes <= 1 or len(rows) < PARALLEL_MIN:
+            return lambda: _validate_work(context, rows)
+        if self._pool is None:
+            self._pool = parallel.Pool(_validate_work, self.processes - 1)
+        pool, ticket = self._pool, self._pool.submit(context, rows)
+        return lambda: pool.result(ticket)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> "Validator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _validate_work(context: list[Any], rows: list[list[str]]) -> list[_Outcome]:
+    name, header, extra_cols = context
+    spec = FILE_BY_NAME[name]
+    return [_outcome(spec, dict(zip(header, values)), extra_cols) for values in rows]
 
 
 def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                rejected_ids: dict[str, dict[str, int]],
-               progress: Callable[[int], None] | None, stored: Mapping[str, str]) -> FileResult:
+               progress: Callable[[int], None] | None, stored: Mapping[str, str],
+               validator: Validator) -> Generator[None, None, FileResult]:
     """Every row read is loaded or rejected once: read == loaded + len(rejects). Rows and
     rejects name the file read (persons.csv or persons.parquet); references between files
     go by the CSV names.
 
-    A batch at a time: first every row is hashed and looked up in `stored`; then the rows
-    not stored are validated (each on its own, so over several processes if many); then,
-    in file order, references and duplicates are checked, which depend on the rows before."""
+    A batch at a time: every row is hashed and looked up in `stored`, and the rows not
+    stored are sent to be validated; while they are, the next batch is read; then, in file
+    order, references and duplicates are checked, which depend on the rows before.
+    A generator, pausing twice: when its first batch has been sent (its rows are checked
+    only once the file before is finished), and when its last has (the next file sends
+    its first before this one checks its last); it returns the result."""
     header, parsed = _open_rows(fpath, spec)
     file = fpath.name
     known = set(spec.model.model_fields) | {"record_id"}
@@ -368,22 +438,9 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
     own_rejected = rejected_ids.setdefault(spec.name, {})
     identified = spec.kind in ("person", "address", "event")
     done = 0
-    for batch in _batches(parsed, BATCH):
-        read: list[BadRow | tuple[int, dict[str, str], bytes, str, str | None]] = []
-        todo: list[dict[str, str]] = []
-        for item in batch:
-            if isinstance(item, BadRow):
-                read.append(item)
-                continue
-            row = dict(zip(header, item.values))
-            raw = row_json(row)
-            content_hash = row_hash(raw)
-            same = stored.get(content_hash)
-            if same is None:
-                todo.append(row)
-            read.append((item.line, row, raw, content_hash, same))
-        outcomes = iter(_validate_rows(spec, todo, extra_cols))
-        del todo
+
+    def check(read: _Read, outcomes: Iterator[_Outcome]) -> None:
+        nonlocal done
         for entry in read:
             result.read += 1
             done += 1
@@ -422,6 +479,35 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             else:
                 result.rows.append(LoadedRow(spec.kind, key, file, line, data, raw.decode(),
                                              content_hash))
+
+    pending: tuple[_Read, Callable[[], list[_Outcome]]] | None = None
+    first = True
+    for batch in _batches(parsed, BATCH):
+        read: _Read = []
+        todo: list[list[str]] = []
+        for item in batch:
+            if isinstance(item, BadRow):
+                read.append(item)
+                continue
+            row = dict(zip(header, item.values))
+            raw = row_json(row)
+            content_hash = row_hash(raw)
+            same = stored.get(content_hash)
+            if same is None:
+                todo.append(item.values)
+            read.append((item.line, row, raw, content_hash, same))
+        outcomes = validator.submit(spec, header, extra_cols, todo)
+        if first:
+            yield                   # the first batch sent: the file before may finish
+            first = False
+        if pending is not None:
+            check(pending[0], iter(pending[1]()))
+        pending = (read, outcomes)
+    if first:
+        yield
+    yield                           # the last batch sent: the next file may send its first
+    if pending is not None:
+        check(pending[0], iter(pending[1]()))
     if progress:
         progress(done)
     return result
@@ -436,20 +522,6 @@ def _batches(items: Iterator[Row | BadRow], size: int) -> Iterator[list[Row | Ba
             batch = []
     if batch:
         yield batch
-
-
-def _validate_rows(spec: FileSpec, rows: list[dict[str, str]],
-                   extra_cols: list[str]) -> list[_Outcome]:
-    """Each row's outcome, in order; over the cores (kglink.parallel) when there are many.
-    A row's outcome depends on the row alone, so it is the same however the rows are split."""
-    n_proc = parallel.workers()
-    if len(rows) < PARALLEL_MIN or n_proc <= 1:
-        return [_outcome(spec, row, extra_cols) for row in rows]
-    size = -(-len(rows) // n_proc)
-    parts = parallel.map_chunks(
-        n_proc, lambda i: [_outcome(spec, row, extra_cols) for row in rows[i * size:(i + 1) * size]],
-        n_proc)
-    return [outcome for part in parts for outcome in part]
 
 
 def _outcome(spec: FileSpec, row: dict[str, str], extra_cols: list[str]) -> _Outcome:
