@@ -108,8 +108,10 @@ class Pool:
     the workers theirs at once (a thread per worker writes, so the caller goes on, reading
     the next batch, while they work); `result(ticket)` then does this process's share and
     returns `work(context, items)` for the whole list, in order. Tickets are collected in
-    the order they were submitted. This process takes a share only while it would otherwise
-    wait for the workers, so it spends its time on what only it can do.
+    the order they were submitted. This process takes an equal share of a batch when nothing
+    else is in flight (it would only wait); otherwise a share that grows while it has had
+    to wait for the workers and shrinks while it has not, so it spends its time on what
+    only it can do.
 
     Messages and answers are JSON types (orjson, length-prefixed on pipes): `work` must
     return a list as long as its items, of JSON types; what comes back from a worker is what
@@ -139,6 +141,8 @@ class Pool:
                         os._exit(code)
                 os.close(to_read)
                 os.close(from_write)
+                for fd in (to_write, from_read):    # a batch is megabytes: fewer, larger reads
+                    _widen(fd)
                 inherited += [to_write, from_read]
                 self._workers.append(_Worker(pid, to_write, from_read))
         except BaseException:
@@ -153,7 +157,9 @@ class Pool:
 
     def submit(self, context: Any, items: list[Any]) -> "Ticket":
         n = len(self._workers)
-        here = min(len(items), round(len(items) * self._share)) if n else len(items)
+        # Nothing else in flight: this process would only wait, so it takes an equal share.
+        share = self._share if self._submitted > self._collected else 1 / self.processes
+        here = min(len(items), round(len(items) * share)) if n else len(items)
         size = -(-(len(items) - here) // n) if n else 0
         parts = [items[here + k * size:here + (k + 1) * size] for k in range(n)]
         for w, part in zip(self._workers, parts):
@@ -281,6 +287,19 @@ def _serve(work: Callable[[Any, list[Any]], list[Any]], in_fd: int, out_fd: int)
 
 
 _LENGTH = struct.Struct("<Q")
+PIPE_SIZE = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Ask Linux for a pipe of PIPE_SIZE bytes (64 KiB by default); elsewhere, or refused, as is."""
+    try:
+        import fcntl
+    except ImportError:             # not a POSIX system: no fork, no pool
+        return
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, set_size, PIPE_SIZE)
 
 
 def _write_frame(fd: int, body: bytes) -> None:

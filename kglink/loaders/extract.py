@@ -370,8 +370,11 @@ def _finish(reading: Generator[None, None, FileResult]) -> FileResult:
 BATCH = 50_000
 PARALLEL_MIN = 5_000
 
-_Outcome = list    # [key, the clean record as JSON text] or [None, [[column, reason], ...]]
-_Read = list[BadRow | tuple[int, dict[str, str], bytes, str, str | None]]
+# An outcome: [key, the clean record as JSON text] (then, if the worker hashed the row,
+# the row as read (row_json) and its hash), or [None, [[column, reason], ...]].
+_Outcome = list
+# A row read: a BadRow, or (line, values, row_json and row_hash if hashed here, stored key).
+_Read = list[BadRow | tuple[int, list[str], bytes | None, str | None, str | None]]
 
 
 class Validator:
@@ -385,10 +388,11 @@ class Validator:
         self._pool: parallel.Pool | None = None
 
     def submit(self, spec: FileSpec, header: list[str], extra_cols: list[str],
-               rows: list[list[str]]) -> Callable[[], list[_Outcome]]:
+               rows: list[list[str]], hash_rows: bool) -> Callable[[], list[_Outcome]]:
         """Start on `rows` (each a row's values, in header order); call what is returned
-        for their outcomes, in order, calling those of earlier submissions first."""
-        context = [spec.name, header, extra_cols]
+        for their outcomes, in order, calling those of earlier submissions first.
+        `hash_rows`: each sound row's outcome also holds its row_json text and row_hash."""
+        context = [spec.name, header, extra_cols, hash_rows]
         if self.processes <= 1 or len(rows) < PARALLEL_MIN:
             return lambda: _validate_work(context, rows)
         if self._pool is None:
@@ -409,9 +413,17 @@ class Validator:
 
 
 def _validate_work(context: list[Any], rows: list[list[str]]) -> list[_Outcome]:
-    name, header, extra_cols = context
+    name, header, extra_cols, hash_rows = context
     spec = FILE_BY_NAME[name]
-    return [_outcome(spec, dict(zip(header, values)), extra_cols) for values in rows]
+    out = []
+    for values in rows:
+        row = dict(zip(header, values))
+        outcome = _outcome(spec, row, extra_cols)
+        if hash_rows and outcome[0] is not None:
+            raw = row_json(row)
+            outcome += [raw.decode(), row_hash(raw)]
+        out.append(outcome)
+    return out
 
 
 def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
@@ -437,6 +449,7 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
     own_ids = ids.setdefault(spec.name, {})
     own_rejected = rejected_ids.setdefault(spec.name, {})
     identified = spec.kind in ("person", "address", "event")
+    id_column = header.index("record_id") if identified else -1     # a required column
     done = 0
 
     def check(read: _Read, outcomes: Iterator[_Outcome]) -> None:
@@ -450,22 +463,30 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             if isinstance(entry, BadRow):
                 result.rejects.append(Reject(file, entry.line, "*", entry.reason))
                 continue
-            line, row, raw, content_hash, same = entry
+            line, values, raw, content_hash, same = entry
             data: str | None = None
+            text = ""                               # the row as read, if loaded anew
             problems: list[tuple[str, str]] = []
             if same is None:
-                key, data_or_problems = next(outcomes)
+                outcome = next(outcomes)
+                key = outcome[0]
                 if key is None:
-                    problems = [(c, why) for c, why in data_or_problems]
+                    problems = [(c, why) for c, why in outcome[1]]
                 else:
-                    data = data_or_problems
+                    data = outcome[1]
+                    if raw is None:                 # hashed by the worker
+                        text, content_hash = outcome[2], outcome[3]
+                    else:
+                        text = raw.decode()
             else:
                 key = same
-            problems += _check_references(spec, row, {c for c, _ in problems}, ids, rejected_ids)
+            if spec.references:
+                problems += _check_references(spec, dict(zip(header, values)),
+                                              {c for c, _ in problems}, ids, rejected_ids)
             if problems:
                 result.rejects.append(_reject(file, line, problems))
-                if identified and row.get("record_id", "").strip():
-                    own_rejected[row["record_id"].strip()] = line
+                if identified and values[id_column].strip():
+                    own_rejected[values[id_column].strip()] = line
                 continue
             if key in seen:
                 result.rejects.append(Reject(file, line, "record_id" if identified else "*",
@@ -474,11 +495,11 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             seen[key] = line
             if identified:
                 own_ids[key] = line
+            assert content_hash is not None
             if same is not None:
                 result.rows.append(LoadedRow(spec.kind, key, spec.name, line, None, "", content_hash))
             else:
-                result.rows.append(LoadedRow(spec.kind, key, file, line, data, raw.decode(),
-                                             content_hash))
+                result.rows.append(LoadedRow(spec.kind, key, file, line, data, text, content_hash))
 
     pending: tuple[_Read, Callable[[], list[_Outcome]]] | None = None
     first = True
@@ -488,15 +509,17 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
         for item in batch:
             if isinstance(item, BadRow):
                 read.append(item)
-                continue
-            row = dict(zip(header, item.values))
-            raw = row_json(row)
-            content_hash = row_hash(raw)
-            same = stored.get(content_hash)
-            if same is None:
+            elif not stored:        # nothing of this kind stored: all to validate, and hash
                 todo.append(item.values)
-            read.append((item.line, row, raw, content_hash, same))
-        outcomes = validator.submit(spec, header, extra_cols, todo)
+                read.append((item.line, item.values, None, None, None))
+            else:
+                raw = row_json(dict(zip(header, item.values)))
+                content_hash = row_hash(raw)
+                same = stored.get(content_hash)
+                if same is None:
+                    todo.append(item.values)
+                read.append((item.line, item.values, raw, content_hash, same))
+        outcomes = validator.submit(spec, header, extra_cols, todo, hash_rows=not stored)
         if first:
             yield                   # the first batch sent: the file before may finish
             first = False
