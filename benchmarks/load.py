@@ -2,7 +2,8 @@
 
 Peer: the same files read with the csv module and inserted into SQLite with no
 validation or cleaning (the floor any loader sits on). The ratio shows what
-validation, cleaning and accounting cost.
+validation, cleaning and accounting cost. Rows are validated by worker processes
+(KGLINK_WORKERS=1: none); their CPU and peak memory are printed apart.
 
     python benchmarks/load.py --households 40000
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import resource
 import sqlite3
 import tempfile
 import time
@@ -51,9 +53,10 @@ def main() -> None:
         persons = person_records(cdir)
         floor_s, rows = raw_floor(dirs, Path(tmp) / "floor.sqlite")
         ws = stack.enter_context(open_workspace(Path(tmp) / "ws"))
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         reports = load_extracts(ws, dirs)
-        load_s = time.perf_counter() - t0
+        load_s, load_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
         read = sum(f.read for r in reports for f in r.files)
         loaded = sum(f.loaded for r in reports for f in r.files)
         rejected = sum(len(f.rejects) for r in reports for f in r.files)
@@ -65,7 +68,9 @@ def main() -> None:
     print(f"person records: {persons}; rows in all files: {rows}")
     print(f"rows read {read} = loaded {loaded} + rejected {rejected}: "
           f"{'OK' if read == loaded + rejected else 'MISMATCH'}")
-    print(f"kglink load: {load_s:.1f} s ({read / load_s:,.0f} rows/s, {persons / load_s:,.0f} persons/s)")
+    print(f"kglink load: {load_s:.1f} s ({read / load_s:,.0f} rows/s, {persons / load_s:,.0f} persons/s); "
+          f"CPU {load_cpu:.1f} s here + {workers.ru_utime + workers.ru_stime:.1f} s in validating "
+          f"workers (peak {workers.ru_maxrss / 1024:,.0f} MB each at most)")
     print(f"peer (csv + sqlite, no validation): {floor_s:.1f} s; kglink/peer time ratio {load_s / floor_s:.2f}")
     print(f"identical reload: {reload_s:.2f} s (nothing changed)")
     print(f"peak memory: {peak_rss_mb():,.0f} MB")

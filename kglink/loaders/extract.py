@@ -450,16 +450,14 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
     own_rejected = rejected_ids.setdefault(spec.name, {})
     identified = spec.kind in ("person", "address", "event")
     id_column = header.index("record_id") if identified else -1     # a required column
-    done = 0
+
+    # (index, column, target file, its loaded ids, its rejected ids) of each reference column;
+    # every reference column is a required one.
+    refs = [(header.index(column), column, target, ids.setdefault(target, {}),
+             rejected_ids.setdefault(target, {})) for column, target in spec.references]
 
     def check(read: _Read, outcomes: Iterator[_Outcome]) -> None:
-        nonlocal done
         for entry in read:
-            result.read += 1
-            done += 1
-            if progress and done == 1000:
-                progress(done)
-                done = 0
             if isinstance(entry, BadRow):
                 result.rejects.append(Reject(file, entry.line, "*", entry.reason))
                 continue
@@ -480,9 +478,8 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                         text = raw.decode()
             else:
                 key = same
-            if spec.references:
-                problems += _check_references(spec, dict(zip(header, values)),
-                                              {c for c, _ in problems}, ids, rejected_ids)
+            if refs:
+                problems += _check_references(refs, values, {c for c, _ in problems})
             if problems:
                 result.rejects.append(_reject(file, line, problems))
                 if identified and values[id_column].strip():
@@ -500,6 +497,9 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                 result.rows.append(LoadedRow(spec.kind, key, spec.name, line, None, "", content_hash))
             else:
                 result.rows.append(LoadedRow(spec.kind, key, file, line, data, text, content_hash))
+        result.read += len(read)
+        if progress:
+            progress(len(read))
 
     pending: tuple[_Read, Callable[[], list[_Outcome]]] | None = None
     first = True
@@ -531,8 +531,6 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
     yield                           # the last batch sent: the next file may send its first
     if pending is not None:
         check(pending[0], iter(pending[1]()))
-    if progress:
-        progress(done)
     return result
 
 
@@ -584,17 +582,16 @@ def _validate(spec: FileSpec, row: dict[str, str]) -> BaseModel | list[tuple[str
                 for err in e.errors(include_input=False, include_url=False)]
 
 
-def _check_references(spec: FileSpec, row: dict[str, str], bad: set[str],
-                      ids: dict[str, dict[str, int]],
-                      rejected_ids: dict[str, dict[str, int]]) -> list[tuple[str, str]]:
+def _check_references(refs: list[tuple[int, str, str, dict[str, int], dict[str, int]]],
+                      values: list[str], bad: set[str]) -> list[tuple[str, str]]:
     """Every reference column (not already bad) naming no loaded record of its file."""
     problems = []
-    for column, target in spec.references:
-        value = (row.get(column) or "").strip()
-        if column in bad or not value or value in ids.get(target, {}):
+    for index, column, target, loaded, rejected in refs:
+        value = values[index].strip()
+        if not value or value in loaded or column in bad:
             continue
-        if value in rejected_ids.get(target, {}):
-            problems.append((column, f"refers to {target} row {rejected_ids[target][value]}, which was rejected"))
+        if value in rejected:
+            problems.append((column, f"refers to {target} row {rejected[value]}, which was rejected"))
         else:
             problems.append((column, f"refers to no record in {target}"))
     return problems
