@@ -15,13 +15,15 @@ finding gone the next night is tried again on the previous night's reference dat
 Peak memory is the process's resident memory sampled during each step (a step starts
 with whatever the steps before it left). CPU seconds are this process's (the
 Neo4j server's work during a sync is not in them): on a shared machine they say more
-than wall time about kglink's own cost.
+than wall time about kglink's own cost. The CPU of its worker processes (the load's
+validating workers, link's comparing processes) is shown apart, as "+ children CPU s".
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import resource
 import shutil
 import tempfile
 import threading
@@ -49,12 +51,20 @@ def rss_mb() -> float:
     return 0.0
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (the load's validating
+    workers, link's comparing processes), counted when they are waited for."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 class Steps:
     """Seconds and peak resident memory of each named step, sampled every 50 ms."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.children_cpu: dict[str, float] = {}
         self.peak: dict[str, float] = {}
         self._current: list[str] = []
         self._stop = threading.Event()
@@ -70,12 +80,13 @@ class Steps:
     def step(self, name: str) -> Iterator[None]:
         self._current.append(name)
         self.peak[name] = max(self.peak.get(name, 0.0), rss_mb())
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c0
+            self.children_cpu[name] = self.children_cpu.get(name, 0.0) + _children_cpu() - k0
             self.peak[name] = max(self.peak[name], rss_mb())
             self._current.remove(name)
 
@@ -145,12 +156,12 @@ def show(title: str, steps: Steps, res: Any) -> None:
     print(f"{title}: {len(res.findings)} findings ({len(res.new)} new, {len(res.gone)} gone)")
     order = ["load", "link", "Neo4j sync", "queries (all, with unconfirmed)", "  of which embedded graph build",
              "report (the rest)", "whole run"]
-    print(f"  {'step':34} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+    print(f"  {'step':34} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'+ children CPU s':>17}")
     for name in order:
         if name in steps.seconds:
             peak = steps.peak.get(name)
             print(f"  {name:34} {steps.seconds[name]:8.1f} {steps.cpu.get(name, 0.0):8.1f} "
-                  f"{f'{peak:,.0f}' if peak else '':>8}")
+                  f"{f'{peak:,.0f}' if peak else '':>8} {steps.children_cpu.get(name, 0.0):17.1f}")
     b = embedded.last_build
     if b is not None and "  of which embedded graph build" in steps.seconds:
         how = ("full build" if b.full else "changed items only made again" if b.changed_only

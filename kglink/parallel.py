@@ -156,14 +156,16 @@ class Pool:
         return len(self._workers) + 1
 
     def submit(self, context: Any, items: list[Any]) -> "Ticket":
-        n = len(self._workers)
+        live = [w for w in self._workers if w.alive]     # a worker found gone gets no more
+        n = len(live)
         # Nothing else in flight: this process would only wait, so it takes an equal share.
-        share = self._share if self._submitted > self._collected else 1 / self.processes
+        share = self._share if self._submitted > self._collected else 1 / (n + 1)
         here = min(len(items), round(len(items) * share)) if n else len(items)
         size = -(-(len(items) - here) // n) if n else 0
-        parts = [items[here + k * size:here + (k + 1) * size] for k in range(n)]
-        for w, part in zip(self._workers, parts):
-            w.send(orjson.dumps([context, part]) if part else None)
+        parts = [(w, items[here + k * size:here + (k + 1) * size]) for k, w in enumerate(live)]
+        parts = [(w, part) for w, part in parts if part]
+        for w, part in parts:
+            w.send(orjson.dumps([context, part]))
         self._submitted += 1
         return Ticket(self._submitted, context, items[:here], parts)
 
@@ -172,9 +174,7 @@ class Pool:
         assert ticket.number == self._collected, "tickets are collected in submission order"
         out = self._work(ticket.context, ticket.here) if ticket.here else []
         waited = False
-        for w, part in zip(self._workers, ticket.parts):
-            if not part:
-                continue
+        for w, part in ticket.parts:
             waited = waited or not w.answered()
             values = w.receive(len(part))
             out += values if values is not None else self._work(ticket.context, part)
@@ -202,29 +202,28 @@ class Ticket:
     number: int
     context: Any
     here: list[Any]
-    parts: list[list[Any]]
+    parts: list[tuple["_Worker", list[Any]]]
 
 
 class _Worker:
     def __init__(self, pid: int, to_fd: int, from_fd: int) -> None:
         self.pid, self.to_fd, self.from_fd = pid, to_fd, from_fd
         self.alive = True
-        self.outbox: queue.SimpleQueue[bytes | None | _Stop] = queue.SimpleQueue()
+        self.outbox: queue.SimpleQueue[bytes | _Stop] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._send_all, daemon=True,
                                        name=f"kglink-pool-send-{pid}")
 
     def start(self) -> None:
         self.thread.start()
 
-    def send(self, message: bytes | None) -> None:
-        """Queue a message (None: nothing for this worker this time, and no answer)."""
-        if message is not None:
-            self.outbox.put(message)
+    def send(self, message: bytes) -> None:
+        """Queue a message; its answer is read by `receive`, in order."""
+        self.outbox.put(message)
 
     def _send_all(self) -> None:
         while True:
             message = self.outbox.get()
-            if isinstance(message, _Stop) or message is None:
+            if isinstance(message, _Stop):
                 break
             try:
                 _write_frame(self.to_fd, message)

@@ -89,7 +89,9 @@ def test_a_worker_that_dies_has_its_share_done_here() -> None:
     here = os.getpid()
     with parallel.Pool(_square_here_or_there, 2) as pool:
         first = pool.result(pool.submit([here, "die", 0], list(range(30))))
-        after = pool.result(pool.submit([here, "", 0], list(range(30))))
+        ticket = pool.submit([here, "", 0], list(range(30)))
+        assert ticket.parts == []                          # nothing sent to the dead
+        after = pool.result(ticket)
     assert [v[0] for v in first] == [v[0] for v in after] == [x * x for x in range(30)]
     assert all(v[1] for v in first)                        # all done here in the end
     assert all(v[1] for v in after)                        # the dead workers get nothing
