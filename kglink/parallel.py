@@ -170,8 +170,7 @@ class Pool:
         return Ticket(self._submitted, context, items[:here], parts)
 
     def result(self, ticket: "Ticket") -> list[Any]:
-        self._collected += 1
-        assert ticket.number == self._collected, "tickets are collected in submission order"
+        assert ticket.number == self._collected + 1, "tickets are collected in submission order"
         out = self._work(ticket.context, ticket.here) if ticket.here else []
         waited = False
         for w, part in ticket.parts:
@@ -181,6 +180,7 @@ class Pool:
         # Had to wait for a worker: do more here next time; did not: leave them more.
         step = 0.05 if waited else -0.05
         self._share = min(1 / self.processes, max(0.0, self._share + step))
+        self._collected += 1        # only now: an error or an interrupt before leaves it unread
         return out
 
     def close(self) -> None:
@@ -259,6 +259,10 @@ class _Worker:
         if kill:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
+        # Stop reading first: a worker blocked writing an answer no one will read then
+        # fails and ends, instead of being waited for forever.
+        with contextlib.suppress(OSError):
+            os.close(self.from_fd)
         self.outbox.put(_Stop())
         if self.thread.is_alive():
             self.thread.join()
@@ -267,8 +271,6 @@ class _Worker:
                 os.close(self.to_fd)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
-        with contextlib.suppress(OSError):
-            os.close(self.from_fd)
 
 
 class _Stop:

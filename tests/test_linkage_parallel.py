@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -108,6 +109,44 @@ def test_an_error_in_pool_work_is_raised_here_and_unread_answers_do_not_hang_the
             pool.result(ticket)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+@pytest.mark.parametrize("when", ["in its own share", "reading an answer"])
+def test_an_interrupt_while_collecting_lets_the_workers_go(
+        when: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while this process does its share of the last batch, or reads its answer:
+    the close must not wait forever for a worker blocked writing an answer (~10 MB, more
+    than a pipe holds) that no one will read."""
+    here = os.getpid()
+
+    def work(context: list, items: list) -> list:
+        if os.getpid() == here and when == "in its own share":
+            raise KeyboardInterrupt
+        return _square_here_or_there(context, items)
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("the pool's close hung")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with parallel.Pool(work, 1) as pool:
+                ticket = pool.submit([here, "", 10_000], list(range(2_000)))
+                if when == "reading an answer":     # patched here only, not in the worker
+                    real, calls = parallel._read_exactly, []
+
+                    def cut(fd: int, n: int) -> bytes | None:
+                        calls.append(n)
+                        if len(calls) == 2:         # the answer's body, after its length
+                            raise KeyboardInterrupt
+                        return real(fd, n)
+                    monkeypatch.setattr(parallel, "_read_exactly", cut)
+                pool.result(ticket)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)                         # no worker left behind
 
 
 def test_workers_can_be_set_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
