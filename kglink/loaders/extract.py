@@ -435,8 +435,10 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
     go by the CSV names.
 
     A batch at a time: every row is hashed and looked up in `stored`, and the rows not
-    stored are sent to be validated; while they are, the next batch is read; then, in file
-    order, references and duplicates are checked, which depend on the rows before.
+    stored are sent to be validated (with nothing of the file's kind stored, a first load,
+    all are sent, and hashed where they are validated); while they are, the next batch is
+    read; then, in file order, references and duplicates are checked, which depend on the
+    rows before.
     A generator, pausing twice: when its first batch has been sent (its rows are checked
     only once the file before is finished), and when its last has (the next file sends
     its first before this one checks its last); it returns the result."""
