@@ -94,7 +94,6 @@ def run_chunks(n_chunks: int, work: Callable[[int], None], processes: int | None
         work(i)
 
 
-
 class Pool:
     """Processes forked once that map work over lists sent to them, one batch ahead.
 

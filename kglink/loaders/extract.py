@@ -373,6 +373,7 @@ PARALLEL_MIN = 5_000
 # An outcome: [key, the clean record as JSON text] (then, if the worker hashed the row,
 # the row as read (row_json) and its hash), or [None, [[column, reason], ...]].
 _Outcome = list
+_NONE: frozenset[str] = frozenset()
 # A row read: a BadRow, or (line, values, row_json and row_hash if hashed here, stored key).
 _Read = list[BadRow | tuple[int, list[str], bytes | None, str | None, str | None]]
 
@@ -481,7 +482,8 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             else:
                 key = same
             if refs:
-                problems += _check_references(refs, values, {c for c, _ in problems})
+                bad = {c for c, _ in problems} if problems else _NONE
+                problems += _check_references(refs, values, bad)
             if problems:
                 result.rejects.append(_reject(file, line, problems))
                 if identified and values[id_column].strip():
@@ -585,7 +587,7 @@ def _validate(spec: FileSpec, row: dict[str, str]) -> BaseModel | list[tuple[str
 
 
 def _check_references(refs: list[tuple[int, str, str, dict[str, int], dict[str, int]]],
-                      values: list[str], bad: set[str]) -> list[tuple[str, str]]:
+                      values: list[str], bad: frozenset[str] | set[str]) -> list[tuple[str, str]]:
     """Every reference column (not already bad) naming no loaded record of its file."""
     problems = []
     for index, column, target, loaded, rejected in refs:
