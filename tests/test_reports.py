@@ -175,6 +175,24 @@ def test_profile_pack_renders_and_is_audited(linked_ws: Path, tmp_path: Path) ->
     assert "LEAH" not in json.dumps(entry.request) + json.dumps(entry.result)   # ids, never names
 
 
+def test_a_pack_can_be_asked_for_by_the_entity_id_findings_print(linked_ws: Path, tmp_path: Path) -> None:
+    by_record, by_entity = tmp_path / "r", tmp_path / "e"
+    kg(linked_ws, "profile", "police:P3", "--reason", "test", "--out", str(by_record), "--format", "json")
+    uid = json.loads(next(by_record.glob("*.json")).read_text())["subject"]["entity_id"]
+    kg(linked_ws, "profile", uid, "--reason", "test", "--out", str(by_entity), "--format", "json")
+    assert json.loads(next(by_entity.glob("*.json")).read_text())["subject"]["entity_id"] == uid
+    res = runner.invoke(app, ["--workspace", str(linked_ws), "profile", "per_nobody", "--reason", "t"])
+    assert res.exit_code != 0 and "no person record or entity per_nobody" in res.output
+
+
+def test_the_demo_runs_end_to_end_and_writes_a_childs_pack(tmp_path: Path) -> None:
+    """README's first command: `kglink demo` (it once failed at its last step, the pack)."""
+    res = runner.invoke(app, ["--quiet", "demo", "--out", str(tmp_path / "demo")])
+    assert res.exit_code == 0, res.output
+    packs = list((tmp_path / "demo" / "profiles").glob("*.html"))
+    assert packs, res.output
+
+
 def test_profile_requires_a_reason(linked_ws: Path) -> None:
     res = runner.invoke(app, ["--workspace", str(linked_ws), "profile", "police:P3"])
     assert res.exit_code == 2

@@ -301,7 +301,8 @@ class Workspace:
 
     def profile(self, record: str | None = None, *, terms: Terms | None = None,
                 purpose: str | None = None) -> Profile:
-        """The MASH research pack on a child and family, by a record of the child or a
+        """The MASH research pack on a child and family, by a record of the child
+        (AGENCY:RECORD_ID), the child's entity id (as findings name people), or a
         search (`terms`). Needs a purpose; several matches raise Ambiguous (audited, with
         the candidates' entity ids)."""
         from kglink.queries.service import all_findings

@@ -17,7 +17,7 @@ app = typer.Typer()
 @app.command()
 def profile(
     ctx: typer.Context,
-    record: Optional[str] = typer.Argument(None, help="AGENCY:RECORD_ID of any record of the child."),
+    record: Optional[str] = typer.Argument(None, help="AGENCY:RECORD_ID of any record of the child, or the child's entity id from a finding."),
     name: Optional[str] = typer.Option(
         None, "--name", help="Find the child by name instead: spelling variants and nicknames match."),
     dob: Optional[str] = typer.Option(None, "--dob", help="Date of birth (YYYY-MM-DD or DD/MM/YYYY)."),

@@ -117,9 +117,12 @@ def find_subject(ws: Workspace, record: str | None = None, name: str | None = No
     """The person entity for a record key, or for a search (kglink.search) with one hit."""
     people = entity_map(ws, "person")
     if record:
-        if record not in people:
-            raise ProfileError(f"no person record {record}. Use AGENCY:RECORD_ID, e.g. police:P1")
-        return people[record].entity_id
+        if record in people:
+            return people[record].entity_id
+        if any(m.entity_id == record for m in people.values()):     # an entity id, from a finding
+            return record
+        raise ProfileError(f"no person record or entity {record}. Use AGENCY:RECORD_ID, e.g. "
+                           "police:P1, or a person's entity id from a finding")
     from kglink.queries.runner import reference_date
     from kglink.search import SearchError, Terms, search
 
