@@ -102,12 +102,25 @@ def first_name_counts(t: Table) -> Counter[str]:
     return Counter(v.split(" ", 1)[0] for v in t.cols["forenames_all"] if v)
 
 
-def slips_of(t: Table, counts: Mapping[str, float] | None = None) -> Slips:
+def slips_of(t: Table, counts: Mapping[str, float] | None = None,
+             variants: Mapping[str, float] | None = None) -> Slips:
     """The table's misspelt first names (fields.name.slip_keys), from its own first-name
-    counts, kept on it. `counts` (a saved model's first-name frequencies) decides them
-    instead when given first: an incremental link compares its changed pairs as the
+    counts, and the first-name variants its records show (linkage.variants), kept on it.
+    `counts` and `variants` (a saved model's first-name frequencies and variants) decide
+    them instead when given first: an incremental link compares its changed pairs as the
     model's run compared the rest, and `kglink explain` one pair as the run did."""
-    return t.derived("slips", lambda: slip_keys(first_name_counts(t) if counts is None else counts))
+    def make() -> Slips:
+        from kglink.linkage import variants as learnt
+
+        out = dict(slip_keys(first_name_counts(t) if counts is None else counts))
+        learnt_keys = learnt.slips(learnt.of(t) if counts is None else dict(variants or {}))
+        for slip, keys in list(out.items()):    # HSRRY, a slip of HARRY, is a variant as HARRY is
+            for name in keys & learnt_keys.keys():
+                out[slip] = out[slip] | learnt_keys[name]
+        for name, keys in learnt_keys.items():
+            out[name] = out.get(name, frozenset()) | keys
+        return out
+    return t.derived("slips", make)
 
 
 def _nickname_code_pairs(names: Obj, slips: Slips = NO_SLIPS) -> NDArray[np.int64]:

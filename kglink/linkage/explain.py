@@ -59,7 +59,8 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
         table = address_table(ws, only={a, b})
     comps = comparisons_for(kind, st.comparisons)
     if model.tf.get("forename"):
-        slips_of(table, model.tf["forename"])   # a table of two records: the model's counts say
+        # a table of two records: the model's counts and variants say
+        slips_of(table, model.tf["forename"], model.tf.get("forename_variants"))
     li = np.array([table.keys.index(a)], dtype=np.int64)
     ri = np.array([table.keys.index(b)], dtype=np.int64)
     lo, hi = sorted((a, b))

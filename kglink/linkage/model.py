@@ -17,6 +17,7 @@ from kglink.linkage.comparisons import Comparison, first_name_counts
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparison_vectors
 from kglink.linkage.settings import LinkageSettings
+from kglink.linkage.variants import of as learnt_variants
 
 SMOOTH = 1e-4
 U_PSEUDO_COUNT = 0.5     # per level of the random-pair sample (Jeffreys): never a zero u
@@ -225,6 +226,8 @@ def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
     tf = term_frequencies(table, settings.tf_adjust)
     if {"forename", "surname"} <= set(tf):
         tf["full_name"] = full_name_frequencies(table)
+    if "forename" in tf:
+        tf["forename_variants"] = learnt_variants(table)
     return Model(settings, m, u, prior, tf, iterations, lam)
 
 

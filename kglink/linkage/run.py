@@ -253,7 +253,8 @@ def score_pairs(table: Table, st: LinkageSettings, model: Model | None = None,
     left, right, counts = candidate_pairs(table, st, only=only)
     lap("blocking")
     if model is not None and model.tf.get("forename"):
-        slips_of(table, model.tf["forename"])      # misspelt first names as the model's run read them
+        # misspelt first names and variants as the model's run read them
+        slips_of(table, model.tf["forename"], model.tf.get("forename_variants"))
     gamma = comparison_vectors(table, comps, left, right)
     lap("comparing")
     if model is None:
