@@ -140,6 +140,9 @@ def person_settings() -> LinkageSettings:
             BlockingRule(name="place+forename_initial", keys=("place_entity", "forename_initial")),
             # ... and with forename and surname written the wrong way round in one agency.
             BlockingRule(name="place+names_any_order", keys=("place_entity", "names_any_order")),
+            # ... and whatever the names, with one date of birth: both names swapped and
+            # misspelt, a married name and a nickname (twins are kept apart by the rules).
+            BlockingRule(name="place+dob", keys=("place_entity", "dob")),
             # The same rare full name anywhere in the workspace (at most 10 records of it),
             # whatever else each record holds: a moved home, no place, no date of birth.
             BlockingRule(name="full_name", keys=("forename_exact", "surname_exact"), max_block_size=10),
