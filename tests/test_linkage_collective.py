@@ -9,7 +9,7 @@ import numpy as np
 
 from kglink.linkage import relational
 from kglink.linkage.entities import entity_map
-from kglink.linkage.prepare import Table, person_table
+from kglink.linkage.prepare import NO_CHILD_BORN, Table, person_table
 from kglink.linkage.registry import LOCATION, PERSON_COMPARISONS
 from kglink.linkage.run import link
 from kglink.linkage.settings import person_settings
@@ -256,3 +256,37 @@ def test_a_name_alone_is_corroborated_by_a_relative_in_common_as_linked() -> Non
                                  np.ones(3, dtype=np.int64))
     assert status.tolist() == ["link", "review", "link"]
     assert reason.tolist() == ["model", "rule:names_only", "model"]
+
+
+def test_a_woman_at_her_home_since_2007_is_not_a_baby_of_her_name(tmp_path: Path) -> None:
+    """A record its agency has at an address from 2007, or as the witness of an incident in
+    2009, was born by then: not the baby of her name born in 2025 at that home. A date on
+    1 January (a year with no date, or none at all) bounds nothing, nor does an event about
+    a child who may not be born yet."""
+    from kglink.linkage import cluster as cl
+    from kglink.linkage.rules import birth_year_ranges
+
+    police = _extract(tmp_path, "police", {
+        "persons.csv": ["P1,Fatema,UDDIN,,F", "P2,Amira,KHAN,,F", "P3,Sara,KHAN,,F", "P4,Ruby,KHAN,,F"],
+        "addresses.csv": ["A1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential",
+                          "A2,9 Elm Road,,Poole,BH15 2BB,100040000009,residential"],
+        "occupancies.csv": ["P1,A1,lives_at,2007-10-29,", "P3,A2,lives_at,2001-01-01,"],
+        "events.csv": ["E1,domestic_abuse,2009-03-01T22:15,,High,open,,,",
+                       "E2,referral,2024-03-01T10:00,,Medium,open,,,"],
+        "event_people.csv": ["E1,P2,witness", "E2,P4,involved_child"],
+        "event_addresses.csv": ["E1,A2,location", "E2,A2,location"],
+    })
+    health = _extract(tmp_path, "health", {
+        "persons.csv": ["H1,Fatema,Uddin,2025-05-01,F"],
+        "addresses.csv": ["B1,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+        "occupancies.csv": ["H1,B1,lives_at,2025-05-01,"],
+    })
+    ws, t = _linked(tmp_path, police, health)
+    st = person_settings()
+    _, hi = birth_year_ranges(t, st.parent_gap_years)
+    at = t.keys.index
+    assert hi[at("police:P1")] == 2007 and hi[at("police:P2")] == 2009
+    assert hi[at("police:P3")] == NO_CHILD_BORN and hi[at("police:P4")] == NO_CHILD_BORN
+    assert cl.conflict_for(t, st)(at("police:P1"), at("health:H1"))
+    ents = entity_map(ws, "person")
+    assert ents["police:P1"].entity_id != ents["health:H1"].entity_id

@@ -76,7 +76,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     everyone = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")), key=lambda t: t[0])
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
-    homes, visits = _occupancy_places(ws)
+    homes, visits, since = _occupancy_places(ws)
     events, present, together = _event_places(ws)
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
@@ -195,7 +195,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                    related=[sorted(related.get(k, ())) for k in t.keys])
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
-    born_by = _born_by(ws)
+    born_by = _born_by(ws, since)
     t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
                   born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
     children, partners_of = _relatives(t.keys, dict(everyone), parent_child, partners)
@@ -266,17 +266,25 @@ def families(surnames: AbstractSet[str]) -> int:
     return len({root(i) for i in range(len(names))})
 
 
-def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, int]]:
     """Per person record, the addresses it calls home (lives_at, registered_at, placed_at)
-    and those it visits or frequents."""
+    and those it visits or frequents; and the earliest year its agency has it anywhere
+    (it was born by then: a woman at her home since 2007 is not a baby born in 2025). A
+    date on 1 January is passed over: it is how systems write a year with no date, or no
+    date at all (1900-01-01)."""
     homes: dict[str, list[str]] = defaultdict(list)
     visits: dict[str, list[str]] = defaultdict(list)
+    since: dict[str, int] = {}
     for agency, _, occ in ws.records("occupancy"):
+        person = source_key(agency, occ["person_id"])
         ties = homes if occ["relation"] in vocab.HOME_RELATIONS else \
             visits if occ["relation"] in VISIT_RELATIONS else None
         if ties is not None:
-            ties[source_key(agency, occ["person_id"])].append(source_key(agency, occ["address_id"]))
-    return homes, visits
+            ties[person].append(source_key(agency, occ["address_id"]))
+        start = occ.get("from_date") or ""
+        if start[:4].isdigit() and start[4:10] != "-01-01":
+            since[person] = min(since.get(person, NO_CHILD_BORN), int(start[:4]))
+    return homes, visits, since
 
 
 # The youngest a person can be in a role, by law in England and Wales: criminal
@@ -286,18 +294,24 @@ ROLE_MIN_AGE = {"suspect": 10, "perpetrator": 10, "offender": 10, "detained": 10
                 "appropriate_adult": 18}
 EVENT_MIN_AGE = {"domestic_abuse": 16, "marac_case": 16}
 EVENT_MIN_AGE_ROLES = frozenset({"victim", "perpetrator", "subject"})
+# Whoever took part in an event was born by then (a witness, a reporting person, a
+# victim), except the child an event may be about before birth (a pre-birth assessment,
+# a conference on an unborn child).
+MAYBE_UNBORN_ROLES = frozenset({"subject", "involved_child"})
 
 
-def _born_by(ws: Workspace) -> dict[str, int]:
+def _born_by(ws: Workspace, since: dict[str, int]) -> dict[str, int]:
     """Per person record, the latest year it can have been born in, from the roles its
     agency records it in (ROLE_MIN_AGE, EVENT_MIN_AGE): a perpetrator of a crime in 2025
-    was born by 2015. For the parent_age rule, beside recorded parents and children."""
+    was born by 2015, a witness of an incident in 2009 by 2009 (MAYBE_UNBORN_ROLES aside).
+    For the parent_age rule, beside recorded parents and children; `since`: the earliest
+    year each record's agency has it at an address (_occupancy_places)."""
     when: dict[str, tuple[int, str]] = {}
     for agency, key, event in ws.records("event"):
         at = event.get("occurred_at") or ""
         if at[:4].isdigit():
             when[source_key(agency, key)] = (int(at[:4]), event.get("type") or "")
-    out: dict[str, int] = {}
+    out = dict(since)
     for agency, _, ep in ws.records("event_person"):
         happened = when.get(source_key(agency, ep["event_id"]))
         if happened is None:
@@ -305,7 +319,7 @@ def _born_by(ws: Workspace) -> dict[str, int]:
         year, kind = happened
         age = max(ROLE_MIN_AGE.get(ep["role"], 0),
                   EVENT_MIN_AGE.get(kind, 0) if ep["role"] in EVENT_MIN_AGE_ROLES else 0)
-        if age:
+        if age or ep["role"] not in MAYBE_UNBORN_ROLES:
             person = source_key(agency, ep["person_id"])
             out[person] = min(out.get(person, NO_CHILD_BORN), year - age)
     return out

@@ -21,7 +21,8 @@
   without a date of birth that an agency names as the parent of a child born in 2015 is
   not a person born in 2010 (a mother and her daughter of one first name at one home), nor
   is the child of a parent born in 1990 a person born in 1975; nor is the perpetrator of
-  a crime in 2025, or a MARAC subject, a baby born in 2026. Between two records that
+  a crime in 2025, or a MARAC subject, a baby born in 2026; nor is a woman her agency has
+  at her home since 2007, or as the witness of an incident in 2009, a baby born in 2025. Between two records that
   both have a date of birth it does not apply: the dates themselves are compared.
 - shared_relative: two records whose agencies name the same child of theirs (first name and
   date of birth), or at one home the same partner (first name and surname), with first
