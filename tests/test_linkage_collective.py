@@ -258,6 +258,31 @@ def test_a_name_alone_is_corroborated_by_a_relative_in_common_as_linked() -> Non
     assert reason.tolist() == ["model", "rule:names_only", "model"]
 
 
+def test_a_name_is_corroborated_by_a_phone_or_email_two_agencies_recorded() -> None:
+    """The same name and phone: across two agencies, with no places on file that say they
+    live apart, it is one person; within one agency (a family's landline, a father and son
+    of one name), or with places on file and none in common, it waits for a person."""
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparisons_for
+
+    st = person_settings()
+    comps = comparisons_for("person", st.comparisons)
+    t = _people([("TOBIAS", "M", "cs"), ("TOBIAS", "M", "ed"), ("TOBIAS", "M", "ed")], child={})
+    t.cols["dob"] = np.array(["19840211", "", ""], dtype=object)
+    t.multi["related"] = [[], [], []]
+    names = {c.name: k for k, c in enumerate(comps)}
+    gamma = np.full((4, len(comps)), -1, dtype=np.int8)
+    gamma[:, names["forename"]] = gamma[:, names["surname"]] = 0
+    gamma[:, names["contact"]] = comps[names["contact"]].labels.index("same phone or email")
+    gamma[1, names["location"]] = comps[names["location"]].labels.index("no address in common")
+    gamma[3, names["contact"]] = -1
+    left, right = np.array([0, 0, 1, 0]), np.array([1, 1, 2, 1])
+    only = st.model_copy(update={"evidence_rules": ("names_only",)})
+    status, reason = rules.apply(t, only, comps, gamma, np.full(4, 0.999), left, right)
+    assert status.tolist() == ["link", "review", "review", "review"]
+    assert reason.tolist() == ["model", "rule:names_only", "rule:names_only", "rule:names_only"]
+
+
 def test_a_woman_at_her_home_since_2007_is_not_a_baby_of_her_name(tmp_path: Path) -> None:
     """A record its agency has at an address from 2007, or as the witness of an incident in
     2009, was born by then: not the baby of her name born in 2025 at that home. A date on

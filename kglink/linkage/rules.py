@@ -14,9 +14,13 @@
   None of these four applies when a comparison of `individual_evidence` agrees: what a
   family shares (surname, address, phone) cannot explain the same NHS number.
 - names_only: names alone (no date of birth, identifier, place or relative in common) do
-  not identify a person, however rare the name. A shared phone or email does not count:
-  families share them, and a father and son of one name share the rest too. A relative in
-  common as linked (both name the same child, partner or parent, one sex) does count.
+  not identify a person, however rare the name. A phone or email shared by two records of
+  one agency does not count: that is what a family's landline, or a father and son of one
+  name, look like in one agency's records (an agency knows its own duplicates better). The
+  same phone or email recorded by two agencies does, unless both records have places on
+  file and none in common: two agencies wrote it down for a person of that name apart.
+  A relative in common as linked (both name the same child, partner or parent, one sex)
+  does count.
 - parent_age: a parent is born at least `parent_gap_years` before their child, so a record
   without a date of birth that an agency names as the parent of a child born in 2015 is
   not a person born in 2010 (a mother and her daughter of one first name at one home), nor
@@ -194,9 +198,26 @@ def _names_only(x: Pairs) -> Mask:
     # a child has one mother, one father. Linked records, not names, carry it, so the
     # two records are tied to one family, not merely named alike.
     corroborated |= p.at_most("relatives", "same_parent")
+    # A phone or email two agencies each recorded for a person of this name, where their
+    # places (when both have any) do not say they live apart.
+    if "contact" in p:
+        agency = agency_codes(x.t)
+        shared = p.at("contact", "exact") & (agency[x.left] != agency[x.right])
+        if "location" in p:
+            shared &= ~p.at("location", "none_in_common")
+        corroborated |= shared
     for c in x.st.strong_identifiers:
         corroborated |= p.at(c, "exact")
     return ~corroborated
+
+
+def agency_codes(t: Table) -> NDArray[np.int64]:
+    """Per record, a number for the agency it came from (kept on the table)."""
+    def make() -> NDArray[np.int64]:
+        seen: dict[str, int] = {}
+        return np.fromiter((seen.setdefault(k.split(":", 1)[0], len(seen)) for k in t.keys),
+                           dtype=np.int64, count=t.n)
+    return t.derived("agency_codes", make)
 
 
 def _different_premise(x: Pairs) -> Mask:
