@@ -57,8 +57,9 @@ def learn(t: Table) -> dict[str, float]:
 
     from kglink.linkage.fields.dob import compatible
 
-    if t.kind != "person" or not {"forenames_all", "surname", "dob"} <= t.cols.keys():
-        return {}
+    if (t.kind != "person" or not {"forenames_all", "surname", "dob"} <= t.cols.keys()
+            or not any(col in t.multi for col in (*_PLACES, "postcode"))):
+        return {}           # no place to show two names as one person's
     first = [v.split(" ", 1)[0] for v in t.cols["forenames_all"].tolist()]
     dob, surname = t.cols["dob"].tolist(), t.cols["surname"].tolist()
     sex = t.cols["sex"].tolist() if "sex" in t.cols else [""] * t.n
@@ -69,11 +70,12 @@ def learn(t: Table) -> dict[str, float]:
     joined: dict[str, list[tuple[int, int]]] = defaultdict(list)    # pairs of one family
     barred: set[str] = set()
     holders: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    places: dict[int, set[str]] = {}
     apart = _apart_names()
-    for i, j in _near_pairs(first, dob, surname):
+    for i, j in _near_pairs(t, first, dob, surname):
         a, b = first[i], first[j]
         if (sex[i] and sex[j] and sex[i] != sex[j]) or not apart(a, b):
+            continue
+        if not compatible(dob[i], dob[j]):
             continue
         key = pair_key(a, b)
         if _two_people(keys[i], keys[j], i, j, related, parents):
@@ -86,16 +88,11 @@ def learn(t: Table) -> dict[str, float]:
             holders[(key, dob[i])][agency_i].update((a, b))
             joined[key].append((i, j))
             continue
-        if not compatible(dob[i], dob[j]) or (
-                surname[i] != surname[j] and (min(len(surname[i]), len(surname[j])) < 4
-                                              or OSA.distance(surname[i], surname[j]) > 1)):
+        if surname[i] != surname[j] and (min(len(surname[i]), len(surname[j])) < 4
+                                         or OSA.distance(surname[i], surname[j]) > 1):
             continue
         joined[key].append((i, j))
-        if agency_i == agency_j:
-            continue
-        pi = places.get(i) or places.setdefault(i, _places(t, i))
-        pj = places.get(j) or places.setdefault(j, _places(t, j))
-        if pi & pj:
+        if agency_i != agency_j:         # two agencies, one place (_near_pairs): one person
             shown[key].append((i, j))
     for (key, _), by_agency in holders.items():
         # Two agencies each holding both names born one day: twins, not a duplicate.
@@ -109,39 +106,46 @@ def learn(t: Table) -> dict[str, float]:
     return out
 
 
-def _near_pairs(first: list[str], dob: list[str], surname: list[str]) -> set[tuple[int, int]]:
-    """Pairs of records with different first names (not initials) that share a date of
-    birth and the start or the end of a surname, or a surname, the year and month and one
-    digit of the day of a date of birth, or its decade and day: where a slip in one of
-    them would still find the pair. Grouped in integer codes (a million records)."""
+def _near_pairs(t: Table, first: list[str], dob: list[str], surname: list[str]) -> set[tuple[int, int]]:
+    """Pairs of records with different first names (not initials) tied to one place (a
+    home, an event's place, a postcode...) that share a date of birth (a slip in the
+    surname), or a surname and the year of birth (a slip in the day or month) or the day
+    and month (a slip in the year). Grouped in integer codes: a place holds few people,
+    so the groups stay small however large the workspace."""
     rows = [i for i, (f, d, s) in enumerate(zip(first, dob, surname)) if d and s and len(f) > 1]
-    if len(rows) < 2:
+    owner: list[int] = []           # positions in rows, once per place
+    place: list[int] = []
+    place_of: dict[str, int] = {}
+    for k, i in enumerate(rows):
+        for p in _places(t, i):
+            owner.append(k)
+            place.append(place_of.setdefault(p, len(place_of)))
+    if len(owner) < 2:
         return set()
-    d = [dob[i] for i in rows]
-    s = [surname[i] for i in rows]
-    name = _codes([first[i] for i in rows])
-    day, sur = _codes(d), _codes(s)
-    keys = (
-        (day, _codes([x[:3] for x in s])),
-        (day, _codes([x[-3:] for x in s])),
-        (sur, _codes([x[:7] for x in d])),
-        (sur, _codes([x[:6] + x[7:] for x in d])),
-        (sur, _codes([x[:3] + x[4:] for x in d])),
-    )
-    at = np.array(rows, dtype=np.int64)
+    own = np.array(owner, dtype=np.int64)
+    where = np.array(place, dtype=np.int64)
+    at = np.array(rows, dtype=np.int64)[own]
+    name = _codes([first[i] for i in rows])[own]
     out: set[tuple[int, int]] = set()
-    for a, b in keys:
-        key = a * (int(b.max()) + 1) + b
-        order = np.lexsort((name, key))
-        k, nm = key[order], name[order]
-        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        ends = np.r_[starts[1:], len(k)]
-        # Only groups holding two first names: most hold one person's records, one name.
-        mixed = nm[starts] != nm[ends - 1]
-        for lo, hi in zip(starts[mixed].tolist(), ends[mixed].tolist()):
-            members = at[order[lo:hi]].tolist()
-            out.update((i, j) if i < j else (j, i) for i, j in combinations(members, 2) if first[i] != first[j])
+    for key in (_codes([dob[i] for i in rows]),
+                _codes([f"{surname[i]}\x1f{dob[i][:4]}" for i in rows]),
+                _codes([f"{surname[i]}\x1f{dob[i][4:]}" for i in rows])):
+        _pairs_within(key[own] * (len(place_of) + 1) + where, name, at, first, out)
     return out
+
+
+def _pairs_within(key: NDArray[np.int64], name: NDArray[np.int64], at: NDArray[np.int64],
+                  first: list[str], out: set[tuple[int, int]]) -> None:
+    """Add to `out` the pairs of records (`at`) with one key and two first names."""
+    order = np.lexsort((name, key))
+    k, nm = key[order], name[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    ends = np.r_[starts[1:], len(k)]
+    # Only groups holding two first names: most hold one person's records, one name.
+    mixed = nm[starts] != nm[ends - 1]
+    for lo, hi in zip(starts[mixed].tolist(), ends[mixed].tolist()):
+        members = at[order[lo:hi]].tolist()
+        out.update((i, j) if i < j else (j, i) for i, j in combinations(members, 2) if first[i] != first[j])
 
 
 def _codes(values: list[str]) -> NDArray[np.int64]:
@@ -178,6 +182,7 @@ def _apart_names() -> Callable[[str, str], bool]:
 
 
 def _places(t: Table, i: int) -> set[str]:
+    """Every place the record is tied to: address entities, and postcodes."""
     out = {e for col in _PLACES if col in t.multi for e in t.multi[col][i]}
     if "postcode" in t.multi:
         out.update(f"postcode:{p}" for p in t.multi["postcode"][i])
