@@ -54,6 +54,7 @@ class MergedView(View):
 
     def __init__(self, base: View, changes: Changes, anchors: set[str] | None = None) -> None:
         self.base, self.g, self.store, self.ctx, self.ref = base, base.g, base.store, base.ctx, base.ref
+        self.born_after = base.born_after
         self.changes = changes
         self._nodes, self._gone, self._removed = changes.nodes, changes.gone, changes.removed
         self._add_out, self._add_in, self._dirty = changes.add_out, changes.add_in, changes.dirty
