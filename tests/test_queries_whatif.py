@@ -123,3 +123,26 @@ def _within(v: View, hops: int, seeds: Any) -> dict[str, int]:
                     nxt.append(o)
         frontier = nxt
     return dist
+
+
+def test_within_over_the_arrays_equals_the_walk_through_the_merged_view(county_ws: Any) -> None:
+    """The unconfirmed findings' neighbourhoods are found over the compact graph's arrays,
+    each merge group counted as one node: the same nodes at the same distances as walking
+    the merged view node by node, from every merged entity and from a few other nodes (so
+    that a group is also reached from outside it, not only started from)."""
+    from kglink.queries.runner import embedded_view
+    from kglink.queries.unconfirmed import _merges
+
+    view = embedded_view(county_ws)
+    groups, _ = _merges(county_ws, _queued(county_ws))
+    merged = merge(county_ws, view, groups)
+    assert len(groups) > 3
+    roots = sorted(groups)
+    # Entities next to a merged one, but not merged themselves: the walk reaches the groups.
+    outside = sorted({o for r in roots[:5] for o in merged.neighbours(r)
+                      if merged.label(o) in ("Person", "Address", "Event") and o not in groups})[:5]
+    for seeds in (roots, outside, roots[:2] + outside):
+        for hops in (1, 2, 3):
+            fast = merged._within_arrays(hops, seeds)
+            assert fast == merged._within_walk(hops, seeds), (hops, len(seeds))
+    assert merged.within(3, roots) == merged._within_walk(3, roots)

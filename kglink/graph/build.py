@@ -506,16 +506,44 @@ def validate(item: GraphItem) -> None:
 def entity_node(ws: Workspace, kind: str, eid: str, members: list[tuple[str, float]]) -> GraphNode:
     """The entity node `iter_graph` makes for `eid` if these records (source key, membership
     probability) were its members: the same builder, fed only their rows."""
-    ekind = "person" if kind == "person" else "address"
-    rows: list[_Member] = []
-    for sk, p in members:
-        agency, _, key = sk.partition(":")
-        row = ws.conn.execute(
-            "SELECT data, changed_load FROM records WHERE kind = ? AND agency = ? AND key = ? "
-            "AND status = 'active'", (ekind, agency, key)).fetchone()
-        if row is not None:
-            rows.append(_Member(p, sk, agency, row[1], orjson.loads(row[0])))
-    return (_person_entity if ekind == "person" else _address_entity)(eid, rows)
+    return entity_nodes(ws, [(kind, eid, members)])[0]
+
+
+# Records read per query by entity_nodes (far below SQLite's limit on parameters).
+_ROWS_PER_READ = 300
+
+
+def entity_nodes(ws: Workspace, wanted: list[tuple[str, str, list[tuple[str, float]]]]) -> list[GraphNode]:
+    """`entity_node` of each (kind, entity id, members), their records read a few hundred
+    to a query: the what-if graph makes tens of thousands of merged entities at 1M, and one
+    query per record was most of making them."""
+    keys: dict[tuple[str, str], set[str]] = {}
+    for kind, _, members in wanted:
+        ekind = "person" if kind == "person" else "address"
+        for sk, _ in members:
+            agency, _, key = sk.partition(":")
+            keys.setdefault((ekind, agency), set()).add(key)
+    found: dict[tuple[str, str, str], tuple[str, int]] = {}
+    for (ekind, agency), of_agency in sorted(keys.items()):
+        ordered = sorted(of_agency)
+        for at in range(0, len(ordered), _ROWS_PER_READ):
+            chunk = ordered[at:at + _ROWS_PER_READ]
+            for key, data, load in ws.conn.execute(
+                    "SELECT key, data, changed_load FROM records WHERE kind = ? AND agency = ? "
+                    f"AND key IN ({','.join('?' * len(chunk))}) AND status = 'active'",
+                    (ekind, agency, *chunk)):
+                found[(ekind, agency, key)] = (data, load)
+    out = []
+    for kind, eid, members in wanted:
+        ekind = "person" if kind == "person" else "address"
+        rows: list[_Member] = []
+        for sk, p in members:
+            agency, _, key = sk.partition(":")
+            row = found.get((ekind, agency, key))
+            if row is not None:
+                rows.append(_Member(p, sk, agency, row[1], orjson.loads(row[0])))
+        out.append((_person_entity if ekind == "person" else _address_entity)(eid, rows))
+    return out
 
 
 def moved_rel(rel_type: str, start: str, end: str, props: dict[str, Any],

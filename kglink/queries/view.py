@@ -78,6 +78,7 @@ class View:
         self.store: Any = g if isinstance(g, CompactGraph) else _Networkx(g)
         self.ctx = ctx
         self.ref = ctx.reference_date.isoformat()
+        self.born_after = ctx.child_born_after      # worked out once, asked of every person
         self._indexes: dict[tuple[str, str], dict[Any, list[str]]] = {}
 
     # --- where a query starts: the few nodes an index names, not every node -------------
@@ -142,7 +143,7 @@ class View:
     # --- people -------------------------------------------------------------------------
     def is_child(self, uid: str) -> bool:
         dob = self.props(uid).get("dob")
-        return dob is not None and dob > self.ctx.child_born_after
+        return dob is not None and dob > self.born_after
 
     def is_child_on(self, uid: str, day: str) -> bool:
         """Under 18 on that day (ISO date or datetime). Cypher:

@@ -18,8 +18,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 from kglink.graph import schema
-from kglink.graph.build import entity_node, moved_rel
+from kglink.graph.build import entity_nodes, moved_rel
+from kglink.graph.compact import CompactGraph
 from kglink.queries.view import View
 from kglink.workspace import Workspace
 
@@ -32,8 +35,10 @@ class Changes:
     """What the merges change: nodes made again, nodes gone, relationships moved."""
 
     def __init__(self, nodes: dict[str, dict[str, Any]], gone: set[str], removed: set[str],
-                 added: list[tuple[str, str, dict[str, Any]]]) -> None:
+                 added: list[tuple[str, str, dict[str, Any]]],
+                 groups: dict[str, list[str]] | None = None) -> None:
         self.nodes, self.gone, self.removed = nodes, gone, removed
+        self.groups = groups or {}      # root -> the entities merged into it (root first)
         self.add_out: dict[str, list[Edge]] = defaultdict(list)
         self.add_in: dict[str, list[Edge]] = defaultdict(list)
         for s, d, data in added:
@@ -49,6 +54,7 @@ class MergedView(View):
 
     def __init__(self, base: View, changes: Changes, anchors: set[str] | None = None) -> None:
         self.base, self.g, self.store, self.ctx, self.ref = base, base.g, base.store, base.ctx, base.ref
+        self.born_after = base.born_after
         self.changes = changes
         self._nodes, self._gone, self._removed = changes.nodes, changes.gone, changes.removed
         self._add_out, self._add_in, self._dirty = changes.add_out, changes.add_in, changes.dirty
@@ -132,6 +138,37 @@ class MergedView(View):
         """Each node at most `hops` relationships (either direction) from `seeds`, with
         how many. Source records and flags hang off their one entity: they are reached,
         not stepped through."""
+        if isinstance(self.base.store, CompactGraph) and type(self.base) is View:
+            return self._within_arrays(hops, seeds)
+        return self._within_walk(hops, seeds)
+
+    def _within_arrays(self, hops: int, seeds: Iterable[str]) -> dict[str, int]:
+        """`within` over the stored graph's arrays. Merging entities only moves their
+        relationships onto one node, so the merged graph's distances are the stored
+        graph's with each group's entities counted as one node (CompactGraph.hops_from):
+        the same answer as walking the merged view (tests/test_queries_whatif.py)."""
+        store: CompactGraph = self.base.store
+        index, seeds = store.index, list(seeds)
+        present = {root: np.array([index[e] for e in eids if e in index], dtype=np.int64)
+                   for root, eids in self.changes.groups.items()}
+        present = {root: nodes for root, nodes in present.items() if len(nodes)}
+        starts = [store.index[s] for s in seeds if s not in present and self.has(s)]
+        starts += [int(i) for s in seeds if s in present for i in present[s]]
+        dist = store.hops_from(np.array(starts, dtype=np.int64), hops, store.label_mask(LEAVES),
+                               list(present.values()))
+        reached = np.flatnonzero(dist >= 0)
+        uids = store.uids
+        out = {uids[i]: d for i, d in zip(reached.tolist(), dist[reached].tolist())}
+        for root, nodes in present.items():
+            d = int(dist[nodes[0]])
+            for gone in self.changes.groups[root][1:]:
+                out.pop(gone, None)
+            if d >= 0:
+                out[root] = d
+        return out
+
+    def _within_walk(self, hops: int, seeds: Iterable[str]) -> dict[str, int]:
+        """`within`, node by node through the merged view (any base graph)."""
         dist = {s: 0 for s in seeds if self.has(s)}
         frontier = list(dist)
         for hop in range(1, hops + 1):
@@ -149,7 +186,7 @@ class MergedView(View):
 def merge(ws: Workspace, base: View, groups: dict[str, list[str]]) -> MergedView:
     """`base` with each group of entities merged into its root (the group's first id)."""
     to_root = {e: root for root, eids in groups.items() for e in eids}
-    nodes: dict[str, dict[str, Any]] = {}
+    wanted = []
     for root, eids in groups.items():
         present = [e for e in eids if base.has(e)]
         if not present:          # no active record: no node in a rebuilt graph either
@@ -157,7 +194,9 @@ def merge(ws: Workspace, base: View, groups: dict[str, list[str]]) -> MergedView
         label = base.props(present[0])[schema.LABEL_ATTR]
         members = [(str(e["source"]), float(e["probability"]))
                    for eid in eids for _, e in base.into(eid, "RESOLVED_AS")]
-        node = entity_node(ws, label.lower(), root, members)
+        wanted.append((label.lower(), root, members))
+    nodes: dict[str, dict[str, Any]] = {}
+    for (_, root, _), node in zip(wanted, entity_nodes(ws, wanted)):
         nodes[root] = {schema.LABEL_ATTR: node.label, **node.props}
     touching: dict[str, tuple[str, str, dict[str, Any]]] = {}
     for e in to_root:
@@ -175,4 +214,4 @@ def merge(ws: Workspace, base: View, groups: dict[str, list[str]]) -> MergedView
         _, props = moved_rel(rel_type, start, end, props, person.get("dob"), event_at)
         added.append((start, end, {schema.TYPE_ATTR: rel_type, **props}))
     gone = set(to_root) - set(groups)
-    return MergedView(base, Changes(nodes, gone, set(touching), added))
+    return MergedView(base, Changes(nodes, gone, set(touching), added, groups))
