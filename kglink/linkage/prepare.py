@@ -96,6 +96,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                 parent_child.append((a, b))
             elif rel["relation"] in ("partner_of", "ex_partner_of"):
                 partners.append((a, b))
+    _siblings(parent_child, {k: d["forenames"] for k, d in everyone}, related)
     # Before linkage the same family appears once per agency, so count distinct surnames,
     # not records: a care home or hostel houses many families, a family home one or two.
     surname_of = {k: d["surname"] for k, d in everyone}
@@ -240,6 +241,23 @@ PLACE_ROLES = frozenset({"victim", "suspect", "perpetrator", "offender", "involv
 PRESENT_ROLES = frozenset({"reporting_person", "witness", "associate", "detained"})
 EVENT_PLACE_ROLES = frozenset({"location", "missing_from"})
 VISIT_RELATIONS = frozenset({"visits", "frequents"})
+
+
+def _siblings(parent_child: list[tuple[str, str]], forenames: dict[str, str],
+              related: dict[str, set[str]]) -> None:
+    """Two records an agency names as children of one parent, under different first
+    names, are two children (twins AMARA and AMARI, born one day): related, as the
+    agency's own relations are. Under one first name they may be its duplicate of one
+    child, left to the other evidence."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for parent, child in parent_child:
+        children[parent].append(child)
+    for kids in children.values():
+        for i, a in enumerate(kids):
+            for b in kids[i + 1:]:
+                if a != b and forenames.get(a, "").split(" ")[0] != forenames.get(b, "").split(" ")[0]:
+                    related[a].add(b)
+                    related[b].add(a)
 
 
 def families(surnames: AbstractSet[str]) -> int:

@@ -38,7 +38,8 @@
   with a person.
 - related_records: two records an agency says are related (parent of, partner of,
   sibling of...), or names in one event (the reporter and a witness of one incident: an
-  agency names each person in an event once), are two people; so are two records one of
+  agency names each person in an event once), or names as one parent's children under
+  different first names (twins AMARA and AMARI), are two people; so are two records one of
   which names the other's entity (as linked so far) as its child, partner or parent
   (kglink/linkage/relational.py).
 - different_premise: another house number, flat or house name is another address; a
