@@ -144,3 +144,14 @@ def test_a_saved_models_variants_decide_for_a_table_too_small_to_learn_them() ->
     comps = comparisons_for("person", ("forename",))
     level = comparison_vectors(two, comps, np.array([0]), np.array([1]))[0, 0]
     assert comps[0].labels[level] == "nickname or middle name used"
+
+
+def test_explain_says_a_nickname_level_rests_on_a_learnt_variant() -> None:
+    """`kglink explain` names the variant and how many families showed it: no list holds it."""
+    from kglink.linkage.explain import _variant_note
+
+    t = _table(_family(1, "GOSIA", "MALGORZATA", "NOWAK") + _family(2, "ANNA", "ANNA", "KRAWCZYK"))
+    learnt = {"GOSIA\x1fMALGORZATA": 4.0}
+    assert _variant_note(t, learnt, 0, 1) == " (GOSIA ~ MALGORZATA: a variant 4 families in this workspace show)"
+    assert _variant_note(t, learnt, 2, 3) == ""       # one name: nothing learnt to name
+    assert _variant_note(t, {}, 0, 1) == ""           # a model that learnt none

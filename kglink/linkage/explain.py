@@ -10,11 +10,12 @@ import orjson
 from kglink.linkage.comparisons import slips_of
 from kglink.linkage.entities import entity_map
 from kglink.linkage.model import score, tf_adjustments
-from kglink.linkage.prepare import address_table, person_table
+from kglink.linkage.prepare import Table, address_table, person_table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.review import ReviewError, _kind_of
 from kglink.linkage.rules import apply as apply_rules
 from kglink.linkage.store import saved_model
+from kglink.linkage.variants import pair_key
 from kglink.workspace import Workspace
 
 
@@ -79,7 +80,9 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
         if lv < 0:
             ex.steps.append(Step(comp.name, "not known on one side", None, None, 0.0))
         else:
-            ex.steps.append(Step(comp.name, comp.labels[lv], model.m[c][lv], model.u[c][lv], weights[c][lv]))
+            level = comp.labels[lv] + (_variant_note(table, model.tf.get("forename_variants", {}), li[0], ri[0])
+                                       if comp.name == "forename" else "")
+            ex.steps.append(Step(comp.name, level, model.m[c][lv], model.u[c][lv], weights[c][lv]))
     ex.tf_adjustment = float(tf_adjustments(model, table, comps, gamma, li)[0])
     total, prob = score(model, table, comps, gamma, li)
     ex.total, ex.probability = float(total[0]), float(prob[0])
@@ -93,3 +96,11 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     ex.same_entity = ents[a].entity_id == ents[b].entity_id
     assert math.isfinite(ex.total)
     return ex
+
+
+def _variant_note(table: Table, learnt: dict[str, float], i: int, j: int) -> str:
+    """Where the two first names are a variant the workspace's records taught
+    (linkage.variants), say so and how many families showed it: no list holds it."""
+    a, b = (str(table.cols["forenames_all"][k]).split(" ")[0] for k in (i, j))
+    families = learnt.get(pair_key(a, b)) if a != b else None
+    return f" ({a} ~ {b}: a variant {int(families)} families in this workspace show)" if families else ""
