@@ -59,6 +59,15 @@ class Table:
         by several stages)."""
         return self.derived("key_index", lambda: {k: i for i, k in enumerate(self.keys)})
 
+    def agencies(self) -> NDArray[np.int64]:
+        """Per record, a number for the agency it came from (the part of its key before
+        the first ':'), worked out once."""
+        def make() -> NDArray[np.int64]:
+            seen: dict[str, int] = {}
+            return np.fromiter((seen.setdefault(k.split(":", 1)[0], len(seen)) for k in self.keys),
+                               dtype=np.int64, count=self.n)
+        return self.derived("agency_codes", make)
+
     def fingerprints(self) -> list[str]:
         """A hash per record of every prepared feature: if it changes, relink the record."""
         # Each record's values, column by column, every one followed by \x1f (a list
@@ -96,7 +105,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                 parent_child.append((a, b))
             elif rel["relation"] in ("partner_of", "ex_partner_of"):
                 partners.append((a, b))
-    _siblings(parent_child, {k: d["forenames"] for k, d in everyone}, related)
+    by_key = dict(everyone)
+    _siblings(parent_child, by_key, related)
     # Before linkage the same family appears once per agency, so count distinct surnames,
     # not records: a care home or hostel houses many families, a family home one or two.
     surname_of = {k: d["surname"] for k, d in everyone}
@@ -199,7 +209,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     born_by = _born_by(ws, since)
     t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
                   born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
-    children, partners_of = _relatives(t.keys, dict(everyone), parent_child, partners)
+    children, partners_of = _relatives(t.keys, by_key, parent_child, partners)
     t.multi.update(children=children, partners=partners_of)
     t.multi.update(kin)
     return t
@@ -243,7 +253,7 @@ EVENT_PLACE_ROLES = frozenset({"location", "missing_from"})
 VISIT_RELATIONS = frozenset({"visits", "frequents"})
 
 
-def _siblings(parent_child: list[tuple[str, str]], forenames: dict[str, str],
+def _siblings(parent_child: list[tuple[str, str]], person: dict[str, dict[str, Any]],
               related: dict[str, set[str]]) -> None:
     """Two records an agency names as children of one parent, under different first
     names, are two children (twins AMARA and AMARI, born one day): related, as the
@@ -255,9 +265,14 @@ def _siblings(parent_child: list[tuple[str, str]], forenames: dict[str, str],
     for kids in children.values():
         for i, a in enumerate(kids):
             for b in kids[i + 1:]:
-                if a != b and forenames.get(a, "").split(" ")[0] != forenames.get(b, "").split(" ")[0]:
+                if a != b and _first(person, a) != _first(person, b):
                     related[a].add(b)
                     related[b].add(a)
+
+
+def _first(person: dict[str, dict[str, Any]], key: str) -> str:
+    """The record's first forename ("" where the record is not loaded)."""
+    return str(person.get(key, {}).get("forenames") or "").split(" ")[0]
 
 
 def families(surnames: AbstractSet[str]) -> int:

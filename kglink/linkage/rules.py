@@ -202,7 +202,7 @@ def _names_only(x: Pairs) -> Mask:
     # A phone or email two agencies each recorded for a person of this name, where their
     # places (when both have any) do not say they live apart.
     if "contact" in p:
-        agency = agency_codes(x.t)
+        agency = x.t.agencies()
         shared = p.at("contact", "exact") & (agency[x.left] != agency[x.right])
         if "location" in p:
             shared &= ~p.at("location", "none_in_common")
@@ -210,15 +210,6 @@ def _names_only(x: Pairs) -> Mask:
     for c in x.st.strong_identifiers:
         corroborated |= p.at(c, "exact")
     return ~corroborated
-
-
-def agency_codes(t: Table) -> NDArray[np.int64]:
-    """Per record, a number for the agency it came from (kept on the table)."""
-    def make() -> NDArray[np.int64]:
-        seen: dict[str, int] = {}
-        return np.fromiter((seen.setdefault(k.split(":", 1)[0], len(seen)) for k in t.keys),
-                           dtype=np.int64, count=t.n)
-    return t.derived("agency_codes", make)
 
 
 def _different_premise(x: Pairs) -> Mask:

@@ -63,13 +63,13 @@ def learn(t: Table) -> dict[str, float]:
     first = [v.split(" ", 1)[0] for v in t.cols["forenames_all"].tolist()]
     dob, surname = t.cols["dob"].tolist(), t.cols["surname"].tolist()
     sex = t.cols["sex"].tolist() if "sex" in t.cols else [""] * t.n
-    keys = t.keys
+    keys, agency = t.keys, t.agencies()
     related = t.multi.get("related")
     parents = t.multi.get("parent_records")
     shown: dict[str, list[tuple[int, int]]] = defaultdict(list)
     joined: dict[str, list[tuple[int, int]]] = defaultdict(list)    # pairs of one family
     barred: set[str] = set()
-    holders: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    holders: dict[tuple[str, str], dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     apart = _apart_names()
     for i, j in _near_pairs(t, first, dob, surname):
         a, b = first[i], first[j]
@@ -81,18 +81,18 @@ def learn(t: Table) -> dict[str, float]:
         if _two_people(keys[i], keys[j], i, j, related, parents):
             barred.add(key)
             continue
-        agency_i, agency_j = keys[i].split(":", 1)[0], keys[j].split(":", 1)[0]
-        if agency_i == agency_j and dob[i] == dob[j]:
+        one_agency = agency[i] == agency[j]
+        if one_agency and dob[i] == dob[j]:
             # One agency's two records born the same day under the two names: twins, or
             # a duplicate (told apart below); either way one family.
-            holders[(key, dob[i])][agency_i].update((a, b))
+            holders[(key, dob[i])][int(agency[i])].update((a, b))
             joined[key].append((i, j))
             continue
         if surname[i] != surname[j] and (min(len(surname[i]), len(surname[j])) < 4
                                          or OSA.distance(surname[i], surname[j]) > 1):
             continue
         joined[key].append((i, j))
-        if agency_i != agency_j:         # two agencies, one place (_near_pairs): one person
+        if not one_agency:               # two agencies, one place (_near_pairs): one person
             shown[key].append((i, j))
     for (key, _), by_agency in holders.items():
         # Two agencies each holding both names born one day: twins, not a duplicate.

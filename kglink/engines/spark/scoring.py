@@ -36,6 +36,7 @@ from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.run import Laps, Scored
 from kglink.linkage.settings import LinkageSettings
+from kglink.linkage.variants import of as learnt_variants
 
 
 def _levels_schema(n_comps: int) -> StructType:
@@ -49,12 +50,19 @@ def _scored_schema(n_comps: int) -> StructType:
         StructField("status", StringType(), False), StructField("reason", StringType(), False)])
 
 
-def shipped(table: Table) -> Table:
+def shipped(table: Table, model: Model | None = None) -> Table:
     """The table as the executors need it: its columns (and the persons linked so far,
-    which the relatives comparison reads), not the caches the driver filled on it."""
+    which the relatives comparison reads), not the caches the driver filled on it; and
+    the first-name variants (linkage.variants), learnt once here rather than by every
+    executor, or a saved model's, as the local engine reads them."""
     out = Table(table.kind, table.keys, table.cols, table.multi)
     if "entity_of" in table.__dict__:
         out.__dict__["entity_of"] = table.__dict__["entity_of"]
+    if model is not None and model.tf.get("forename"):        # as comparisons.slips_of reads a model
+        saved = dict(model.tf.get("forename_variants") or {})
+        out.derived("forename_variants", lambda: saved)
+    else:
+        out.derived("forename_variants", lambda: learnt_variants(table))
     return out
 
 
@@ -156,7 +164,7 @@ class SparkScorer:
         k = len(comps)
         pairs, counts = candidate_pairs(self.spark, table, st, only)
         pairs = pairs.repartition(self.partitions, "left")
-        tables = sc.broadcast(shipped(table))
+        tables = sc.broadcast(shipped(table, model))
         try:
             if model is None:
                 levels = pairs.mapInPandas(_compare(tables, st, None), _levels_schema(k)).cache()
