@@ -43,6 +43,22 @@ def _partition(ws, kind: str) -> set[frozenset[str]]:  # type: ignore[no-untyped
     return {frozenset(g) for g in groups.values()}
 
 
+def test_a_model_fitted_before_the_extracts_were_loaded_is_fitted_again(county: Path, tmp_path: Path) -> None:
+    """`kglink link` run on an empty workspace (a load that failed first) fits a model on
+    nothing; once the extracts are loaded the next link fits again, and links as a first
+    link on the loaded workspace does. The model after that is reused."""
+    ws = open_workspace(tmp_path / "ws")
+    link(ws)
+    load_extracts(ws, county_extracts(county))
+    after = link(ws)
+    assert all(k.model_trained for k in after.kinds)
+    fresh = open_workspace(tmp_path / "fresh")
+    load_extracts(fresh, county_extracts(county))
+    link(fresh)
+    assert _partition(ws, "person") == _partition(fresh, "person")
+    assert not any(k.model_trained for k in link(ws).kinds)
+
+
 def test_every_query_finds_every_planted_scenario_given_true_linkage(county: Path, tmp_path: Path) -> None:
     ws = open_workspace(tmp_path / "ws")
     load_extracts(ws, county_extracts(county))

@@ -32,6 +32,7 @@ class Model:
     tf: dict[str, dict[str, float]] = field(default_factory=dict)  # column -> value -> frequency
     em_iterations: int = 0
     candidate_match_share: float = 0.0
+    records: int = -1                    # records of the kind it was fitted on (-1: not known)
 
     def weights(self) -> list[list[float]]:
         return [[math.log2(mi / ui) for mi, ui in zip(mc, uc)] for mc, uc in zip(self.m, self.u)]
@@ -43,12 +44,12 @@ class Model:
     def to_json(self) -> dict[str, Any]:
         return {"m": self.m, "u": self.u, "prior": self.prior, "tf": self.tf,
                 "em_iterations": self.em_iterations,
-                "candidate_match_share": self.candidate_match_share}
+                "candidate_match_share": self.candidate_match_share, "records": self.records}
 
     @classmethod
     def from_json(cls, settings: LinkageSettings, d: dict[str, Any]) -> "Model":
         return cls(settings, d["m"], d["u"], d["prior"], d.get("tf", {}), d.get("em_iterations", 0),
-                   d.get("candidate_match_share", 0.0))
+                   d.get("candidate_match_share", 0.0), d.get("records", -1))
 
 
 def _level_freqs(gamma: NDArray[np.int8], comps: list[Comparison]) -> list[list[float]]:
@@ -228,7 +229,7 @@ def train(table: Table, comps: list[Comparison], gamma: NDArray[np.int8],
         tf["full_name"] = full_name_frequencies(table)
     if "forename" in tf:
         tf["forename_variants"] = learnt_variants(table)
-    return Model(settings, m, u, prior, tf, iterations, lam)
+    return Model(settings, m, u, prior, tf, iterations, lam, table.n)
 
 
 def match_prior(gamma: NDArray[np.int8], m: list[list[float]], u: list[list[float]],

@@ -107,6 +107,11 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     fps = table.fingerprints()
     old_fps = previous_features(ws, kind)
     saved = None if retrain else load_model(ws, st)
+    if saved is not None and 0 <= saved.records and table.n > 2 * saved.records:
+        # Fitted on under half of what there is now (on an empty workspace, before the
+        # extracts were loaded): its m, u and frequencies describe too little. Fit again.
+        say(f"{kind}: fitting the model again ({saved.records} records when it was fitted, {table.n} now)")
+        saved = None
     incremental = not full and saved is not None and bool(old_fps)
     changed = np.array([not incremental or old_fps.get(k) != f for k, f in zip(table.keys, fps)])
     collective_on = "relatives" in st.comparisons and st.relational_rounds > 0
