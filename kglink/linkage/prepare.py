@@ -10,9 +10,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from kglink import vocab
@@ -81,10 +82,14 @@ class Table:
 
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
-                 crowded_threshold: int, only: set[str] | None = None) -> Table:
-    everyone = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")), key=lambda t: t[0])
+                 crowded_threshold: int, only: set[str] | None = None,
+                 places: AddressPlaces | None = None) -> Table:
+    """`places`: the address records' kinds and postcodes, if a link run has them from
+    its address table (`address_places`), else read from the records."""
+    everyone = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")),
+                      key=lambda t: t[0])
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
-    addresses = {source_key(a, k): d for a, k, d in ws.records("address")}
+    shared_places, postcode_of = places or address_places(ws)
     homes, visits, since = _occupancy_places(ws)
     events, present, together = _event_places(ws)
     # A place many unrelated records live at (care home, hostel) says little about identity.
@@ -118,7 +123,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     crowded = {e for e, names in occupants.items()
                if len(names) > crowded_threshold and families(names) > crowded_threshold}
     for ak, m in address_entities.items():
-        if addresses.get(ak, {}).get("kind") in SHARED_KINDS:
+        if ak in shared_places:
             crowded.add(m.entity_id)
     # A place tied to people of many families through events or visits (a shop, a
     # station, a park) is not where any of them lives: it says nothing of who they are.
@@ -132,7 +137,6 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                       if len(names) > crowded_threshold and families(names) > crowded_threshold}
 
     entity_of = {a: m.entity_id for a, m in address_entities.items()}
-    postcode_of = {a: d["postcode"] for a, d in addresses.items() if d["postcode"]}
 
     def entities(akeys: list[str], drop: AbstractSet[str], *also: list[str]) -> list[str]:
         """The address entities of these address records, less those in `drop` (a large
@@ -213,6 +217,29 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     t.multi.update(children=children, partners=partners_of)
     t.multi.update(kin)
     return t
+
+
+class AddressPlaces(NamedTuple):
+    """What the person table reads of the address records."""
+    shared: set[str]                # records of a place many share (SHARED_KINDS)
+    postcode: dict[str, str]        # record -> its postcode, where it has one
+
+
+def address_places(ws: Workspace, addresses: Table | None = None) -> AddressPlaces:
+    """From the address table when given (its postcode column is the stored postcode,
+    already canonical: the same values), else from every address record decoded again
+    (~7 s at 1M)."""
+    if addresses is not None:
+        kinds, units = addresses.cols["kind"].tolist(), addresses.cols["postcode"].tolist()
+        return AddressPlaces({k for k, kind in zip(addresses.keys, kinds) if kind in SHARED_KINDS},
+                             {k: pc for k, pc in zip(addresses.keys, units) if pc})
+    places = AddressPlaces(set(), {})
+    for a, k, d in ws.records("address"):
+        if d.get("kind") in SHARED_KINDS:
+            places.shared.add(source_key(a, k))
+        if d["postcode"]:
+            places.postcode[source_key(a, k)] = d["postcode"]
+    return places
 
 
 def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
@@ -431,26 +458,74 @@ ADDRESS_COLUMNS = ("uprn", "postcode", "sector", "district", "flat", "number", "
                    "street_phonetic", "town", "kind")
 
 
-def address_table(ws: Workspace, only: set[str] | None = None) -> Table:
-    rows = sorted(((source_key(a, k), d) for a, k, d in ws.records("address")
-                   if only is None or source_key(a, k) in only), key=lambda t: t[0])
+def address_table(ws: Workspace, only: set[str] | None = None, *, keep: bool = False) -> Table:
+    """The address records' prepared fields (ADDRESS_COLUMNS), one row per active record.
+
+    `keep` (a link run, inside its transaction): reuse the fields kept in
+    `prepared_addresses` for every record whose row is as it was then (the same content
+    hash), and keep those of the others. A record's fields depend on its own row alone, so
+    the next night prepares only the rows that changed (at 1M, parsing every address again
+    took ~18 s of the next night's link). Kept fields made by other code (a kglink whose
+    parsing differs: `_fields_code`) are dropped first."""
+    if not keep:
+        rows = sorted(((source_key(a, k), _address_fields(d)) for a, k, d in ws.records("address")
+                       if only is None or source_key(a, k) in only), key=lambda t: t[0])
+    else:
+        rows = _kept_address_fields(ws)
     t = Table("address", [k for k, _ in rows])
     # Every column, even of no addresses (agencies that hold none, like a register's).
-    cols: dict[str, list[object]] = {c: [] for c in ADDRESS_COLUMNS}
-    for _, d in rows:
-        p = parse_address(d["line1"], d.get("line2"), d.get("town"))
-        pc = parse_postcode(d["postcode"]) if d["postcode"] else None
-        cols["uprn"].append(d.get("uprn") or "")
-        cols["postcode"].append(pc.unit if pc else "")
-        cols["sector"].append(pc.sector if pc else "")
-        cols["district"].append(pc.district if pc else "")
-        cols["flat"].append(p.flat)
-        cols["number"].append(p.number)
-        cols["house_name"].append(p.house_name)
-        cols["street"].append(p.street)
-        cols["street_phonetic"].append(phonetic(p.street.replace(" ", "")) if p.street else "")
-        cols["town"].append(p.town)
-        cols["kind"].append(d.get("kind") or "residential")
-    for name, values in cols.items():
+    columns = list(zip(*(f for _, f in rows))) or [()] * len(ADDRESS_COLUMNS)
+    for name, values in zip(ADDRESS_COLUMNS, columns):
         t.cols[name] = _obj(values)
     return t
+
+
+def _address_fields(d: dict[str, Any]) -> tuple[str, ...]:
+    """One address record's prepared fields, in ADDRESS_COLUMNS order."""
+    p = parse_address(d["line1"], d.get("line2"), d.get("town"))
+    pc = parse_postcode(d["postcode"]) if d["postcode"] else None
+    return (d.get("uprn") or "", pc.unit if pc else "", pc.sector if pc else "",
+            pc.district if pc else "", p.flat, p.number, p.house_name, p.street,
+            phonetic(p.street.replace(" ", "")) if p.street else "", p.town,
+            d.get("kind") or "residential")
+
+
+def _fields_code() -> str:
+    """What the kept fields were made by: the source of the code that makes them and the
+    phonetic library's version. Any change there and every record is prepared again."""
+    import inspect
+    from importlib.metadata import version
+
+    import kglink.linkage.fields.name as name_module
+    import kglink.standardise.address as address_module
+    import kglink.standardise.postcode as postcode_module
+    text = "\x1f".join([inspect.getsource(_address_fields), repr(ADDRESS_COLUMNS), version("jellyfish")]
+                       + [inspect.getsource(m) for m in (address_module, postcode_module, name_module)])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _kept_address_fields(ws: Workspace) -> list[tuple[str, Sequence[str]]]:
+    """(source key, fields) of every active address record, sorted by key: kept fields
+    where the record's content hash is the one they were made from, the rest made now
+    and kept."""
+    conn, code = ws.conn, _fields_code()
+    if ws.get_meta("prepared_addresses_code") != code:
+        conn.execute("DELETE FROM prepared_addresses")
+        ws.set_meta(conn, "prepared_addresses_code", code)
+    rows: list[tuple[str, Sequence[str]]] = []
+    made = []
+    for agency, key, content_hash, fields, data in conn.execute(
+            "SELECT r.agency, r.key, r.content_hash, p.fields, "
+            "CASE WHEN p.content_hash IS r.content_hash THEN NULL ELSE r.data END "
+            "FROM records r LEFT JOIN prepared_addresses p ON p.agency = r.agency AND p.key = r.key "
+            "WHERE r.kind = 'address' AND r.status = 'active'"):
+        values: Sequence[str]
+        if data is None:
+            values = orjson.loads(fields)      # a list: making tuples of 1M of them costs seconds
+        else:
+            values = _address_fields(orjson.loads(data))
+            made.append((agency, key, content_hash, orjson.dumps(values).decode()))
+        rows.append((source_key(agency, key), values))
+    conn.executemany("INSERT OR REPLACE INTO prepared_addresses VALUES (?,?,?,?)", made)
+    rows.sort(key=lambda t: t[0])
+    return rows

@@ -21,7 +21,7 @@ from kglink.linkage.blocking import RuleCount, candidate_pairs
 from kglink.linkage.comparisons import Comparison, slips_of
 from kglink.linkage.entities import entity_id_for, entity_map
 from kglink.linkage.model import Model, score, train
-from kglink.linkage.prepare import Table, address_table, person_table
+from kglink.linkage.prepare import Table, address_places, address_table, person_table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.settings import LinkageSettings, default_settings
 from kglink.linkage.store import (
@@ -89,11 +89,14 @@ def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageS
     report = LinkReport()
     say("addresses: preparing")
     a_settings = settings.get("address") or default_settings("address")
-    report.kinds.append(_link_kind(ws, address_table(ws), a_settings, full, retrain, say, keep_pairs,
-                                   scorer))
+    addresses = address_table(ws, keep=True)
+    report.kinds.append(_link_kind(ws, addresses, a_settings, full, retrain, say, keep_pairs, scorer))
+    places = address_places(ws, addresses)
+    del addresses           # and the arrays linking it made: the person kind needs the memory
     say("persons: preparing")
     p_settings = settings.get("person") or default_settings("person")
-    table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people)
+    table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people,
+                         places=places)
     report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say, keep_pairs, scorer))
     return report
 

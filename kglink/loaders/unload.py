@@ -57,6 +57,10 @@ def unload(ws: Workspace, agency: str, load_id: int, *, user: str,
         previous = conn.execute(
             f"SELECT load_id FROM loads WHERE agency = ? AND load_id != ? AND {LIVE} "
             "ORDER BY extracted_at DESC, load_id DESC LIMIT 1", (agency, load_id)).fetchone()
+        # What linkage kept of the addresses it added goes with them (kept for a changed
+        # row, it no longer matches the row put back, and is made again).
+        conn.execute("DELETE FROM prepared_addresses WHERE agency = ? AND key IN (SELECT key FROM records "
+                     "WHERE kind = 'address' AND agency = ? AND first_load = ?)", (agency, agency, load_id))
         removed = conn.execute("DELETE FROM records WHERE agency = ? AND first_load = ?",
                                (agency, load_id)).rowcount
         conn.execute(f"INSERT OR REPLACE INTO records ({SUPERSEDED_COLUMNS}) "

@@ -52,6 +52,14 @@ CREATE TRIGGER IF NOT EXISTS decision_log_no_update BEFORE UPDATE ON decision_lo
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decision_log_no_delete BEFORE DELETE ON decision_log
 BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+-- each address record's prepared fields (kglink/linkage/prepare.py), as made from the row
+-- of that content hash: a link prepares again only the rows that changed
+CREATE TABLE IF NOT EXISTS prepared_addresses (
+    agency TEXT NOT NULL, key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,     -- records.content_hash of the row they were made from
+    fields TEXT NOT NULL,           -- JSON array, in ADDRESS_COLUMNS order
+    PRIMARY KEY (agency, key)
+) WITHOUT ROWID;
 -- what keeps apart the two entities of each pair in conflict, as the link run found it
 CREATE TABLE IF NOT EXISTS link_conflicts (
     kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,  -- the pair (links.status 'conflict')
@@ -293,7 +301,7 @@ def _up_to_date(conn: sqlite3.Connection) -> bool:
     audit_cols = {r[1] for r in conn.execute("PRAGMA table_info(audit)")}
     return (names.get("decisions") == "view" and "decision_log_no_delete" in names
             and "links_b" in names and "unloads" in names and "superseded" in names
-            and "link_conflicts" in names
+            and "link_conflicts" in names and "prepared_addresses" in names
             and "hash" in audit_cols)
 
 
