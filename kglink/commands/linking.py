@@ -92,6 +92,8 @@ def explain(ctx: typer.Context,
     console.print(f"match weight {ex.total:+.2f} bits, probability {ex.probability:.4f}; "
                   f"model and rules say: {ex.model_status} ({ex.rule}: "
                   f"{MEANING.get(ex.rule, 'see kglink/linkage/rules.py')})", markup=False, soft_wrap=True)
+    if ex.note:
+        console.print(ex.note, markup=False, soft_wrap=True)
     console.print(f"stored status: {ex.stored_status or 'not a candidate pair'}; human decision: "
                   f"{ex.decision or 'none'}; same entity now: {'yes' if ex.same_entity else 'no'}",
                   markup=False, soft_wrap=True)

@@ -11,6 +11,7 @@ from kglink.linkage.comparisons import slips_of
 from kglink.linkage.entities import entity_map
 from kglink.linkage.model import score, tf_adjustments
 from kglink.linkage.prepare import Table, address_table, person_table
+from kglink.linkage.rare_names import REASON as RARE_FULL_NAME
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.review import ReviewError, _kind_of
 from kglink.linkage.rules import apply as apply_rules
@@ -43,6 +44,7 @@ class Explanation:
     stored_status: str | None = None
     decision: str | None = None
     same_entity: bool = False
+    note: str = ""                     # what a rule's reason rests on, in words
 
 
 def explain(ws: Workspace, a: str, b: str) -> Explanation:
@@ -65,9 +67,10 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     li = np.array([table.keys.index(a)], dtype=np.int64)
     ri = np.array([table.keys.index(b)], dtype=np.int64)
     lo, hi = sorted((a, b))
-    stored = ws.conn.execute("SELECT explanation FROM links WHERE kind=? AND a=? AND b=?",
+    stored = ws.conn.execute("SELECT explanation, reason FROM links WHERE kind=? AND a=? AND b=?",
                              (kind, lo, hi)).fetchone()
-    levels = orjson.loads(stored[0]).get("levels") if stored else None
+    saved = orjson.loads(stored[0]) if stored else {}
+    levels = saved.get("levels")
     if levels is not None and len(levels) == len(comps):
         # As scored: collective evidence (the relatives comparison) needs every record.
         gamma = np.array([levels], dtype=np.int8)
@@ -88,6 +91,13 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
     ex.total, ex.probability = float(total[0]), float(prob[0])
     status, reason = apply_rules(table, st, comps, gamma, prob, li, ri)
     ex.model_status, ex.rule = str(status[0]) or "no link", str(reason[0])
+    if stored and stored[1] == RARE_FULL_NAME:
+        # Queued by what the whole workspace's persons say (linkage.rare_names), which a
+        # table of two records cannot: as the run found it.
+        holders = int(saved.get("name_holders", 0))
+        ex.model_status, ex.rule = "review", RARE_FULL_NAME
+        ex.note = (f"a full name {holders} persons in this workspace hold: the odds that the other "
+                   f"record is this one's person are 1 : {holders - 1} before the rest of the evidence")
     row = ws.conn.execute("SELECT status FROM links WHERE kind=? AND a=? AND b=?", (kind, lo, hi)).fetchone()
     ex.stored_status = row[0] if row else None
     d = ws.conn.execute("SELECT decision FROM decisions WHERE kind=? AND a=? AND b=?", (kind, lo, hi)).fetchone()

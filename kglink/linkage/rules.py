@@ -370,7 +370,10 @@ PERSON_RULES = tuple(rules_for("person"))
 ADDRESS_RULES = tuple(rules_for("address"))
 
 # What each reason means, in a line, for `kglink explain`.
-MEANING = {"model": "the score alone decided", **{f"rule:{n}": r.meaning for n, r in RULES.items()}}
+MEANING = {"model": "the score alone decided", **{f"rule:{n}": r.meaning for n, r in RULES.items()},
+           # Not a rule of its own: names_only pairs queued by kglink/linkage/rare_names.py.
+           "rule:rare_full_name": "names alone, but a full name few persons in this workspace hold: "
+                                  "a person must decide"}
 
 _STATUS = np.array(["", "review", "link"], dtype=object)    # codes 0, 1, 2
 _DROP, _REVIEW, _LINK = 0, 1, 2

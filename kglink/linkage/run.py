@@ -15,7 +15,7 @@ import orjson
 
 from kglink.memory import gc_paused
 from kglink.linkage import cluster as cl
-from kglink.linkage import contradiction, relational, rules
+from kglink.linkage import contradiction, rare_names, relational, rules
 from kglink.linkage.arrays import isin, sorted_unique
 from kglink.linkage.blocking import RuleCount, candidate_pairs
 from kglink.linkage.comparisons import Comparison, slips_of
@@ -152,6 +152,11 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     left, right, counts, gamma = scored.left, scored.right, scored.rule_counts, scored.gamma
     weight, prob, model_status, reason = scored.weight, scored.prob, scored.status, scored.reason
     trained, model = saved is None, scored.model
+    # A pair queued last time for its rare full name (kept by _with_previous) is judged
+    # again below, on this run's persons: one more person of the name may have come.
+    again = reason == rare_names.REASON
+    if again.any():
+        model_status = np.where(again, "", model_status).astype(object)
     keep = model_status != ""
     new_links = [
         ScoredLink(table.keys[i], table.keys[j], float(w), float(p), ms, rs,
@@ -174,6 +179,13 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     members: dict[int, list[int]] = {}
     for i, r in enumerate(roots):
         members.setdefault(r, []).append(i)
+    # Names-only pairs of a full name few persons hold wait for a person (linkage.rare_names).
+    queued, holders = rare_names.queue(table, st, model, comparisons_for(kind, st.comparisons), left, right,
+                                       gamma, model_status, np.asarray(roots, dtype=np.int64), members, conflict)
+    new_links += [ScoredLink(table.keys[left[k]], table.keys[right[k]], float(weight[k]), float(prob[k]), "review",
+                             rare_names.REASON,
+                             orjson.dumps({"levels": gamma[k].tolist(), "name_holders": int(h)}).decode())
+                  for k, h in zip(queued.tolist(), holders.tolist())]
     best_p = _membership_probability(edges, roots)
     entity_of = _stable_ids(kind, table, members, before)
     rows = []

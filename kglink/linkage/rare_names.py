@@ -1,0 +1,136 @@
+"""Names-only pairs are not all equal: a full name few persons in the workspace hold.
+
+The names_only rule holds a pair whose only agreeing evidence is the names for a person
+to review, but only a pair the model already scores at or above the review threshold;
+below it the pair is dropped. The model's odds for two records of one full name are its
+prior times the name's weight, and the name's weight is counted over records: a name one
+person holds in three agencies counts as three people's, and a person's own records make
+the name look commoner to every other record of it.
+
+Counted over persons instead, the question is who made record B, which holds full name X
+(first forename and surname, as cleaned, both exactly A's). One of the persons who hold X
+did. If k persons (the entities as linked) hold X, A's among them, and nothing tells them
+apart, each is as likely as the next to have been recorded by B's agency: the odds that B
+is A's person are 1 : (k - 1), the expected number of *other* persons holding the name.
+What else the two records say multiplies those odds by its own weights, as the model
+learnt them (m / u), except what the shared first name already says: the same sex, and
+a phone or email that one family's records share (names_only counts one two agencies
+recorded as corroboration already, and such a pair is not names-only). So
+
+    odds = 2 ** (weights of the other comparisons) / (k - 1)
+
+and the pair waits for a person when the probability those odds give reaches the review
+threshold (`thresholds.review`): never a link, since names alone are not a person. No
+count, rule or list is set here: k is counted in the workspace, the weights are the
+model's, the threshold the settings'. A place in one small area is not taken as support:
+the model weighs it (where both records have places, a true match nearly always shares an
+address, so a postcode district alone has learnt a negative weight on every county we
+have; one postcode a positive one).
+
+Nothing may stand against the pair, as persons: no evidence rule between any record of
+one entity and any of the other (a date of birth, a generation, a relation; clustering's
+test), and the two entities' places (when both have any) must not all be apart.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kglink.linkage.comparisons import Comparison
+from kglink.linkage.model import Model, full_name_key
+from kglink.linkage.prepare import Table
+from kglink.linkage.registry import LOCATION
+from kglink.linkage.rules import apply as apply_rules
+from kglink.linkage.settings import LinkageSettings
+
+REASON = "rule:rare_full_name"
+# Agreements the shared first name already implies (a first name says the sex; one
+# agency's records of a family share its phone): they add nothing once the name is given.
+IMPLIED_BY_NAME = {"sex": "exact", "contact": "exact"}
+
+IntArr = NDArray[np.int64]
+
+
+def name_holders(t: Table, entity: IntArr) -> IntArr:
+    """Per record, how many persons (distinct `entity` numbers) hold its full name (the
+    first forename and the surname); 0 where either is missing."""
+    keys = np.array([full_name_key(f, s) if f and s else "" for f, s in
+                     zip(t.cols["forenames_all"], t.cols["surname"])], dtype=object)
+    uniq, code = np.unique(keys.astype(str), return_inverse=True)
+    code = code.astype(np.int64)
+    pairs = np.unique(code * np.int64(t.n + 1) + entity.astype(np.int64))
+    per_name = np.bincount(pairs // np.int64(t.n + 1), minlength=len(uniq))
+    out = per_name[code].astype(np.int64)
+    if len(uniq) and uniq[0] == "":
+        out[code == 0] = 0
+    return out
+
+
+def queue(t: Table, st: LinkageSettings, model: Model, comps: list[Comparison],
+          left: IntArr, right: IntArr, gamma: NDArray[np.int8], status: NDArray[np.object_],
+          entity: IntArr, members: Mapping[int, list[int]],
+          conflict: Callable[[int, int], bool]) -> tuple[IntArr, IntArr]:
+    """(indexes of the pairs to queue for review, the number of persons holding each one's
+    full name): `entity` numbers each record's person as clustered, `members` lists each
+    number's records. Pairs not kept (`status` ""), of one full name, in two entities, that only
+    names_only holds back, with nothing against them as persons and odds (module
+    docstring) reaching the review threshold."""
+    none = np.zeros(0, dtype=np.int64)
+    col = {c.name: k for k, c in enumerate(comps)}
+    if "names_only" not in st.evidence_rules or not {"forename", "surname"} <= set(col) or len(left) == 0:
+        return none, none.copy()
+    fore, sur = t.cols["forenames_all"], t.cols["surname"]
+    idx = np.flatnonzero((status == "") & (gamma[:, col["forename"]] == 0) & (gamma[:, col["surname"]] == 0)
+                         & (entity[left] != entity[right]))
+    idx = np.array([k for k in idx.tolist()
+                    if full_name_key(fore[left[k]], sur[left[k]]) == full_name_key(fore[right[k]], sur[right[k]])],
+                   dtype=np.int64)
+    if len(idx) == 0:
+        return none, none.copy()
+    # Only names_only holds them back: every rule asked as if the score linked them.
+    l, r, g = left[idx], right[idx], gamma[idx]
+    held, why = apply_rules(t, st, comps, g, np.ones(len(idx)), l, r)
+    names_only = (held == "review") & (why == "rule:names_only")
+    idx, l, r, g = idx[names_only], l[names_only], r[names_only], g[names_only]
+    holders = name_holders(t, entity)[l]
+    bits = _other_weights(model, comps, g)
+    odds = np.power(2.0, bits) / np.maximum(holders - 1, 1)
+    reach = odds / (1 + odds) >= st.thresholds.review
+    keep = [k for k in np.flatnonzero(reach).tolist()
+            if _nothing_against(t, comps, members[int(entity[l[k]])], members[int(entity[r[k]])], conflict)]
+    return idx[keep], holders[keep]
+
+
+def _other_weights(model: Model, comps: list[Comparison], gamma: NDArray[np.int8]) -> NDArray[np.float64]:
+    """Per pair, the model's weights of every comparison but the names and what they imply."""
+    weights = model.weights()
+    out = np.zeros(len(gamma))
+    for c, comp in enumerate(comps):
+        if comp.name in ("forename", "surname"):
+            continue
+        w = np.asarray(weights[c])
+        lv = gamma[:, c].astype(np.int64)
+        add = np.where(lv >= 0, w[np.maximum(lv, 0)], 0.0)
+        implied = IMPLIED_BY_NAME.get(comp.name)
+        if implied is not None:
+            add[lv == comp.level(implied)] = 0.0
+        out += add
+    return out
+
+
+def _nothing_against(t: Table, comps: list[Comparison], ma: list[int], mb: list[int],
+                     conflict: Callable[[int, int], bool]) -> bool:
+    """No record of one person (`ma`) contradicts one of the other's (`mb`; clustering's
+    test), and their places, where both persons have any, are not all apart."""
+    if any(conflict(int(i), int(j)) for i in ma for j in mb):
+        return False
+    location = next((c for c in comps if c.name == "location"), None)
+    if location is None:
+        return True
+    li = np.repeat(np.asarray(ma, dtype=np.int64), len(mb))
+    ri = np.tile(np.asarray(mb, dtype=np.int64), len(ma))
+    levels = location.compute(t, li, ri)
+    known = levels[levels >= 0]
+    return not (len(known) and (known == LOCATION["none_in_common"]).all())
