@@ -56,6 +56,11 @@ IntArr = NDArray[np.int64]
 def name_holders(t: Table, entity: IntArr) -> IntArr:
     """Per record, how many persons (distinct `entity` numbers) hold its full name (the
     first forename and the surname); 0 where either is missing."""
+    return _full_names(t, entity)[0]
+
+
+def _full_names(t: Table, entity: IntArr) -> tuple[IntArr, IntArr]:
+    """(name_holders, each record's full name as a number, -1 where it has none)."""
     keys = np.array([full_name_key(f, s) if f and s else "" for f, s in
                      zip(t.cols["forenames_all"], t.cols["surname"])], dtype=object)
     uniq, code = np.unique(keys.astype(str), return_inverse=True)
@@ -65,7 +70,8 @@ def name_holders(t: Table, entity: IntArr) -> IntArr:
     out = per_name[code].astype(np.int64)
     if len(uniq) and uniq[0] == "":
         out[code == 0] = 0
-    return out
+        code[code == 0] = -1
+    return out, code
 
 
 def queue(t: Table, st: LinkageSettings, model: Model, comps: list[Comparison],
@@ -81,24 +87,23 @@ def queue(t: Table, st: LinkageSettings, model: Model, comps: list[Comparison],
     col = {c.name: k for k, c in enumerate(comps)}
     if "names_only" not in st.evidence_rules or not {"forename", "surname"} <= set(col) or len(left) == 0:
         return none, none.copy()
-    fore, sur = t.cols["forenames_all"], t.cols["surname"]
+    # At 1M, ~18M candidate pairs: everything below is arrays until the few that remain.
     idx = np.flatnonzero((status == "") & (gamma[:, col["forename"]] == 0) & (gamma[:, col["surname"]] == 0)
                          & (entity[left] != entity[right]))
-    idx = np.array([k for k in idx.tolist()
-                    if full_name_key(fore[left[k]], sur[left[k]]) == full_name_key(fore[right[k]], sur[right[k]])],
-                   dtype=np.int64)
+    holders_of, name = _full_names(t, entity)
+    idx = idx[(name[left[idx]] == name[right[idx]]) & (name[left[idx]] >= 0)]
+    holders = holders_of[left[idx]]
+    odds = np.power(2.0, _other_weights(model, comps, gamma[idx])) / np.maximum(holders - 1, 1)
+    reach = odds / (1 + odds) >= st.thresholds.review
+    idx, holders = idx[reach], holders[reach]
     if len(idx) == 0:
         return none, none.copy()
     # Only names_only holds them back: every rule asked as if the score linked them.
-    l, r, g = left[idx], right[idx], gamma[idx]
-    held, why = apply_rules(t, st, comps, g, np.ones(len(idx)), l, r)
+    l, r = left[idx], right[idx]
+    held, why = apply_rules(t, st, comps, gamma[idx], np.ones(len(idx)), l, r)
     names_only = (held == "review") & (why == "rule:names_only")
-    idx, l, r, g = idx[names_only], l[names_only], r[names_only], g[names_only]
-    holders = name_holders(t, entity)[l]
-    bits = _other_weights(model, comps, g)
-    odds = np.power(2.0, bits) / np.maximum(holders - 1, 1)
-    reach = odds / (1 + odds) >= st.thresholds.review
-    keep = [k for k in np.flatnonzero(reach).tolist()
+    idx, l, r, holders = idx[names_only], l[names_only], r[names_only], holders[names_only]
+    keep = [k for k in range(len(idx))
             if _nothing_against(t, comps, members[int(entity[l[k]])], members[int(entity[r[k]])], conflict)]
     return idx[keep], holders[keep]
 
