@@ -35,7 +35,8 @@ def _people(rows: list[tuple[str, str, str, str, str]]) -> Table:
     """(forenames, surname, dob, sex, home entity or "") per record, one agency each."""
     n = len(rows)
     t = Table("person", [f"a{i}:{i}" for i in range(n)])
-    t.cols.update(forenames_all=_obj([r[0] for r in rows]), surname=_obj([r[1] for r in rows]),
+    t.cols.update(forenames_all=_obj([r[0] for r in rows]), forename=_obj([r[0].split(" ")[0] for r in rows]),
+                  surname=_obj([r[1] for r in rows]),
                   dob=_obj([r[2] for r in rows]), sex=_obj([r[3] for r in rows]),
                   **{c: _obj([""] * n) for c in ("nhs_number", "pnc_id", "upn", "phone", "email")})
     t.multi.update(names=[[f"{r[0]}\x1f{r[1]}"] for r in rows], related=[[] for _ in rows],
