@@ -93,8 +93,8 @@ def queue(t: Table, st: LinkageSettings, model: Model, comps: list[Comparison],
     if "names_only" not in st.evidence_rules or not {"forename", "surname"} <= set(col) or len(left) == 0:
         return none, none.copy()
     # At 1M, ~18M candidate pairs: everything below is arrays until the few that remain.
-    idx = np.flatnonzero((status == "") & (gamma[:, col["forename"]] == 0) & (gamma[:, col["surname"]] == 0)
-                         & (entity[left] != entity[right]))
+    idx = np.flatnonzero((gamma[:, col["forename"]] == 0) & (gamma[:, col["surname"]] == 0))
+    idx = idx[(status[idx] == "") & (entity[left[idx]] != entity[right[idx]])]
     holders_of, name = _full_names(t, entity)
     idx = idx[(name[left[idx]] == name[right[idx]]) & (name[left[idx]] >= 0)]
     holders = holders_of[left[idx]]
