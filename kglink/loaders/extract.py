@@ -88,10 +88,9 @@ class LoadedRow:
     key: str
     file: str
     row: int
-    data: str | None        # the clean record as JSON text; None: the row as stored already
-                            # (read_extract's `stored`)
-    raw: str                # the row exactly as read: JSON, keys sorted (row_json); "" if stored
-    content_hash: str       # of `raw` (row_hash); "" if stored
+    data: str               # the clean record as JSON text
+    raw: str                # the row exactly as read: JSON, keys sorted (row_json)
+    content_hash: str       # of `raw` (row_hash)
 
 
 # The format of records.content_hash, kept in meta: a workspace whose hashes were made
@@ -114,19 +113,22 @@ def row_hash(raw: bytes) -> str:
 class FileResult:
     name: str
     read: int = 0
-    rows: list[LoadedRow] = field(default_factory=list)
+    rows: list[LoadedRow] = field(default_factory=list)     # validated
     rejects: list[Reject] = field(default_factory=list)
+    # The keys of the rows read as stored (read_extract's `stored`): the stored row stands.
+    # Only keys: at 1M a next night's extract is millions of them.
+    same: list[str] = field(default_factory=list)
 
     released: int = 0       # rows let go of once written (release_rows)
 
     @property
     def loaded(self) -> int:
-        return len(self.rows) + self.released
+        return len(self.rows) + len(self.same) + self.released
 
     def release_rows(self) -> None:
         """Let go of the rows once the workspace holds them; the counts stay."""
-        self.released += len(self.rows)
-        self.rows = []
+        self.released += len(self.rows) + len(self.same)
+        self.rows, self.same = [], []
 
 
 @dataclass
@@ -329,8 +331,7 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     (active) for this agency. A row read with one of those hashes is that row exactly as
     read before, so it is not validated and cleaned again (cleaning depends on the row
     alone, and no date the check of dates let through can have come into the future):
-    it is loaded under its stored key with no data (`LoadedRow.data` None: the stored
-    row stands). Its references are checked as every row's are. Rows are hashed and
+    it is loaded under its stored key (`FileResult.same`: the stored row stands). Its references are checked as every row's are. Rows are hashed and
     looked up where they would be validated (Validator), so a newer extract of one agency
     with 1 % of its rows changed costs the parent little more than parsing it.
 
@@ -517,7 +518,7 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             if identified:
                 own_ids[key] = line
             if len(outcome) == 1:           # as stored: the stored row stands
-                result.rows.append(LoadedRow(spec.kind, key, spec.name, line, None, "", ""))
+                result.same.append(key)
             else:
                 result.rows.append(LoadedRow(spec.kind, key, file, line, outcome[1], outcome[2], outcome[3]))
         result.read += len(read)

@@ -157,13 +157,13 @@ def _sort_rows(conn: sqlite3.Connection, extract: Extract, stored: Stored,
     as_stored = 0
     by_kind = {FILE_BY_NAME[csv_name(f.name)].kind: f for f in extract.files}
     for spec in FILES:
-        rows = by_kind[spec.kind].rows if spec.kind in by_kind else []
+        f = by_kind.get(spec.kind)
+        rows, same = (f.rows, f.same) if f is not None else ([], [])
         known = stored.get(spec.kind, {})
         active = set(known.values())
         # Validated or not, a row with the hash of its key's active row is that row unchanged.
-        fresh = ([row for row in rows if row.data is not None and known.get(row.content_hash) != row.key]
-                 if known else rows)
-        as_stored += len(rows) - len(fresh)
+        fresh = [row for row in rows if known.get(row.content_hash) != row.key] if known else rows
+        as_stored += len(same) + len(rows) - len(fresh)
         withdrawn = (_withdrawn(conn, spec.kind, agency, [row.key for row in fresh if row.key not in active])
                      if fresh and _holds(conn, spec.kind, agency) else set())
         for row in fresh:
@@ -173,14 +173,15 @@ def _sort_rows(conn: sqlite3.Connection, extract: Extract, stored: Stored,
             else:
                 inserts.append((row.kind, agency, row.key, load_id, load_id, load_id) + values)
         if active:
+            active.difference_update(same)
             active.difference_update(row.key for row in rows)
             gone += [(load_id, spec.kind, agency, key) for key in sorted(active)]
     return inserts, updates, gone, as_stored
 
 
 def _apply(conn: sqlite3.Connection, extract: Extract, stored: Stored) -> ExtractReport:
-    """Write what the extract changes. A row read as stored (`LoadedRow.data` None, or the
-    hash of its key's active row) is that row unchanged: such rows are not written one by
+    """Write what the extract changes. A row read as stored (`FileResult.same`, or validated
+    with the hash of its key's active row) is that row unchanged: such rows are not written one by
     one but marked seen by this load in one statement at the end (every active row of the
     agency that nothing else here wrote: 2.4 million single-row updates were a third of the
     next night's load at 1M). The others are inserted, or update the row of their key
