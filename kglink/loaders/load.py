@@ -221,12 +221,13 @@ def _apply(conn: sqlite3.Connection, extract: Extract, stored: Stored) -> Extrac
         " source_file=?, source_row=?, data=?, raw=? WHERE kind=? AND agency=? AND key=?", updates)
     conn.executemany("UPDATE records SET status='withdrawn', changed_load=? "
                      "WHERE kind=? AND agency=? AND key=?", gone)
-    # What is left active and not written by this load is every row read as stored.
+    # What is left active and not written by this load is every row read as stored (none
+    # on a first load: then the agency's rows are not read again).
     kinds = [f.kind for f in FILES]
     unchanged = conn.execute(
         f"UPDATE records SET last_load = ? WHERE kind IN ({','.join('?' * len(kinds))}) "
         "AND agency = ? AND status = 'active' AND last_load != ?",
-        (load_id, *kinds, agency, load_id)).rowcount
+        (load_id, *kinds, agency, load_id)).rowcount if as_stored else 0
     if unchanged != as_stored:      # never: the transaction is rolled back
         raise RuntimeError(f"load of {agency}: {as_stored} rows read as stored, but {unchanged} "
                            "active rows left unwritten")
