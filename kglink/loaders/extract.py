@@ -331,9 +331,10 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     (active) for this agency. A row read with one of those hashes is that row exactly as
     read before, so it is not validated and cleaned again (cleaning depends on the row
     alone, and no date the check of dates let through can have come into the future):
-    it is loaded under its stored key (`FileResult.same`: the stored row stands). Its references are checked as every row's are. Rows are hashed and
-    looked up where they would be validated (Validator), so a newer extract of one agency
-    with 1 % of its rows changed costs the parent little more than parsing it.
+    it is loaded under its stored key (`FileResult.same`: the stored row stands). Its
+    references are checked as every row's are. Rows are hashed and looked up where they
+    would be validated (Validator), so a newer extract of one agency with 1 % of its rows
+    changed costs the parent little more than parsing it.
 
     `validator`: where rows are validated (one for a whole load keeps its worker
     processes); by default one made for this extract. `bytes_print`: the extract's
@@ -400,7 +401,9 @@ class Validator:
     Each row is hashed where it is validated, and one whose hash is among the agency's
     stored rows (`look_up`) is not validated: its stored key is its outcome. The workers
     hold the stored rows as they were when forked (copy-on-write, nothing sent), so a
-    pool forked for other stored rows is let go and forked again when needed."""
+    pool forked for other stored rows is let go and forked again when needed: once per
+    extract with rows stored (a fork of a process of gigabytes costs page faults in the
+    parent afterwards: once per extract, not per batch, as kglink.parallel.Pool says)."""
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = parallel.workers() if processes is None else processes
