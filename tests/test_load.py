@@ -225,7 +225,6 @@ def test_rows_read_as_stored_are_not_validated_again_and_the_load_is_the_same(
     links must be rejected with it). Loading it while skipping the rows stored already
     leaves the workspace exactly as validating every row does."""
     import kglink.loaders.extract as extract_mod
-    import kglink.loaders.load as load_mod
 
     police = sample_dir / "police"
     newer = _newer_copy(police, tmp_path / "police-newer")
@@ -236,13 +235,13 @@ def test_rows_read_as_stored_are_not_validated_again_and_the_load_is_the_same(
     lines.append("P6,New,Person,2001-01-01,,,,,,,,,")                    # added
     (newer / "persons.csv").write_text("\n".join(lines) + "\n")
 
-    real_stored, real_validate = load_mod._stored, extract_mod._validate
+    real_validate = extract_mod._validate
 
     def loaded(name: str, skip: bool) -> tuple[list[tuple], list[tuple], int]:
         ws = open_workspace(tmp_path / name)
         load_extracts(ws, [police])
-        if not skip:
-            monkeypatch.setattr(load_mod, "_stored", lambda conn, agency: (real_stored(conn, agency)[0], {}))
+        if not skip:        # the validator told of no stored rows: every row validated
+            monkeypatch.setattr(extract_mod.Validator, "look_up", lambda self, stored: None)
         validated = []
         monkeypatch.setattr(extract_mod, "_validate",
                             lambda spec, row: validated.append(1) or real_validate(spec, row))
@@ -292,6 +291,121 @@ def test_rows_validated_over_several_processes_load_exactly_as_in_one(
     assert one[1][-1][1:3] == (0, (len(lines) - 1) // 50 + 1)     # added, changed
     assert sum(r[0] == "records" for r in one[0]) > 10_000
     assert any(r[0] == "rejects" for r in one[0])
+
+
+def _nights(extract: Path, tmp_path: Path) -> tuple[Path, Path, int]:
+    """Two newer extracts of `extract`. The first: a person row in 40 changed, one in 97
+    removed (its occupancies and relationships go with it: rejected as referring to no
+    person), two added, one made invalid (a date of birth in the future: its links are
+    rejected as referring to a rejected row), one row duplicated. The second, a day later:
+    the first night's extract with the removed rows back as they were. Returns them and how
+    many person rows the first changed."""
+    import csv
+    import io
+
+    def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([header, *rows])
+        path.write_text(buf.getvalue())
+
+    night1 = _newer_copy(extract, tmp_path / "night1")
+    with (night1 / "persons.csv").open(newline="") as fh:
+        header, *body = list(csv.reader(fh))
+    surname, dob = header.index("surname"), header.index("dob")
+    removed = [row for i, row in enumerate(body) if i % 97 == 5]
+    out = [row for i, row in enumerate(body) if i % 97 != 5]
+    changed = 0
+    for i, row in enumerate(out):
+        if i % 40 == 3:
+            row[surname] += "Z"
+            changed += 1
+    out[7][dob] = "2299-01-01"
+    blank = [""] * len(header)
+    added = [[*blank], [*blank]]
+    for row, (rid, name) in zip(added, [("NEW0000001", "ADDED"), ("NEW0000002", "ALSO")]):
+        row[header.index("record_id")], row[surname], row[dob] = rid, name, "2003-02-01"
+    write(night1 / "persons.csv", header, [*out, out[10], *added])
+    night2 = tmp_path / "night2"
+    shutil.copytree(night1, night2)
+    m = json.loads((night2 / "manifest.json").read_text())
+    m["extracted_at"] = "2026-11-28T02:00:00Z"
+    (night2 / "manifest.json").write_text(json.dumps(m))
+    write(night2 / "persons.csv", header, [*out, out[10], *added, *removed])
+    return night1, night2, changed
+
+
+def test_next_nights_load_the_same_with_one_process_several_and_every_row_validated(
+        county: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two next nights of one agency (rows changed, removed, added, bad, duplicated; then
+    the removed rows back): the same records, rejects and counts whether the rows are
+    validated in one process, over three, or every row validated (none recognised as
+    stored); and the counts are what the extracts changed."""
+    import kglink.loaders.extract as extract_mod
+
+    police = county / "police"
+    extracts = [*sorted(p for p in county.iterdir() if (p / "manifest.json").exists())[:2], police]
+    night1, night2, changed = _nights(police, tmp_path)
+    monkeypatch.setattr(extract_mod, "BATCH", 997)
+    monkeypatch.setattr(extract_mod, "PARALLEL_MIN", 10)
+
+    def loaded(name: str, workers: str, recognise: bool) -> tuple[list[tuple], list[tuple]]:
+        monkeypatch.setenv("KGLINK_WORKERS", workers)
+        ws = open_workspace(tmp_path / name)
+        load_extracts(ws, extracts)
+        with monkeypatch.context() as m:
+            if not recognise:
+                m.setattr(extract_mod.Validator, "look_up", lambda self, stored: None)
+            load_extracts(ws, [night1])
+            load_extracts(ws, [night2])
+        ws.close()
+        loads = sqlite3.connect(tmp_path / name / "kglink.sqlite").execute(
+            "SELECT agency, added, changed, withdrawn, unchanged, files FROM loads").fetchall()
+        return [r for r in _snapshot(tmp_path / name) if r[0] != "loads"], loads
+
+    one = loaded("one", "1", True)
+    assert loaded("several", "3", True) == one
+    assert loaded("validated", "3", False) == one
+    n_persons = len((police / "persons.csv").read_text().splitlines()) - 1
+    n_removed = len(range(5, n_persons, 97))
+    first, second = one[1][-2], one[1][-1]
+    assert first[1:3] == (2, changed)               # added, changed
+    assert first[3] > n_removed + 1                 # withdrawn: the removed, the invalid one, their links
+    assert second[1] == second[3] == 0              # none added, none gone
+    assert n_removed < second[2] < first[3]         # the removed and their links back, not the invalid
+    rejects = [r for r in one[0] if r[0] == "rejects"]
+    assert any("duplicate of row" in str(r) for r in rejects)
+    assert any("which was rejected" in str(r) for r in rejects)
+    assert any("refers to no record in persons.csv" in str(r) for r in rejects)
+
+
+def test_rows_of_a_next_night_are_hashed_by_the_workers(
+        county: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a next night every row is hashed to know whether it is stored: over the
+    processes, not all in this one (it hashed every row of the agency's extract while the
+    workers sat idle)."""
+    import kglink.loaders.extract as extract_mod
+
+    police = county / "police"
+    night1, _, _ = _nights(police, tmp_path)
+    monkeypatch.setattr(extract_mod, "BATCH", 997)
+    monkeypatch.setattr(extract_mod, "PARALLEL_MIN", 10)
+    monkeypatch.setenv("KGLINK_WORKERS", "3")
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [police])
+    here = os.getpid()
+    hashed = []
+    real = extract_mod.row_hash
+    # Forked workers inherit the wrapper but count in their own memory: only this
+    # process's rows are counted here.
+    def counted(raw: bytes) -> str:
+        if os.getpid() == here:
+            hashed.append(1)
+        return real(raw)
+    monkeypatch.setattr(extract_mod, "row_hash", counted)
+    [report] = load_extracts(ws, [night1])
+    read = sum(f.read for f in report.files)
+    assert report.unchanged > read / 2
+    assert 0 < len(hashed) < read / 2
 
 
 def _newer_copy(extract: Path, to: Path) -> Path:

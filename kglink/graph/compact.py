@@ -237,18 +237,24 @@ class CompactGraph:
         for hop in range(hops):
             if max_degree is not None and hop:     # the starting nodes are always stepped from
                 frontier = {i for i in frontier if self._degree(i) <= max_degree}
-            found: set[int] = set()
-            for e in sorted({e for i in frontier for e in self._at(i)}, key=self._edge_uid):
-                edges.setdefault(self._edge_uid(e), e)
-                found.update((int(src[e]), int(dst[e])))
+            # Each relationship's uid read once, and its ends a frontier at a time (read
+            # twice and element by element, they were a fifth of the next night's report).
+            by_uid = sorted(((self._edge_uid(e), e) for e in {e for i in frontier for e in self._at(i)}),
+                            key=_first)
+            for uid, e in by_uid:
+                edges.setdefault(uid, e)
+            numbers = [e for _, e in by_uid]
+            found: set[int] = set(src[numbers].tolist())
+            found.update(dst[numbers].tolist())
             frontier = found - seen
             seen |= found
             if not frontier:
                 break
         # Relationships between two nodes both at the last hop were not read from either side.
         for i in sorted(frontier, key=uids_of.__getitem__):
-            for e in self._out[self._out_at[i]:self._out_at[i + 1]].tolist():
-                if int(dst[e]) in seen:
+            outs = self._out[self._out_at[i]:self._out_at[i + 1]]
+            for e, d in zip(outs.tolist(), dst[outs].tolist()):
+                if d in seen:
                     edges.setdefault(self._edge_uid(e), e)
         return seen, edges
 
@@ -309,6 +315,10 @@ class CompactGraph:
             return self._edge(e)["uid"]  # type: ignore[no-any-return]
         at += 7
         return raw[at:raw.index('"', at)]
+
+
+def _first(pair: tuple[str, int]) -> str:
+    return pair[0]
 
 
 def _copy(props: dict[str, Any]) -> dict[str, Any]:

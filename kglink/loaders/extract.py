@@ -1,6 +1,7 @@
 """Read and validate one extract folder: every row becomes a clean record or a reject."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -87,9 +88,8 @@ class LoadedRow:
     key: str
     file: str
     row: int
-    data: str | None        # the clean record as JSON text; None: the row as stored already
-                            # (read_extract's `stored`)
-    raw: str                # the row exactly as read: JSON, keys sorted (row_json); "" if stored
+    data: str               # the clean record as JSON text
+    raw: str                # the row exactly as read: JSON, keys sorted (row_json)
     content_hash: str       # of `raw` (row_hash)
 
 
@@ -113,19 +113,22 @@ def row_hash(raw: bytes) -> str:
 class FileResult:
     name: str
     read: int = 0
-    rows: list[LoadedRow] = field(default_factory=list)
+    rows: list[LoadedRow] = field(default_factory=list)     # validated
     rejects: list[Reject] = field(default_factory=list)
+    # The keys of the rows read as stored (read_extract's `stored`): the stored row stands.
+    # Only keys: at 1M a next night's extract is millions of them.
+    same: list[str] = field(default_factory=list)
 
     released: int = 0       # rows let go of once written (release_rows)
 
     @property
     def loaded(self) -> int:
-        return len(self.rows) + self.released
+        return len(self.rows) + len(self.same) + self.released
 
     def release_rows(self) -> None:
         """Let go of the rows once the workspace holds them; the counts stay."""
-        self.released += len(self.rows)
-        self.rows = []
+        self.released += len(self.rows) + len(self.same)
+        self.rows, self.same = [], []
 
 
 @dataclass
@@ -191,11 +194,16 @@ def extract_files(path: Path) -> list[Path]:
     return found
 
 
+def csv_name(name: str) -> str:
+    """The CSV name of an extract file read (persons.parquet -> persons.csv)."""
+    return name.removesuffix(".parquet") + ".csv" if name.endswith(".parquet") else name
+
+
 def present_files(path: Path) -> dict[str, Path]:
     """Each extract file present (by its CSV name) and the file that holds it."""
     out = {}
     for p in extract_files(path):
-        name = p.name.removesuffix(".parquet") + ".csv" if p.suffix == ".parquet" else p.name
+        name = csv_name(p.name)
         if name in FILE_BY_NAME:
             out[name] = p
     return out
@@ -315,28 +323,32 @@ Stored = Mapping[str, Mapping[str, str]]     # kind -> content hash -> key
 
 
 def read_extract(path: Path, progress: Callable[[int], None] | None = None,
-                 stored: Stored | None = None, validator: Validator | None = None) -> Extract:
+                 stored: Stored | None = None, validator: Validator | None = None,
+                 bytes_print: str | None = None) -> Extract:
     """Validate every file of an extract; references are checked against loaded rows only.
 
     `stored`: for each kind, the content hash and key of every row the workspace holds
     (active) for this agency. A row read with one of those hashes is that row exactly as
     read before, so it is not validated and cleaned again (cleaning depends on the row
     alone, and no date the check of dates let through can have come into the future):
-    it is loaded under its stored key with no data (`LoadedRow.data` None: the stored
-    row stands). Its references are checked as every row's are. A newer extract of one
-    agency with 1 % of its rows changed so costs little more than reading it.
+    it is loaded under its stored key (`FileResult.same`: the stored row stands). Its
+    references are checked as every row's are. Rows are hashed and looked up where they
+    would be validated (Validator), so a newer extract of one agency with 1 % of its rows
+    changed costs the parent little more than parsing it.
 
     `validator`: where rows are validated (one for a whole load keeps its worker
-    processes); by default one made for this extract."""
+    processes); by default one made for this extract. `bytes_print`: the extract's
+    fingerprint, if the caller has just made it (it reads every byte)."""
     if validator is None:
         with Validator() as own:
-            return read_extract(path, progress, stored, own)
+            return read_extract(path, progress, stored, own, bytes_print)
     manifest = read_manifest(path)
     present = present_files(path)
     if "persons.csv" not in present:
         raise ExtractError(f"{path / 'persons.csv'} is missing. Every extract needs persons.csv "
                            "(or persons.parquet)")
-    extract = Extract(path, manifest, fingerprint(path))
+    extract = Extract(path, manifest, bytes_print or fingerprint(path))
+    validator.look_up(stored or {})
     ids: dict[str, dict[str, int]] = {}      # file -> record_id -> row, for loaded rows
     rejected_ids: dict[str, dict[str, int]] = {}
     # Each file's first batch is sent to be validated before the file before it is
@@ -345,8 +357,7 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None,
     before: Generator[None, None, FileResult] | None = None
     for spec in FILES:
         if spec.name in present:
-            reading = _read_file(present[spec.name], spec, ids, rejected_ids, progress,
-                                 (stored or {}).get(spec.kind, {}), validator)
+            reading = _read_file(present[spec.name], spec, ids, rejected_ids, progress, validator)
             next(reading)           # its first batch sent
             if before is not None:
                 extract.files.append(_finish(before))
@@ -370,34 +381,53 @@ def _finish(reading: Generator[None, None, FileResult]) -> FileResult:
 BATCH = 50_000
 PARALLEL_MIN = 5_000
 
-# An outcome: [key, the clean record as JSON text] (then, if the worker hashed the row,
-# the row as read (row_json) and its hash), or [None, [[column, reason], ...]].
+# An outcome: [key] for a row as stored (its hash among the stored rows'); [key, the
+# clean record as JSON text, the row as read (row_json), its row_hash] for a sound row
+# validated; or [None, [[column, reason], ...]].
 _Outcome = list
 _NONE: frozenset[str] = frozenset()
-# A row read: a BadRow, or (line, values, row_json and row_hash if hashed here, stored key).
-_Read = list[BadRow | tuple[int, list[str], bytes | None, str | None, str | None]]
+# A row read: a BadRow, or (line, values).
+_Read = list[BadRow | tuple[int, list[str]]]
+_EMPTY: Stored = {}
 
 
 class Validator:
     """Validates rows, each on its own: here, or for batches worth it over a pool of
     worker processes (kglink.parallel.Pool, made the first time one is), one batch ahead
-    of the caller. A row's outcome depends on the row alone, so it is the same wherever
-    it is worked out. `KGLINK_WORKERS=1`: all here."""
+    of the caller. A row's outcome depends on the row alone (and the rows stored, the
+    same everywhere), so it is the same wherever it is worked out. `KGLINK_WORKERS=1`:
+    all here.
+
+    Each row is hashed where it is validated, and one whose hash is among the agency's
+    stored rows (`look_up`) is not validated: its stored key is its outcome. The workers
+    hold the stored rows as they were when forked (copy-on-write, nothing sent), so a
+    pool forked for other stored rows is let go and forked again when needed: once per
+    extract with rows stored (a fork of a process of gigabytes costs page faults in the
+    parent afterwards: once per extract, not per batch, as kglink.parallel.Pool says)."""
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = parallel.workers() if processes is None else processes
         self._pool: parallel.Pool | None = None
+        self._stored: Stored = _EMPTY
+
+    def look_up(self, stored: Stored) -> None:
+        """Rows to recognise from now on: kind -> content hash -> key (read_extract)."""
+        if stored is self._stored:
+            return
+        if any(stored.values()) or any(self._stored.values()):
+            self.close()        # its workers know other rows
+        self._stored = stored
 
     def submit(self, spec: FileSpec, header: list[str], extra_cols: list[str],
-               rows: list[list[str]], hash_rows: bool) -> Callable[[], list[_Outcome]]:
+               rows: list[list[str]]) -> Callable[[], list[_Outcome]]:
         """Start on `rows` (each a row's values, in header order); call what is returned
-        for their outcomes, in order, calling those of earlier submissions first.
-        `hash_rows`: each sound row's outcome also holds its row_json text and row_hash."""
-        context = [spec.name, header, extra_cols, hash_rows]
+        for their outcomes, in order, calling those of earlier submissions first."""
+        context = [spec.name, header, extra_cols]
+        work = functools.partial(_validate_work, self._stored)
         if self.processes <= 1 or len(rows) < PARALLEL_MIN:
-            return lambda: _validate_work(context, rows)
+            return lambda: work(context, rows)
         if self._pool is None:
-            self._pool = parallel.Pool(_validate_work, self.processes - 1)
+            self._pool = parallel.Pool(work, self.processes - 1)
         pool, ticket = self._pool, self._pool.submit(context, rows)
         return lambda: pool.result(ticket)
 
@@ -413,33 +443,38 @@ class Validator:
         self.close()
 
 
-def _validate_work(context: list[Any], rows: list[list[str]]) -> list[_Outcome]:
-    name, header, extra_cols, hash_rows = context
+def _validate_work(stored: Stored, context: list[Any], rows: list[list[str]]) -> list[_Outcome]:
+    name, header, extra_cols = context
     spec = FILE_BY_NAME[name]
-    out = []
+    known = stored.get(spec.kind)
+    out: list[_Outcome] = []
     for values in rows:
         row = dict(zip(header, values))
+        raw = row_json(row)
+        content_hash = row_hash(raw)
+        if known:
+            same = known.get(content_hash)
+            if same is not None:
+                out.append([same])
+                continue
         outcome = _outcome(spec, row, extra_cols)
-        if hash_rows and outcome[0] is not None:
-            raw = row_json(row)
-            outcome += [raw.decode(), row_hash(raw)]
+        if outcome[0] is not None:
+            outcome += [raw.decode(), content_hash]
         out.append(outcome)
     return out
 
 
 def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
                rejected_ids: dict[str, dict[str, int]],
-               progress: Callable[[int], None] | None, stored: Mapping[str, str],
+               progress: Callable[[int], None] | None,
                validator: Validator) -> Generator[None, None, FileResult]:
     """Every row read is loaded or rejected once: read == loaded + len(rejects). Rows and
     rejects name the file read (persons.csv or persons.parquet); references between files
     go by the CSV names.
 
-    A batch at a time: every row is hashed and looked up in `stored`, and the rows not
-    stored are sent to be validated (with nothing of the file's kind stored, a first load,
-    all are sent, and hashed where they are validated); while they are, the next batch is
-    read; then, in file order, references and duplicates are checked, which depend on the
-    rows before.
+    A batch at a time: the rows are sent to be hashed and, unless stored, validated
+    (Validator); while they are, the next batch is read; then, in file order,
+    references and duplicates are checked, which depend on the rows before.
     A generator, pausing twice: when its first batch has been sent (its rows are checked
     only once the file before is finished), and when its last has (the next file sends
     its first before this one checks its last); it returns the result."""
@@ -464,23 +499,12 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             if isinstance(entry, BadRow):
                 result.rejects.append(Reject(file, entry.line, "*", entry.reason))
                 continue
-            line, values, raw, content_hash, same = entry
-            data: str | None = None
-            text = ""                               # the row as read, if loaded anew
+            line, values = entry
+            outcome = next(outcomes)
+            key = outcome[0]
             problems: list[tuple[str, str]] = []
-            if same is None:
-                outcome = next(outcomes)
-                key = outcome[0]
-                if key is None:
-                    problems = [(c, why) for c, why in outcome[1]]
-                else:
-                    data = outcome[1]
-                    if raw is None:                 # hashed by the worker
-                        text, content_hash = outcome[2], outcome[3]
-                    else:
-                        text = raw.decode()
-            else:
-                key = same
+            if key is None:
+                problems = [(c, why) for c, why in outcome[1]]
             if refs:
                 bad = {c for c, _ in problems} if problems else _NONE
                 problems += _check_references(refs, values, bad)
@@ -496,11 +520,10 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
             seen[key] = line
             if identified:
                 own_ids[key] = line
-            assert content_hash is not None
-            if same is not None:
-                result.rows.append(LoadedRow(spec.kind, key, spec.name, line, None, "", content_hash))
+            if len(outcome) == 1:           # as stored: the stored row stands
+                result.same.append(key)
             else:
-                result.rows.append(LoadedRow(spec.kind, key, file, line, data, text, content_hash))
+                result.rows.append(LoadedRow(spec.kind, key, file, line, outcome[1], outcome[2], outcome[3]))
         result.read += len(read)
         if progress:
             progress(len(read))
@@ -513,17 +536,10 @@ def _read_file(fpath: Path, spec: FileSpec, ids: dict[str, dict[str, int]],
         for item in batch:
             if isinstance(item, BadRow):
                 read.append(item)
-            elif not stored:        # nothing of this kind stored: all to validate, and hash
-                todo.append(item.values)
-                read.append((item.line, item.values, None, None, None))
             else:
-                raw = row_json(dict(zip(header, item.values)))
-                content_hash = row_hash(raw)
-                same = stored.get(content_hash)
-                if same is None:
-                    todo.append(item.values)
-                read.append((item.line, item.values, raw, content_hash, same))
-        outcomes = validator.submit(spec, header, extra_cols, todo, hash_rows=not stored)
+                todo.append(item.values)
+                read.append((item.line, item.values))
+        outcomes = validator.submit(spec, header, extra_cols, todo)
         if first:
             yield                   # the first batch sent: the file before may finish
             first = False
