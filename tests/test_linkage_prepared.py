@@ -127,3 +127,30 @@ def test_an_unloaded_extracts_addresses_are_not_kept(newer: tuple[Workspace, int
     assert ws.conn.execute(kept).fetchone()[0] == 0
     with ws.transaction():
         _same(address_table(ws, keep=True), address_table(ws))
+
+
+def test_fields_made_over_processes_are_those_made_here(
+        newer: tuple[Workspace, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first link makes every address's fields over the cores, batch after batch: in
+    small batches over three processes they are those made in this process, kept in order."""
+    ws, _ = newer
+    pools = []
+    real_pool = prepare.parallel.Pool
+
+    def pool(*args: object, **kwargs: object) -> object:
+        pools.append(1)
+        return real_pool(*args, **kwargs)
+    monkeypatch.setattr(prepare.parallel, "Pool", pool)
+    monkeypatch.setattr(prepare, "PREPARE_BATCH", 97)
+    monkeypatch.setenv("KGLINK_WORKERS", "3")
+    with ws.transaction() as c:
+        c.execute("DELETE FROM prepared_addresses")
+        made = address_table(ws, keep=True)
+    assert pools == [1]
+    _same(made, address_table(ws))
+    kept = dict(((a, k), json.loads(f)) for a, k, f in ws.conn.execute(
+        "SELECT agency, key, fields FROM prepared_addresses"))
+    assert len(kept) == len(made.keys)
+    for i, key in enumerate(made.keys):
+        agency, record = key.split(":", 1)
+        assert kept[(agency, record)] == [made.cols[c][i] for c in prepare.ADDRESS_COLUMNS]

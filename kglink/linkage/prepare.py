@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from kglink import vocab
+from kglink import parallel, vocab
 from kglink.linkage.entities import Membership, source_key
 from kglink.standardise.address import parse_address
 from kglink.linkage.fields.dob import dob_key
@@ -70,15 +70,30 @@ class Table:
         return self.derived("agency_codes", make)
 
     def fingerprints(self) -> list[str]:
-        """A hash per record of every prepared feature: if it changes, relink the record."""
+        """A hash per record of every prepared feature: if it changes, relink the record.
+        Hashed in chunks over the cores (kglink.parallel.run_chunks): ~10 s of a 1M link
+        on one."""
         # Each record's values, column by column, every one followed by \x1f (a list
         # joined by \x1e), hashed as one string: the same hash as feeding the values one
         # by one, with one call per record instead of one per column.
         cols = [list(map(str, self.cols[c].tolist())) for c in sorted(self.cols)]
         cols += [["\x1e".join(v) for v in self.multi[c]] for c in sorted(self.multi)]
         blake2b = hashlib.blake2b
-        return [blake2b(("\x1f".join(row) + "\x1f").encode(), digest_size=12).hexdigest()
-                for row in zip(*cols)] if cols else [blake2b(digest_size=12).hexdigest()] * self.n
+        if not cols:
+            return [blake2b(digest_size=12).hexdigest()] * self.n
+        bounds = list(range(0, self.n, FINGERPRINT_CHUNK)) + [self.n]
+        out = parallel.shared_array((self.n,), "S24") if len(bounds) > 2 else np.empty(self.n, "S24")
+
+        def work(i: int) -> None:
+            lo, hi = bounds[i], bounds[i + 1]
+            out[lo:hi] = [blake2b(("\x1f".join(row) + "\x1f").encode(), digest_size=12).hexdigest().encode()
+                          for row in zip(*(c[lo:hi] for c in cols))]
+        parallel.run_chunks(len(bounds) - 1, work)
+        return [f.decode() for f in out.tolist()]
+
+
+# Records hashed per chunk of Table.fingerprints.
+FINGERPRINT_CHUNK = 100_000
 
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
@@ -507,25 +522,90 @@ def _fields_code() -> str:
 def _kept_address_fields(ws: Workspace) -> list[tuple[str, Sequence[str]]]:
     """(source key, fields) of every active address record, sorted by key: kept fields
     where the record's content hash is the one they were made from, the rest made now
-    and kept."""
+    (over the cores when there are many: a first link at 1M parses every address) and kept."""
     conn, code = ws.conn, _fields_code()
     if ws.get_meta("prepared_addresses_code") != code:
         conn.execute("DELETE FROM prepared_addresses")
         ws.set_meta(conn, "prepared_addresses_code", code)
     rows: list[tuple[str, Sequence[str]]] = []
-    made = []
-    for agency, key, content_hash, fields, data in conn.execute(
-            "SELECT r.agency, r.key, r.content_hash, p.fields, "
-            "CASE WHEN p.content_hash IS r.content_hash THEN NULL ELSE r.data END "
-            "FROM records r LEFT JOIN prepared_addresses p ON p.agency = r.agency AND p.key = r.key "
-            "WHERE r.kind = 'address' AND r.status = 'active'"):
-        values: Sequence[str]
-        if data is None:
-            values = orjson.loads(fields)      # a list: making tuples of 1M of them costs seconds
-        else:
-            values = _address_fields(orjson.loads(data))
+    to_make: list[tuple[str, str, str]] = []     # (agency, key, content hash), as sent
+    with _Preparer() as prep:
+        for agency, key, content_hash, fields, data in conn.execute(
+                "SELECT r.agency, r.key, r.content_hash, p.fields, "
+                "CASE WHEN p.content_hash IS r.content_hash THEN NULL ELSE r.data END "
+                "FROM records r LEFT JOIN prepared_addresses p ON p.agency = r.agency AND p.key = r.key "
+                "WHERE r.kind = 'address' AND r.status = 'active'"):
+            if data is None:
+                # a list: making tuples of 1M of them costs seconds
+                rows.append((source_key(agency, key), orjson.loads(fields)))
+            else:
+                prep.add(len(rows), data)
+                rows.append((source_key(agency, key), ()))
+                to_make.append((agency, key, content_hash))
+        made = []
+        for (at, values), (agency, key, content_hash) in zip(prep.done(), to_make):
+            rows[at] = (rows[at][0], values)
             made.append((agency, key, content_hash, orjson.dumps(values).decode()))
-        rows.append((source_key(agency, key), values))
     conn.executemany("INSERT OR REPLACE INTO prepared_addresses VALUES (?,?,?,?)", made)
     rows.sort(key=lambda t: t[0])
     return rows
+
+
+def _fields_of_rows(_context: object, texts: list[str]) -> list[Sequence[str]]:
+    """Prepared fields of address rows given as their JSON text (a Pool's work)."""
+    return [_address_fields(orjson.loads(text)) for text in texts]
+
+
+# Address rows to make before they are sent to another process, and the size of each batch.
+PREPARE_BATCH = 20_000
+
+
+class _Preparer:
+    """Address rows' fields made batch after batch: over the cores (kglink.parallel.Pool,
+    forked at the first full batch, one batch ahead) when there are PREPARE_BATCH rows or
+    more to make, else here. `add` takes a row's JSON text and its place; `done` gives
+    (place, fields) of every row added, in the order added."""
+
+    def __init__(self) -> None:
+        self._pool: parallel.Pool | None = None
+        self._places: list[int] = []
+        self._texts: list[str] = []
+        self._tickets: list[tuple[list[int], parallel.Ticket]] = []
+        self._out: list[tuple[int, Sequence[str]]] = []
+
+    def add(self, place: int, text: str) -> None:
+        self._places.append(place)
+        self._texts.append(text)
+        if len(self._texts) >= PREPARE_BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        places, texts = self._places, self._texts
+        self._places, self._texts = [], []
+        if self._pool is None and parallel.workers() > 1:
+            self._pool = parallel.Pool(_fields_of_rows, parallel.workers() - 1)
+        if self._pool is None:
+            self._out += zip(places, _fields_of_rows(None, texts))
+            return
+        while len(self._tickets) > 1:
+            self._collect()
+        self._tickets.append((places, self._pool.submit(None, texts)))
+
+    def _collect(self) -> None:
+        assert self._pool is not None
+        places, ticket = self._tickets.pop(0)
+        self._out += zip(places, self._pool.result(ticket))
+
+    def done(self) -> list[tuple[int, Sequence[str]]]:
+        while self._tickets:
+            self._collect()
+        self._out += zip(self._places, _fields_of_rows(None, self._texts))   # the last few, here
+        self._places, self._texts = [], []
+        return self._out
+
+    def __enter__(self) -> "_Preparer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
