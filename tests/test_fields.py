@@ -155,3 +155,48 @@ def test_date_parsing_raises_only_date_errors(s: str) -> None:
 def test_dates_round_trip_both_styles(d: date) -> None:
     assert dates.parse_date(d.isoformat()) == d
     assert dates.parse_date(d.strftime("%d/%m/%Y")) == d
+
+
+def _clean_name_every_step(text: str) -> str:
+    """clean_name as it was before its shortcuts: every text transliterated, decomposed and
+    stripped of accents (the reference the kept, ASCII-shortcut version must equal)."""
+    import re
+    import unicodedata
+
+    if not text:
+        return ""
+    s = unicodedata.normalize("NFKD", text.translate(name._TRANSLITERATE))
+    s = "".join(c for c in s if not unicodedata.combining(c)).upper()
+    s = re.sub(r"[’'`´]", "", s)
+    s = re.sub(r"[^A-Z\- ]+", " ", s)
+    s = re.sub(r"\s*-\s*", "-", s)
+    return re.sub(r"\s+", " ", s).strip(" -")
+
+
+@settings(max_examples=500, deadline=None)
+@given(s=st.one_of(st.text(max_size=30), st.text(alphabet="abcXYZ '-,.ßøé\u0301\t", max_size=30)))
+@example(s="  o'Brien ")
+@example(s="Zoë  Smith-Jones")
+def test_clean_name_equals_every_step_twice(s: str) -> None:
+    assert name.clean_name(s) == _clean_name_every_step(s)
+    assert name.clean_name(s) == _clean_name_every_step(s)     # the second from the cache
+
+
+@settings(max_examples=300, deadline=None)
+@given(s=st.one_of(st.dates().map(lambda d: d.isoformat()), st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
+                   st.text(alphabet="0123456789-/ T:", max_size=16)))
+def test_parse_date_kept_answers_as_a_first_reading(s: str) -> None:
+    """A date read again (from the cache) is the date read first; a text that is not a
+    date raises every time, with the same message."""
+    outcomes = []
+    for _ in range(2):
+        try:
+            outcomes.append(dates.parse_date(s))
+        except dates.DateError as e:
+            outcomes.append(str(e))
+    dates.parse_date.cache_clear()
+    try:
+        fresh: object = dates.parse_date(s)
+    except dates.DateError as e:
+        fresh = str(e)
+    assert outcomes == [fresh, fresh]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from kglink.errors import KglinkError
 
@@ -29,11 +30,14 @@ def _make_date(y: str, m: str, d: str) -> date:
         raise DateError("impossible date (no such day)") from None
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_date(text: str | None) -> date | None:
     """Parse `YYYY-MM-DD` or UK `DD/MM/YYYY`; empty means not known (None).
 
     A datetime is accepted and truncated to its date, since some systems export
-    dates of birth with a midnight time.
+    dates of birth with a midnight time. Kept per distinct text (dates are immutable;
+    a text that is not a date raises each time): a load reads the same dates of birth
+    and episode dates over and over.
     """
     if text is None:
         return None
