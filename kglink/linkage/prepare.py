@@ -482,6 +482,7 @@ def address_table(ws: Workspace, only: set[str] | None = None, *, keep: bool = F
     the next night prepares only the rows that changed (at 1M, parsing every address again
     took ~18 s of the next night's link). Kept fields made by other code (a kglink whose
     parsing differs: `_fields_code`) are dropped first."""
+    rows: list[tuple[str, Sequence[str]]]
     if not keep:
         rows = sorted(((source_key(a, k), _address_fields(d)) for a, k, d in ws.records("address")
                        if only is None or source_key(a, k) in only), key=lambda t: t[0])
