@@ -10,8 +10,9 @@ the JSON of a node or relationship is decoded on first use and kept.
 
 Both hold the same graph: `props` and the relationship data equal networkx's (label or
 type included under schema.LABEL_ATTR / TYPE_ATTR). networkx stays for the research
-pack's small subgraphs: `neighbourhood` takes one from the graph in memory, the same as
-graph/embedded.py's `neighbourhood` reads from the tables.
+pack's subgraphs read from the tables or Neo4j: `neighbourhood` copies one from the graph
+in memory, the same as graph/embedded.py's `neighbourhood` reads from the tables, and
+`around` reads the same subgraph in place (graph/neighbourhood.py), as the nightly packs do.
 """
 from __future__ import annotations
 
