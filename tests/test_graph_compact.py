@@ -78,3 +78,36 @@ def test_research_packs_from_the_compact_graph_are_byte_for_byte_the_same(
     assert tables == memory and len(set(tables.values())) > 20
     for link in set(tables.values()):
         assert (tmp_path / "memory" / link).read_bytes() == (tmp_path / "tables" / link).read_bytes()
+
+
+def _reads(store: Any, uid: str) -> list[Any]:
+    """Everything a research pack can ask of a store about one node, in the order given."""
+    return [uid in store, store.props(uid), store.label(uid), list(store.out(uid)), list(store.into(uid)),
+            list(store.out(uid, ("LIVES_AT", "HAS_FLAG"))), list(store.into(uid, ("INVOLVED_IN",))),
+            list(store.neighbours(uid)), list(store.adjacent(uid))]
+
+
+def test_a_neighbourhood_read_in_place_answers_as_the_networkx_copy(county_ws: Any) -> None:
+    """What the nightly packs read (CompactGraph.around): the same answers as the copy
+    `neighbourhood` makes, in the same order (a pack's tables follow it), for every node
+    in it, and nothing for a node outside it; its properties the pack's own."""
+    from kglink.queries.view import _Networkx
+
+    g = load_compact(county_ws)
+    people = g.by_label("Person")
+    checked = 0
+    for hops, hub in ((3, 500), (3, 20), (1, None)):
+        for uid in people[::97]:
+            copy, hood = _Networkx(g.neighbourhood([uid], hops=hops, max_degree=hub)), g.around([uid], hops, hub)
+            for label in ("Person", "Address", "Event", "Flag"):
+                assert hood.by_label(label) == copy.by_label(label), (uid, label)
+            for node in copy.g.nodes:
+                assert _reads(hood, node) == _reads(copy, node), (uid, node)
+                checked += 1
+            outside = next(u for u in g.uids if u not in copy.g)
+            assert outside not in hood and list(hood.out(outside)) == list(hood.neighbours(outside)) == []
+    assert checked > 1000
+    # Properties decoded for one neighbourhood are its own: not the graph's, not another's.
+    one, two = g.around([people[0]], 1, None), g.around([people[0]], 1, None)
+    one.props(people[0])["name"] = "changed"
+    assert g.props(people[0])["name"] != "changed" and two.props(people[0])["name"] != "changed"

@@ -473,3 +473,20 @@ def test_a_large_family_in_chromium(tmp_path: Path) -> None:
     assert_laid_out(check)
     assert check["networkNodes"] == 11
     assert check["nameOverlaps"] == 0 and check["edgeOnName"] == 0
+
+
+def test_cluster_sizes_count_each_kinds_entities_by_their_records(county_ws: Any) -> None:
+    """The report's cluster-size chart: every entity of the kind counted once, by how many
+    records it has (read along the entity index)."""
+    from collections import Counter
+
+    from kglink.reports.linkage_charts import cluster_sizes
+
+    for kind in ("person", "address"):
+        members = Counter(e for (e,) in county_ws.conn.execute(
+            "SELECT entity_id FROM entity_members WHERE kind = ?", (kind,)))
+        sizes = Counter(members.values())
+        got = dict(cluster_sizes(county_ws, kind))
+        assert sum(got.values()) == len(members) > 100
+        assert [got[str(n)] for n in range(1, 6)] == [sizes.get(n, 0) for n in range(1, 6)]
+        assert got["1"] and got["2"]

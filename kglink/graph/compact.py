@@ -10,21 +10,25 @@ the JSON of a node or relationship is decoded on first use and kept.
 
 Both hold the same graph: `props` and the relationship data equal networkx's (label or
 type included under schema.LABEL_ATTR / TYPE_ATTR). networkx stays for the research
-pack's small subgraphs: `neighbourhood` takes one from the graph in memory, the same as
-graph/embedded.py's `neighbourhood` reads from the tables.
+pack's subgraphs read from the tables or Neo4j: `neighbourhood` copies one from the graph
+in memory, the same as graph/embedded.py's `neighbourhood` reads from the tables, and
+`around` reads the same subgraph in place (graph/neighbourhood.py), as the nightly packs do.
 """
 from __future__ import annotations
 
 import sys
 from array import array
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 import orjson
 
 from kglink.graph import schema
+
+if TYPE_CHECKING:
+    from kglink.graph.neighbourhood import Neighbourhood
 
 Edge = tuple[str, dict[str, Any]]
 
@@ -79,6 +83,15 @@ class CompactGraph:
 
     def label(self, uid: str) -> str:
         return self.labels[self.index[uid]]
+
+    def props_copy(self, i: int) -> dict[str, Any]:
+        """Node `i`'s properties, its own copy for a research pack: what a pack does with
+        them cannot reach the graph the queries share, and decoding them for a pack does
+        not keep them decoded here."""
+        got = self._node_props[i]
+        if got is None:
+            return {schema.LABEL_ATTR: self.labels[i], **orjson.loads(self._node_json[i] or "{}")}
+        return _copy(got)
 
     def _props(self, i: int) -> dict[str, Any]:
         got = self._node_props[i]
@@ -142,10 +155,12 @@ class CompactGraph:
     def _degree(self, i: int) -> int:
         return int(self._out_at[i + 1] - self._out_at[i] + self._in_at[i + 1] - self._in_at[i])
 
-    def _at(self, i: int) -> list[int]:
-        """Numbers of the relationships at node `i`, either direction."""
-        return (self._out[self._out_at[i]:self._out_at[i + 1]].tolist()
-                + self._in[self._in_at[i]:self._in_at[i + 1]].tolist())
+    def ends(self, i: int, way: str) -> list[tuple[int, int]]:
+        """(relationship, node at its other end) of each relationship out of node `i`
+        ("out") or into it ("in"), by number, in stored order."""
+        at, rows, other = (self._out_at, self._out, self.dst) if way == "out" else (self._in_at, self._in, self.src)
+        numbers = rows[at[i]:at[i + 1]]
+        return list(zip(numbers.tolist(), other[numbers].tolist()))
 
     def neighbourhood(self, uids: list[str], hops: int = 2,
                       max_degree: int | None = None) -> nx.MultiDiGraph:
@@ -165,16 +180,11 @@ class CompactGraph:
         # were a third of making it (tests/test_graph_compact.py holds it to the tables').
         g = nx.MultiDiGraph()
         node, succ, pred = g._node, g._succ, g._pred
-        labels, types, label_attr, type_attr = self.labels, self.edge_types, schema.LABEL_ATTR, schema.TYPE_ATTR
+        types, type_attr = self.edge_types, schema.TYPE_ATTR
         loads, edge_json = orjson.loads, self._edge_json
         for i in sorted(seen, key=uids_of.__getitem__):
-            got, u = self._node_props[i], uids_of[i]
-            if got is None:
-                attrs = {label_attr: labels[i]}
-                attrs.update(loads(self._node_json[i] or "{}"))
-            else:
-                attrs = _copy(got)
-            node[u], succ[u], pred[u] = attrs, {}, {}
+            u = uids_of[i]
+            node[u], succ[u], pred[u] = self.props_copy(i), {}, {}
         numbers = list(edges.values())
         starts, ends = src[numbers].tolist(), dst[numbers].tolist()
         for (uid, e), s, d in zip(edges.items(), starts, ends):
@@ -188,32 +198,18 @@ class CompactGraph:
                 keys[uid] = data
         return g
 
+    def around(self, uids: list[str], hops: int = 2, max_degree: int | None = None) -> Neighbourhood:
+        """`neighbourhood`'s subgraph read in place, decoding only what is read
+        (graph.neighbourhood): what the nightly research packs read."""
+        from kglink.graph.neighbourhood import Neighbourhood
+
+        return Neighbourhood(self, uids, hops, max_degree)
+
     def read_text(self, uids: list[str], hops: int, max_degree: int | None, nodes: list[str],
                   adjacency: list[tuple[str, str]]) -> list[bytes]:
-        """What reading `nodes` and `adjacency` ((uid, "out" or "in")) of `neighbourhood`'s
-        subgraph gives, as text, without building it: each node's label and properties
-        (or that it is not in the subgraph), and each node's relationships in the order the
-        subgraph holds them, with their types, other ends and properties. Equal texts,
-        equal answers: what a carried-over research pack is checked against."""
-        seen, edges = self._reach(uids, hops, max_degree)
-        index, uids_of, src, dst, types = self.index, self.uids, self.src, self.dst, self.edge_types
-        out: list[bytes] = []
-        for u in nodes:
-            i = index.get(u, -1)
-            out.append(b"N\x1f" + u.encode() + b"\x1f" + (self._node_text(i) if i in seen else b"-"))
-        wanted = {(index.get(u, -1), way) for u, way in adjacency}
-        held: dict[tuple[int, str], list[str]] = {w: [] for w in wanted}
-        for uid, e in edges.items():
-            s, d = int(src[e]), int(dst[e])
-            for key, other in (((s, "out"), d), ((d, "in"), s)):
-                got = held.get(key)
-                if got is not None:
-                    got.append("\x1f".join((uid, types[e], uids_of[other], self._edge_json[e])))
-        for u, way in adjacency:
-            i = index.get(u, -1)
-            out.append(b"A\x1f" + f"{u}\x1f{way}\x1f".encode()
-                       + ("\x1e".join(held[(i, way)]).encode() if i in seen else b"-"))
-        return out
+        """What reading `nodes` and `adjacency` of `neighbourhood`'s subgraph gives, as
+        text, without building it (Neighbourhood.read_text)."""
+        return self.around(uids, hops, max_degree).read_text(nodes, adjacency)
 
     def _node_text(self, i: int) -> bytes:
         """A node's label and properties as JSON, keys sorted (as stored)."""
@@ -234,15 +230,19 @@ class CompactGraph:
         seen = {index[u] for u in uids if u in index}
         frontier = set(seen)
         edges: dict[str, int] = {}          # relationship uid -> its number, in order found
+        taken: set[int] = set()             # the numbers in `edges`
         for hop in range(hops):
             if max_degree is not None and hop:     # the starting nodes are always stepped from
                 frontier = {i for i in frontier if self._degree(i) <= max_degree}
             # Each relationship's uid read once, and its ends a frontier at a time (read
-            # twice and element by element, they were a fifth of the next night's report).
-            by_uid = sorted(((self._edge_uid(e), e) for e in {e for i in frontier for e in self._at(i)}),
-                            key=_first)
+            # twice and element by element, they were a fifth of the next night's report);
+            # not again for those found at the hop before (a node's way in: reading their
+            # uids again was a tenth of the first night's report at 1M records).
+            new = set(self._edges_at(frontier).tolist()) - taken
+            by_uid = sorted(((self._edge_uid(e), e) for e in new), key=_first)
             for uid, e in by_uid:
                 edges.setdefault(uid, e)
+            taken |= new
             numbers = [e for _, e in by_uid]
             found: set[int] = set(src[numbers].tolist())
             found.update(dst[numbers].tolist())
@@ -250,13 +250,23 @@ class CompactGraph:
             seen |= found
             if not frontier:
                 break
-        # Relationships between two nodes both at the last hop were not read from either side.
-        for i in sorted(frontier, key=uids_of.__getitem__):
-            outs = self._out[self._out_at[i]:self._out_at[i + 1]]
-            for e, d in zip(outs.tolist(), dst[outs].tolist()):
-                if d in seen:
-                    edges.setdefault(self._edge_uid(e), e)
+        # Relationships between two nodes both at the last hop were not read from either
+        # side: those out of its nodes (by uid) into a node found, a whole hop at a time (one
+        # by one, they were a tenth of the first night's report at 1M records).
+        last = np.array(sorted(frontier, key=uids_of.__getitem__), dtype=np.int64)
+        outs = self._out[_spans(self._out_at, last)]
+        found_mask = np.zeros(len(uids_of), dtype=bool)
+        found_mask[list(seen)] = True
+        for e in outs[found_mask[dst[outs]]].tolist():
+            if e not in taken:
+                edges.setdefault(self._edge_uid(e), e)
         return seen, edges
+
+    def _edges_at(self, nodes: set[int]) -> np.ndarray:
+        """Numbers of the relationships at `nodes`, either direction (a number twice when
+        both its ends are among them)."""
+        at = np.fromiter(nodes, dtype=np.int64, count=len(nodes))
+        return np.concatenate((self._out[_spans(self._out_at, at)], self._in[_spans(self._in_at, at)]))
 
     def label_mask(self, labels: frozenset[str]) -> np.ndarray:
         """Which nodes (by number) have one of `labels`, as a boolean array."""

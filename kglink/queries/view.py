@@ -69,13 +69,15 @@ class _Networkx:
 
 
 class View:
-    """`g`: the stored graph (graph.compact.CompactGraph) or a networkx MultiDiGraph."""
+    """`g`: the stored graph (graph.compact.CompactGraph), a research pack's part of it
+    (graph.neighbourhood.Neighbourhood) or a networkx MultiDiGraph."""
 
     def __init__(self, g: Any, ctx: QueryContext) -> None:
         from kglink.graph.compact import CompactGraph
+        from kglink.graph.neighbourhood import Neighbourhood
 
         self.g = g
-        self.store: Any = g if isinstance(g, CompactGraph) else _Networkx(g)
+        self.store: Any = g if isinstance(g, CompactGraph | Neighbourhood) else _Networkx(g)
         self.ctx = ctx
         self.ref = ctx.reference_date.isoformat()
         self.born_after = ctx.child_born_after      # worked out once, asked of every person

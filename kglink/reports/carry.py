@@ -3,7 +3,7 @@
 A research pack is made from what it reads of the child's neighbourhood in the graph
 (noted as it is made: `Recording`), the findings touching the people and places it shows,
 the child's own records and links, the linkage models and the reference date. Its key is
-a hash of all of those as text (graph.compact's `read_text`; the reference date only
+a hash of all of those as text (graph.neighbourhood's `read_text`; the reference date only
 through what it decides: how every date read compares with it, with the day a child is
 born after, and the age it gives). The next night, the same reads give the key again: a
 pack whose key is unchanged is the previous night's file, with only its "as of" date and
@@ -20,12 +20,15 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kglink.linkage.entities import split_source_key
 from kglink.queries.base import QueryContext
 from kglink.queries.findings import Finding
 from kglink.workspace import Workspace
+
+if TYPE_CHECKING:
+    from kglink.graph.neighbourhood import Neighbourhood
 
 CARRY_FILE = ".carry.json"
 VERSION = "2"       # of the keys: a kglink that makes packs differently changes it
@@ -132,10 +135,17 @@ class Touching:
             for eid in {p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}:
                 self._of.setdefault(eid, []).append(n)
 
+    def _numbers(self, ids: set[str]) -> list[int]:
+        return sorted({n for eid in ids for n in self._of.get(eid, ())})
+
+    def findings(self, ids: set[str]) -> list[Finding]:
+        """The findings naming any of `ids` (people or places), in the order found."""
+        return [self._found[n] for n in self._numbers(ids)]
+
     def texts(self, ids: set[str]) -> list[bytes]:
         """The findings naming any of `ids`, as JSON, in the order found."""
         out = []
-        for n in sorted({n for eid in ids for n in self._of.get(eid, ())}):
+        for n in self._numbers(ids):
             text = self._json[n]
             if text is None:
                 text = self._json[n] = self._found[n].model_dump_json().encode()
@@ -143,13 +153,14 @@ class Touching:
         return out
 
 
-def pack_key(ws: Workspace, uid: str, graph: Any, hops: int, max_degree: int, nodes: list[str],
+def pack_key(ws: Workspace, uid: str, hood: Neighbourhood, nodes: list[str],
              adjacency: list[tuple[str, str]], touching: set[str], found: Touching,
              ctx: QueryContext, models: bytes) -> str:
     """The hash of everything the research pack of `uid` was made from (see the module):
-    what it read of its subgraph (`nodes`, `adjacency`), the findings touching the people
+    what it read of its subgraph `hood` (`nodes`, `adjacency`; the graph's `around(uid)`,
+    found once for both making the pack and its key), the findings touching the people
     and places in it (`touching`), the subject's records and links, the models."""
-    texts = graph.read_text([uid], hops, max_degree, nodes, adjacency)
+    texts = hood.read_text(nodes, adjacency)
     h = hashlib.blake2b(digest_size=20)
     h.update(VERSION.encode() + b"\x1e" + uid.encode() + b"\x1e" + models + b"\x1e")
     for t in texts:
@@ -158,6 +169,7 @@ def pack_key(ws: Workspace, uid: str, graph: Any, hops: int, max_degree: int, no
     for text in found.texts(touching):
         h.update(b"\x1eF" + text)
     # The subject's records and the links that join them (its members are in its node).
+    graph = hood.graph
     if uid in graph:
         for key in sorted(graph.props(uid).get("members", [])):
             agency, rid = split_source_key(key)

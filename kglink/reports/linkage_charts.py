@@ -28,9 +28,12 @@ def weight_bins(ws: Workspace, kind: str) -> list[tuple[float, dict[str, int]]]:
 
 
 def cluster_sizes(ws: Workspace, kind: str) -> list[tuple[str, int]]:
+    """How many entities have each number of records. Counted along the entity index (it
+    holds the kind too): grouping the kind's rows of the table in a temporary b-tree
+    instead was 2.6 s of the first night's report at 1M records."""
     counts = dict(ws.conn.execute(
-        "SELECT n, count(*) FROM (SELECT count(*) AS n FROM entity_members WHERE kind = ? "
-        "GROUP BY entity_id) GROUP BY n", (kind,)).fetchall())
+        "SELECT n, count(*) FROM (SELECT count(*) AS n FROM entity_members INDEXED BY entity_members_entity "
+        "WHERE kind = ? GROUP BY entity_id) GROUP BY n", (kind,)).fetchall())
     out = []
     for lo, hi in SIZE_BUCKETS:
         n = sum(c for size, c in counts.items() if lo <= size <= hi)

@@ -190,15 +190,16 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
 
     by_entity = Touching(found)
 
-    def key(uid: str, nodes: list[str], adjacency: list[tuple[str, str]], touching: list[str]) -> str:
-        return pack_key(ws, uid, graph, HOPS, HUB_DEGREE, nodes, adjacency, set(touching), by_entity, ctx,
-                        models_txt)
+    def key(uid: str, hood: Any, nodes: list[str], adjacency: list[tuple[str, str]], touching: list[str]) -> str:
+        return pack_key(ws, uid, hood, nodes, adjacency, set(touching), by_entity, ctx, models_txt)
 
     for uid in sorted({u for u in subjects.values() if u}):
         name = f"profile-{uid}.html"
         last = prev_packs.get(uid)
+        # The child's neighbourhood, found once for the pack and its keys.
+        hood = graph.around([uid], hops=HOPS, max_degree=HUB_DEGREE) if graph is not None else None
         if before is not None and last is not None:
-            same = key(uid, last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"]) == last["key"]
+            same = key(uid, hood, last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"]) == last["key"]
             text = _carried(before / "packs" / name, *swap) if same else None
             if text is not None:
                 write_atomic(folder / "packs" / name, text)
@@ -207,7 +208,7 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
                 continue
         reads = Reads() if graph is not None else None
         try:
-            pack = build_profile(ws, uid, reason, found, neo4j, models, graph, reads)
+            pack = build_profile(ws, uid, reason, found, neo4j, models, hood, reads, by_entity)
         except ProfileError:
             continue
         write_atomic(folder / "packs" / name, profile_html(pack))
@@ -216,7 +217,7 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
             nodes, adjacency = sorted(reads.nodes), sorted(reads.adjacency)
             touching = sorted({uid, *(m.entity_id for m in pack.household),
                                *(a["entity_id"] for a in pack.addresses)})
-            made[uid] = {"key": key(uid, nodes, adjacency, touching), "nodes": nodes,
+            made[uid] = {"key": key(uid, hood, nodes, adjacency, touching), "nodes": nodes,
                          "adjacency": adjacency, "touching": touching}
     if kept is not None and graph is not None:
         kept.update(reference_date=ctx.reference_date.isoformat(), reason=reason, packs=made)
