@@ -667,17 +667,12 @@ def test_a_home_is_crowded_by_families_not_by_spellings_of_their_names() -> None
     assert families(set()) == 0
 
 
-@pytest.mark.parametrize("chunk", [3, 1000])
-def test_fingerprints_over_processes_hash_each_records_features(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hashed in chunks over three processes or in one: each record's hash is that of its
-    values column by column (columns sorted by name), each followed by \\x1f, a list's
-    items joined by \\x1e; a change to one value changes that record's hash only."""
+def test_fingerprints_hash_each_records_features() -> None:
+    """Each record's hash is that of its values column by column (columns sorted by name),
+    each followed by \\x1f, a list's items joined by \\x1e; a change to one value changes
+    that record's hash only."""
     import hashlib
 
-    import kglink.linkage.prepare as prepare
-
-    monkeypatch.setattr(prepare, "FINGERPRINT_CHUNK", chunk)
-    monkeypatch.setenv("KGLINK_WORKERS", "3")
     n = 11
     t = Table("person", [f"t:{i:02d}" for i in range(n)])
     t.cols["surname"] = _obj([f"NAME{i % 4}" for i in range(n)])

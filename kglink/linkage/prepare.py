@@ -70,30 +70,17 @@ class Table:
         return self.derived("agency_codes", make)
 
     def fingerprints(self) -> list[str]:
-        """A hash per record of every prepared feature: if it changes, relink the record.
-        Hashed in chunks over the cores (kglink.parallel.run_chunks): ~10 s of a 1M link
-        on one."""
+        """A hash per record of every prepared feature: if it changes, relink the record."""
         # Each record's values, column by column, every one followed by \x1f (a list
         # joined by \x1e), hashed as one string: the same hash as feeding the values one
-        # by one, with one call per record instead of one per column.
+        # by one, with one call per record instead of one per column. Hashing in forked
+        # chunks was tried (eighteenth session) and saved nothing here: each process
+        # touches, and so copies, the pages of every string it reads.
         cols = [list(map(str, self.cols[c].tolist())) for c in sorted(self.cols)]
         cols += [["\x1e".join(v) for v in self.multi[c]] for c in sorted(self.multi)]
         blake2b = hashlib.blake2b
-        if not cols:
-            return [blake2b(digest_size=12).hexdigest()] * self.n
-        bounds = list(range(0, self.n, FINGERPRINT_CHUNK)) + [self.n]
-        out = parallel.shared_array((self.n,), "S24") if len(bounds) > 2 else np.empty(self.n, "S24")
-
-        def work(i: int) -> None:
-            lo, hi = bounds[i], bounds[i + 1]
-            out[lo:hi] = [blake2b(("\x1f".join(row) + "\x1f").encode(), digest_size=12).hexdigest().encode()
-                          for row in zip(*(c[lo:hi] for c in cols))]
-        parallel.run_chunks(len(bounds) - 1, work)
-        return [f.decode() for f in out.tolist()]
-
-
-# Records hashed per chunk of Table.fingerprints.
-FINGERPRINT_CHUNK = 100_000
+        return [blake2b(("\x1f".join(row) + "\x1f").encode(), digest_size=12).hexdigest()
+                for row in zip(*cols)] if cols else [blake2b(digest_size=12).hexdigest()] * self.n
 
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
