@@ -93,7 +93,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     shared_places, postcode_of = places or address_places(ws)
     homes, visits, since = _occupancy_places(ws)
-    events, present, together = _event_places(ws)
+    taking_part = _event_people(ws)
+    events, present, together = _event_places(ws, taking_part)
     # A place many unrelated records live at (care home, hostel) says little about identity.
     related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
     # ... or records as taking part in one event: an agency names each person in an
@@ -212,7 +213,7 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                    related=[sorted(related.get(k, ())) for k in t.keys])
     parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
                                                        parent_child)
-    born_by = _born_by(ws, since)
+    born_by = _born_by(ws, since, taking_part)
     t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
                   born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
     children, partners_of = _relatives(t.keys, by_key, parent_child, partners)
@@ -362,27 +363,37 @@ EVENT_MIN_AGE_ROLES = frozenset({"victim", "perpetrator", "subject"})
 MAYBE_UNBORN_ROLES = frozenset({"subject", "involved_child"})
 
 
-def _born_by(ws: Workspace, since: dict[str, int]) -> dict[str, int]:
+def _event_people(ws: Workspace) -> list[tuple[str, str, str]]:
+    """(event, person record, role) of every event_person row, as source keys: read once
+    for the places of events (_event_places) and the years people were born by (_born_by)."""
+    return [(source_key(agency, ep["event_id"]), source_key(agency, ep["person_id"]), ep["role"])
+            for agency, _, ep in ws.records("event_person")]
+
+
+def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, str, str]]) -> dict[str, int]:
     """Per person record, the latest year it can have been born in, from the roles its
     agency records it in (ROLE_MIN_AGE, EVENT_MIN_AGE): a perpetrator of a crime in 2025
     was born by 2015, a witness of an incident in 2009 by 2009 (MAYBE_UNBORN_ROLES aside).
     For the parent_age rule, beside recorded parents and children; `since`: the earliest
-    year each record's agency has it at an address (_occupancy_places)."""
+    year each record's agency has it at an address (_occupancy_places); `taking_part`:
+    _event_people. Of each event only its year and type are read (SQLite's JSON, not
+    every event decoded)."""
     when: dict[str, tuple[int, str]] = {}
-    for agency, key, event in ws.records("event"):
-        at = event.get("occurred_at") or ""
+    for agency, key, at, kind in ws.conn.execute(
+            "SELECT agency, key, json_extract(data, '$.occurred_at'), json_extract(data, '$.type') "
+            "FROM records WHERE kind = 'event' AND status = 'active'"):
+        at = at if isinstance(at, str) else ""
         if at[:4].isdigit():
-            when[source_key(agency, key)] = (int(at[:4]), event.get("type") or "")
+            when[source_key(agency, key)] = (int(at[:4]), kind if isinstance(kind, str) else "")
     out = dict(since)
-    for agency, _, ep in ws.records("event_person"):
-        happened = when.get(source_key(agency, ep["event_id"]))
+    for event, person, role in taking_part:
+        happened = when.get(event)
         if happened is None:
             continue
         year, kind = happened
-        age = max(ROLE_MIN_AGE.get(ep["role"], 0),
-                  EVENT_MIN_AGE.get(kind, 0) if ep["role"] in EVENT_MIN_AGE_ROLES else 0)
-        if age or ep["role"] not in MAYBE_UNBORN_ROLES:
-            person = source_key(agency, ep["person_id"])
+        age = max(ROLE_MIN_AGE.get(role, 0),
+                  EVENT_MIN_AGE.get(kind, 0) if role in EVENT_MIN_AGE_ROLES else 0)
+        if age or role not in MAYBE_UNBORN_ROLES:
             out[person] = min(out.get(person, NO_CHILD_BORN), year - age)
     return out
 
@@ -392,11 +403,12 @@ def _born_by(ws: Workspace, since: dict[str, int]) -> dict[str, int]:
 MAX_EVENT_PEOPLE = 50
 
 
-def _event_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]], list[set[str]]]:
+def _event_places(ws: Workspace, taking_part: list[tuple[str, str, str]]
+                  ) -> tuple[dict[str, list[str]], dict[str, list[str]], list[set[str]]]:
     """Per person record, the addresses where the events it took part in happened
     (EVENT_PLACE_ROLES): those it was a party to (PLACE_ROLES), and those it was only
     present at (PRESENT_ROLES); and the person records of each event (two or more, at
-    most MAX_EVENT_PEOPLE)."""
+    most MAX_EVENT_PEOPLE). `taking_part`: _event_people."""
     where: dict[str, list[str]] = defaultdict(list)
     for agency, _, ea in ws.records("event_address"):
         if ea["role"] in EVENT_PLACE_ROLES:
@@ -404,10 +416,9 @@ def _event_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[s
     party: dict[str, list[str]] = defaultdict(list)
     present: dict[str, list[str]] = defaultdict(list)
     people: dict[str, set[str]] = defaultdict(set)
-    for agency, _, ep in ws.records("event_person"):
-        event, person = source_key(agency, ep["event_id"]), source_key(agency, ep["person_id"])
+    for event, person, role in taking_part:
         people[event].add(person)
-        ties = party if ep["role"] in PLACE_ROLES else present if ep["role"] in PRESENT_ROLES else None
+        ties = party if role in PLACE_ROLES else present if role in PRESENT_ROLES else None
         if ties is not None:
             ties[person] += where.get(event, [])
     return party, present, [p for p in people.values() if 1 < len(p) <= MAX_EVENT_PEOPLE]
