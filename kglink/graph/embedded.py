@@ -245,9 +245,10 @@ def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
     cannot be updated row by row (never built, another builder version, no content hashes;
     after an unload the whole graph is streamed again, changed rows still written alone)."""
     global build_count, last_build
-    _ensure_schema(ws.conn)
-    # A forked child reads what is committed: not when this is part of a caller's transaction.
+    # A forked child reads what is committed: not when this is part of a caller's
+    # transaction (asked first: _ensure_schema's executescript commits one).
     apart = not ws.conn.in_transaction and workers() > 1
+    _ensure_schema(ws.conn)
     with gc_paused(), ws.transaction() as conn:
         if full or not _can_update(ws):
             done = _build_full(ws, conn, apart)
