@@ -12,6 +12,9 @@ on how the work was split.
 `Pool`: worker processes forked once, to which lists are sent batch after batch (the
 load's rows) and which answer in JSON (orjson) on pipes; see its docstring.
 
+`produced_elsewhere`: a stream made in one forked child while this process consumes it
+(the full graph build: the child makes the rows, this process writes them to SQLite).
+
 `KGLINK_WORKERS` sets the number of processes (1: no fork). Without fork (not Linux or
 macOS) everything runs in this process.
 """
@@ -20,18 +23,21 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import pickle
 import queue
 import select
 import signal
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
 from numpy.typing import DTypeLike
+
+T = TypeVar("T")
 
 
 def workers() -> int:
@@ -92,6 +98,65 @@ def run_chunks(n_chunks: int, work: Callable[[int], None], processes: int | None
                 failed += mine
     for i in failed:
         work(i)
+
+
+def produced_elsewhere(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The items of `produce()`, made in a forked child while this process goes on with
+    each as it comes (pickled on a pipe, the child a megabyte ahead at most).
+
+    For a stream whose making and whose use each take a core and cannot trade places:
+    the full graph build makes rows in Python in the child while this process writes them
+    to SQLite, whose connection must stay in the process that opened it. `produce` runs
+    only in the child, so it must open what it reads itself. An error in the child is
+    raised here (the child's exception when it pickles); if this process stops reading
+    first (its own error, or the stream closed), the child is killed. Ask `workers()`
+    first: with one process there is no one to fork for.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # the child: the items, then gone
+        os.close(read_fd)
+        os._exit(_produce_into(produce, write_fd))
+    os.close(write_fd)
+    _widen(read_fd)
+    ended = False
+    try:
+        while (frame := _read_frame(read_fd)) is not None:
+            what, value = pickle.loads(frame)
+            if what == "error":
+                raise value
+            if what == "end":
+                ended = True
+                break
+            yield value
+    finally:
+        os.close(read_fd)
+        if not ended:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if not ended or status != 0:
+        raise ChildProcessError(f"the forked process making the items ended early "
+                                f"(wait status {status})")
+
+
+def _produce_into(produce: Callable[[], Iterable[Any]], fd: int) -> int:
+    """Write `produce()`'s items as frames, then an end (or the error) frame; an exit code."""
+    try:
+        _widen(fd)
+        for item in produce():
+            _write_frame(fd, pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
+        _write_frame(fd, pickle.dumps(("end", None)))
+        return 0
+    except BaseException as e:  # noqa: BLE001 - any error is the parent's to raise
+        with contextlib.suppress(BaseException):
+            try:
+                frame = pickle.dumps(("error", e))
+            except Exception:     # an exception that does not pickle: its kind only
+                frame = pickle.dumps(("error", RuntimeError(f"{type(e).__name__} while "
+                                                            "making the items")))
+            _write_frame(fd, frame)
+        return 1
 
 
 class Pool:

@@ -189,3 +189,15 @@ def test_tables_from_before_content_hashes_are_built_again_whole(tmp_path: Path,
     assert embedded.ensure_current(ws) and embedded.last_build is not None
     assert embedded.last_build.full
     assert _rows(ws) == rows
+
+
+def test_a_full_build_is_the_same_made_in_a_forked_child_or_here(
+        tmp_path: Path, county_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _copy(county_ws, tmp_path / "ws")
+    monkeypatch.setenv("KGLINK_WORKERS", "2")
+    forked = embedded.rebuild(ws)
+    rows, kept = _rows(ws), _kept(ws)
+    monkeypatch.setenv("KGLINK_WORKERS", "1")
+    here = embedded.rebuild(ws)
+    assert forked == here and forked.full and forked.nodes == len(rows[0])
+    assert _rows(ws) == rows and _kept(ws) == kept and kept[0]

@@ -180,3 +180,44 @@ def test_chunk_bounds_cover_every_pair_once(n: int, chunk: int, procs: int, warm
     assert all(s <= max(chunk, warm) for s in sizes)
     if procs > 1 and n > 2 * warm:
         assert sizes[0] == warm and len(sizes) - 1 >= min(procs, -(-(n - warm) // chunk))
+
+
+def test_a_stream_made_elsewhere_arrives_whole_and_in_order() -> None:
+    here = os.getpid()
+
+    def produce():  # type: ignore[no-untyped-def]
+        for i in range(2000):
+            yield i, "x" * (i % 700), os.getpid() != here
+    got = list(parallel.produced_elsewhere(produce))
+    assert [(i, s) for i, s, _ in got] == [(i, "x" * (i % 700)) for i in range(2000)]
+    assert all(elsewhere for _, _, elsewhere in got)          # made in the child
+
+
+def test_an_error_making_a_stream_elsewhere_is_raised_here() -> None:
+    def produce():  # type: ignore[no-untyped-def]
+        yield 1
+        raise MemoryError("made up")
+    got = []
+    with pytest.raises(MemoryError):
+        for item in parallel.produced_elsewhere(produce):
+            got.append(item)
+    assert got == [1]
+
+
+def test_a_child_gone_mid_stream_is_an_error_here() -> None:
+    def produce():  # type: ignore[no-untyped-def]
+        yield 1
+        os._exit(0)                     # gone without an end: the stream is cut short
+    with pytest.raises(ChildProcessError):
+        list(parallel.produced_elsewhere(produce))
+
+
+def test_a_stream_left_unread_lets_its_child_go() -> None:
+    def produce():  # type: ignore[no-untyped-def]
+        while True:
+            yield "y" * 100_000              # far more than a pipe holds
+    stream = parallel.produced_elsewhere(produce)
+    assert len(next(stream)) == 100_000
+    stream.close()                           # kills and waits for the child; no hang
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)           # no child of this test is left behind
