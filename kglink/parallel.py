@@ -247,6 +247,19 @@ class Pool:
         self._collected += 1        # only now: an error or an interrupt before leaves it unread
         return out
 
+    def map(self, context: Any, items: list[Any], batch: int) -> list[Any]:
+        """`work(context, items)` for a list held whole, `batch` items at a time, one batch
+        ahead (for the Validator's reading-as-it-goes, use `submit` and `result`)."""
+        out: list[Any] = []
+        pending: list[Ticket] = []
+        for at in range(0, len(items), batch):
+            pending.append(self.submit(context, items[at:at + batch]))
+            if len(pending) > 1:
+                out += self.result(pending.pop(0))
+        for ticket in pending:
+            out += self.result(ticket)
+        return out
+
     def close(self) -> None:
         """Let the workers go. With answers still unread (an error mid-way), kill them."""
         unread = self._submitted != self._collected

@@ -527,24 +527,24 @@ def _kept_address_fields(ws: Workspace) -> list[tuple[str, Sequence[str]]]:
         conn.execute("DELETE FROM prepared_addresses")
         ws.set_meta(conn, "prepared_addresses_code", code)
     rows: list[tuple[str, Sequence[str]]] = []
-    to_make: list[tuple[str, str, str]] = []     # (agency, key, content hash), as sent
-    with _Preparer() as prep:
-        for agency, key, content_hash, fields, data in conn.execute(
-                "SELECT r.agency, r.key, r.content_hash, p.fields, "
-                "CASE WHEN p.content_hash IS r.content_hash THEN NULL ELSE r.data END "
-                "FROM records r LEFT JOIN prepared_addresses p ON p.agency = r.agency AND p.key = r.key "
-                "WHERE r.kind = 'address' AND r.status = 'active'"):
-            if data is None:
-                # a list: making tuples of 1M of them costs seconds
-                rows.append((source_key(agency, key), orjson.loads(fields)))
-            else:
-                prep.add(len(rows), data)
-                rows.append((source_key(agency, key), ()))
-                to_make.append((agency, key, content_hash))
-        made = []
-        for (at, values), (agency, key, content_hash) in zip(prep.done(), to_make):
-            rows[at] = (rows[at][0], values)
-            made.append((agency, key, content_hash, orjson.dumps(values).decode()))
+    to_make: list[tuple[int, str, str, str]] = []     # (row, agency, key, content hash)
+    texts: list[str] = []
+    for agency, key, content_hash, fields, data in conn.execute(
+            "SELECT r.agency, r.key, r.content_hash, p.fields, "
+            "CASE WHEN p.content_hash IS r.content_hash THEN NULL ELSE r.data END "
+            "FROM records r LEFT JOIN prepared_addresses p ON p.agency = r.agency AND p.key = r.key "
+            "WHERE r.kind = 'address' AND r.status = 'active'"):
+        if data is None:
+            # a list: making tuples of 1M of them costs seconds
+            rows.append((source_key(agency, key), orjson.loads(fields)))
+        else:
+            to_make.append((len(rows), agency, key, content_hash))
+            texts.append(data)
+            rows.append((source_key(agency, key), ()))
+    made = []
+    for (at, agency, key, content_hash), values in zip(to_make, _fields_of_rows_over_cores(texts)):
+        rows[at] = (rows[at][0], values)
+        made.append((agency, key, content_hash, orjson.dumps(values).decode()))
     conn.executemany("INSERT OR REPLACE INTO prepared_addresses VALUES (?,?,?,?)", made)
     rows.sort(key=lambda t: t[0])
     return rows
@@ -555,56 +555,14 @@ def _fields_of_rows(_context: object, texts: list[str]) -> list[Sequence[str]]:
     return [_address_fields(orjson.loads(text)) for text in texts]
 
 
-# Address rows to make before they are sent to another process, and the size of each batch.
+# Address rows to make before they are sent to other processes, and the size of each batch.
 PREPARE_BATCH = 20_000
 
 
-class _Preparer:
-    """Address rows' fields made batch after batch: over the cores (kglink.parallel.Pool,
-    forked at the first full batch, one batch ahead) when there are PREPARE_BATCH rows or
-    more to make, else here. `add` takes a row's JSON text and its place; `done` gives
-    (place, fields) of every row added, in the order added."""
-
-    def __init__(self) -> None:
-        self._pool: parallel.Pool | None = None
-        self._places: list[int] = []
-        self._texts: list[str] = []
-        self._tickets: list[tuple[list[int], parallel.Ticket]] = []
-        self._out: list[tuple[int, Sequence[str]]] = []
-
-    def add(self, place: int, text: str) -> None:
-        self._places.append(place)
-        self._texts.append(text)
-        if len(self._texts) >= PREPARE_BATCH:
-            self._send()
-
-    def _send(self) -> None:
-        places, texts = self._places, self._texts
-        self._places, self._texts = [], []
-        if self._pool is None and parallel.workers() > 1:
-            self._pool = parallel.Pool(_fields_of_rows, parallel.workers() - 1)
-        if self._pool is None:
-            self._out += zip(places, _fields_of_rows(None, texts))
-            return
-        while len(self._tickets) > 1:
-            self._collect()
-        self._tickets.append((places, self._pool.submit(None, texts)))
-
-    def _collect(self) -> None:
-        assert self._pool is not None
-        places, ticket = self._tickets.pop(0)
-        self._out += zip(places, self._pool.result(ticket))
-
-    def done(self) -> list[tuple[int, Sequence[str]]]:
-        while self._tickets:
-            self._collect()
-        self._out += zip(self._places, _fields_of_rows(None, self._texts))   # the last few, here
-        self._places, self._texts = [], []
-        return self._out
-
-    def __enter__(self) -> "_Preparer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.close()
+def _fields_of_rows_over_cores(texts: list[str]) -> list[Sequence[str]]:
+    """`_fields_of_rows` over the cores (kglink.parallel.Pool) when there are
+    PREPARE_BATCH rows or more to make (a first link at 1M parses every address), else here."""
+    if len(texts) < PREPARE_BATCH or parallel.workers() <= 1:
+        return _fields_of_rows(None, texts)
+    with parallel.Pool(_fields_of_rows, parallel.workers() - 1) as pool:
+        return pool.map(None, texts, PREPARE_BATCH)
