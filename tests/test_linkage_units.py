@@ -228,6 +228,48 @@ def test_blocks_are_the_records_sharing_a_value_of_every_key(rows, max_block) ->
     assert (rc.oversized_blocks, rc.records_in_oversized) == (len(big), sum(map(len, big)))
 
 
+_NAME = st.tuples(st.sampled_from(["AMY", "JON PAUL", "JO", "", "ZOË", "MARY-ANN"]),
+                 st.sampled_from(["SMITH", "SMYTH", "", "O'NEIL", "JONES"]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.lists(_NAME, min_size=1, max_size=3),
+                          st.sampled_from(["19800101", "19810203", ""]),
+                          st.sampled_from(["", "4010232137", "9434765919"]),
+                          st.sampled_from(["", "07700 900001"]), st.sampled_from(["", "a@b.example"])),
+                min_size=1, max_size=25))
+def test_keys_worked_out_per_distinct_value_are_the_lists_keys(rows) -> None:  # type: ignore[no-untyped-def]
+    """blocking.ENTRIES (from the distinct values) gives each record the values that
+    KEY_FUNCTIONS' lists give it, in the same order, one code per value."""
+    from kglink.linkage import blocking
+
+    t = Table("person", [f"t:{i:03d}" for i in range(len(rows))])
+    t.multi["names"] = [[f"{f}\x1f{s}" for f, s in names] for names, *_ in rows]
+    t.cols.update(dob=_obj([r[1] for r in rows]), nhs_number=_obj([r[2] for r in rows]),
+                  pnc_id=_obj([""] * len(rows)), upn=_obj([r[2][:3] for r in rows]),
+                  phone=_obj([r[3] for r in rows]), email=_obj([r[4] for r in rows]))
+    for name, entries in blocking.ENTRIES.items():
+        lists = blocking.KEY_FUNCTIONS[name](t)
+        got = entries(t)
+        assert got is not None
+        assert got.rec.tolist() == [i for i, vs in enumerate(lists) for _ in vs], name
+        value_of: dict[int, str] = {}
+        for c, v in zip(got.code.tolist(), (v for vs in lists for v in vs)):
+            assert value_of.setdefault(c, v) == v, name          # a code is one value
+        assert len(set(value_of.values())) == len(value_of), name  # and a value one code
+        assert got.code.max(initial=-1) < got.n_codes
+
+
+def test_a_column_not_of_text_takes_the_lists_way() -> None:
+    from kglink.linkage import blocking
+
+    t = _people([("A", "SMITH", "19800101"), ("B", "JONES", "19800101")])
+    t.cols["nhs_number"] = _obj([None, 4010232137])
+    assert blocking.ENTRIES["nhs_number"](t) is None
+    rc, b = count_rule(t, BlockingRule(name="n", keys=("nhs_number",)), person_settings())
+    assert rc.blocks == 0                       # None and one number: no block of two
+
+
 def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
     t = _people([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", "")])
     conflict = cl.conflict_for(t, person_settings())

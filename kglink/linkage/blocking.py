@@ -131,12 +131,137 @@ class _Exploded:
 
 
 def _exploded(table: Table, name: str) -> _Exploded:
-    """A key's (record, value code) entries, computed once per table."""
+    """A key's (record, value code) entries, computed once per table: for a key of one
+    value per record (a column, a part of the record's one name) from the distinct values
+    (ENTRIES), else from the key's lists of values."""
     def make() -> _Exploded:
+        by_distinct = ENTRIES.get(name)
+        got = by_distinct(table) if by_distinct is not None else None
+        if got is not None:
+            return got
         offsets, codes = code_lists(key_values(table, name))
         rec = np.repeat(np.arange(table.n, dtype=np.int64), np.diff(offsets))
         return _Exploded(rec, codes, int(codes.max()) + 1 if len(codes) else 0)
     return table.derived(f"key_entries:{name}", make)
+
+
+# Keys whose entries are worked out per distinct value: a million records hold a few
+# hundred thousand distinct names and dates, and a list per record (KEY_FUNCTIONS' form)
+# then a dict lookup per value cost more than the key itself (a third of a next night's
+# blocking at 1M). The same entries as KEY_FUNCTIONS' lists give (tests/test_blocking.py),
+# the value codes numbered otherwise (nothing reads a code but to compare it).
+def _column_entries(col: str, fn: Callable[[str], str] | None = None) -> Callable[[Table], _Exploded | None]:
+    """Record i has fn(value) of the column (the value itself without fn) unless empty."""
+    def entries(t: Table) -> _Exploded | None:
+        values = t.cols[col]
+        if not all(type(v) is str for v in values.tolist()):
+            return None         # not text (a table made elsewhere): the lists' way
+        distinct, code = t.derived(f"column_numbered:{col}", lambda: _numbered(values))
+        if fn is not None:
+            distinct, remap = _numbered(_objects([fn(v) for v in distinct.tolist()]))
+            code = remap[code]
+        return _kept(np.arange(t.n, dtype=np.int64), code, distinct, drop_empty=True)
+    return entries
+
+
+def _name_entries(part: int | None, fn: Callable[[str], str], drop_empty: bool = True
+                  ) -> Callable[[Table], _Exploded]:
+    """The values of a key made from each name a record is known by (KEY_FUNCTIONS'
+    _variant_part and names_any_order): fn of the name's part (`part` 0: forenames, 1:
+    surname; None: fn of the whole "forenames\x1fsurname"), each value once per record."""
+    def of(name: str) -> str:
+        return fn(name if part is None else name.split("\x1f")[part])
+
+
+    def entries(t: Table) -> _Exploded:
+        rec, distinct, code, many = _names_numbered(t, part)
+        values, remap = _numbered(_objects([fn(v) for v in distinct.tolist()]))
+        code = remap[code]
+        rec_many, more = [], []
+        names = t.multi["names"]
+        for i in many.tolist():
+            for v in sorted({of(v) for v in names[i]}):
+                rec_many.append(i)
+                more.append(v)
+        if more:
+            # One numbering for both: the values of records with aliases join the others'.
+            values, recode = _numbered(np.concatenate((values, _objects(more))))
+            code = np.concatenate((recode[code], recode[len(recode) - len(more):]))
+            rec = np.concatenate((rec, np.asarray(rec_many, dtype=np.int64)))
+            order = np.argsort(rec, kind="stable")      # record by record, as the lists are
+            rec, code = rec[order], code[order]
+        return _kept(rec, code, values, drop_empty)
+    return entries
+
+
+def _names_numbered(t: Table, part: int | None) -> tuple[IntArr, NDArray[np.object_], IntArr, IntArr]:
+    """The records known by one name only (nearly all: no alias), the distinct values of
+    that name's part (`part` 0: forenames, 1: surname, None: the whole name) and each of
+    those records' number among them; and the records with aliases. Once per table and
+    part, for every key made from names."""
+    def whole() -> tuple[IntArr, NDArray[np.object_], IntArr, IntArr]:
+        names = t.multi["names"]
+        one = np.fromiter((len(v) == 1 for v in names), dtype=bool, count=t.n)
+        rec = np.flatnonzero(one)
+        distinct, code = _numbered(_objects([names[i][0] for i in rec.tolist()]))
+        return rec, distinct, code, np.flatnonzero(~one)
+
+    def of_part() -> tuple[IntArr, NDArray[np.object_], IntArr, IntArr]:
+        rec, names, code, many = _names_numbered(t, None)
+        parts, remap = _numbered(_objects([v.split("\x1f")[part] for v in names.tolist()]))
+        return rec, parts, remap[code], many
+    return t.derived(f"names_numbered:{part}", whole if part is None else of_part)
+
+
+def _numbered(values: NDArray[np.object_]) -> tuple[NDArray[np.object_], IntArr]:
+    """The distinct values (in the order first met) and each value's number among them."""
+    seen: dict[str, int] = {}
+    code = np.fromiter((seen.setdefault(v, len(seen)) for v in values.tolist()), dtype=np.int64,
+                       count=len(values))
+    return _objects(list(seen)), code
+
+
+def _kept(rec: IntArr, code: IntArr, distinct: NDArray[np.object_], drop_empty: bool) -> _Exploded:
+    if drop_empty:
+        full = np.fromiter((bool(v) for v in distinct.tolist()), dtype=bool, count=len(distinct))[code]
+        rec, code = rec[full], code[full]
+    return _Exploded(rec, code, len(distinct))
+
+
+def _objects(values: list[str]) -> NDArray[np.object_]:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def _contact_entries(t: Table) -> _Exploded | None:
+    """A record's phone number and e-mail address, each where it has one."""
+    phone, email = t.cols["phone"], t.cols["email"]
+    if not all(type(v) is str for v in phone.tolist() + email.tolist()):
+        return None
+    distinct, code = _numbered(np.concatenate((phone, email)))
+    rec = np.concatenate((np.arange(t.n, dtype=np.int64),) * 2)
+    got = _kept(rec, code, distinct, drop_empty=True)
+    order = np.argsort(got.rec, kind="stable")      # a record's phone before its e-mail
+    return _Exploded(got.rec[order], got.code[order], got.n_codes)
+
+
+ENTRIES: dict[str, Callable[[Table], _Exploded | None]] = {
+    "nhs_number": _column_entries("nhs_number"),
+    "pnc_id": _column_entries("pnc_id"),
+    "upn": _column_entries("upn"),
+    "contact": _contact_entries,
+    "dob": _column_entries("dob"),
+    "yob": _column_entries("dob", lambda v: v[:4]),
+    "surname_initial": _name_entries(1, lambda s: s[:1]),
+    "forename_initial": _name_entries(0, lambda s: s[:1]),
+    "surname_phonetic": _name_entries(1, phonetic),
+    "forename_phonetic": _name_entries(0, lambda s: phonetic(_first_word(s))),
+    "forename_exact": _name_entries(0, _first_word),
+    "surname_exact": _name_entries(1, lambda s: s),
+    "names_any_order": _name_entries(None, lambda v: "\x1f".join(sorted((
+        _phonetic(_first_word(v.split("\x1f")[0])), _phonetic(v.split("\x1f")[1])))), drop_empty=False),
+}
 
 
 def _combine(a: _Exploded, b: _Exploded, n: int) -> _Exploded:
