@@ -270,6 +270,47 @@ def test_a_column_not_of_text_takes_the_lists_way() -> None:
     assert rc.blocks == 0                       # None and one number: no block of two
 
 
+_EDGE = st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from([0.99, 0.95, 0.9]), st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_EDGE, max_size=14), min_size=1, max_size=5),
+       st.sets(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=15))
+def test_reclustering_gives_what_clustering_afresh_gives_on_every_call(calls, conflicts) -> None:  # type: ignore[no-untyped-def]
+    """Reclustering reuses the last call's components whose edges did not change: each call's
+    roots and refused edges must be cluster()'s on that call's edges, whatever changed."""
+    def conflict(i: int, j: int) -> bool:
+        return (min(i, j), max(i, j)) in conflicts
+
+    again = cl.Reclustering()
+    previous: list[cl.Edge] = []
+    for k, raw in enumerate(calls):
+        # Each call: some of the last call's edges kept, the rest new (one edge per pair).
+        by_pair = {(min(e.i, e.j), max(e.i, e.j)): e for e in previous[: len(previous) // (k % 2 + 1)]}
+        for i, j, p, forced in raw:
+            if i != j:
+                by_pair.setdefault((min(i, j), max(i, j)), cl.Edge(i, j, p, forced))
+        edges = list(by_pair.values())
+        assert again(12, edges, conflict, {(0, 1)}) == cl.cluster(12, edges, conflict, {(0, 1)})
+        previous = edges
+
+
+def test_reclustering_merges_again_only_what_changed() -> None:
+    seen: list[tuple[int, int]] = []
+
+    def conflict(i: int, j: int) -> bool:
+        seen.append((i, j))
+        return False
+    a, b = [cl.Edge(0, 1, 0.9), cl.Edge(1, 2, 0.9)], [cl.Edge(5, 6, 0.9), cl.Edge(6, 7, 0.8)]
+    again = cl.Reclustering()
+    again(10, a + b, conflict, set())
+    seen.clear()
+    roots, _ = again(10, a + b[:1], conflict, set())      # the second component lost an edge
+    asked = list(seen)
+    assert roots == cl.cluster(10, a + b[:1], conflict, set())[0]
+    assert asked == [(5, 6)]
+
+
 def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
     t = _people([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", "")])
     conflict = cl.conflict_for(t, person_settings())

@@ -104,7 +104,9 @@ def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageS
 def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, retrain: bool,
                say: Progress, keep_pairs: bool = False, scorer: Scorer | None = None) -> KindReport:
     scorer = scorer or score_pairs
-    clusterer: Clusterer = getattr(scorer, "cluster", cluster_here)
+    # One clustering a round of collective linkage and one at the end, on edges that
+    # change little between them: each component merged again only if its edges changed.
+    clusterer: Clusterer = getattr(scorer, "cluster", None) or _reclustering()
     t0 = time.perf_counter()
     kind = table.kind
     fps = table.fingerprints()
@@ -291,6 +293,16 @@ def cluster_here(table: Table, st: LinkageSettings, edges: list[cl.Edge], confli
                  different: set[tuple[int, int]]) -> tuple[list[int], list[cl.Edge]]:
     """The Clusterer of this process: cl.cluster."""
     return cl.cluster(table.n, edges, conflict, different)
+
+
+def _reclustering() -> Clusterer:
+    """A Clusterer of this process that is cl.cluster, reusing its last call's components."""
+    again = cl.Reclustering()
+
+    def clusterer(table: Table, st: LinkageSettings, edges: list[cl.Edge], conflict: cl.Conflict,
+                  different: set[tuple[int, int]]) -> tuple[list[int], list[cl.Edge]]:
+        return again(table.n, edges, conflict, different)
+    return clusterer
 
 
 def decision_edges(index: dict[str, int], decisions: dict[tuple[str, str], str]
