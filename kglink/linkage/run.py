@@ -215,7 +215,7 @@ def _link_kind(ws: Workspace, table: Table, st: LinkageSettings, full: bool, ret
     t_save = time.perf_counter()
     stages["clustering"] = t_save - t_cluster
     save_kind(ws, kind, st, model if trained else None, rows, ms_rows,
-              list(zip(table.keys, fps)), conflict_rows)
+              list(zip(table.keys, fps)), conflict_rows, saved_features=old_fps)
     stages["saving"] = time.perf_counter() - t_save
     statuses = [r.status for r in rows]
     sizes = [len(m) for m in members.values()]

@@ -127,13 +127,16 @@ def mark_linked(ws: Workspace, conn: sqlite3.Connection) -> None:
 
 def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model | None,
               links: list[LinkRow], members: list[MemberRow], features: list[tuple[str, str]],
-              conflicts: Sequence[tuple[str, ...]] = ()) -> None:
-    """`conflicts`: `link_conflicts` rows (linkage.contradiction.kept_rows)."""
+              conflicts: Sequence[tuple[str, ...]] = (), saved_features: dict[str, str] | None = None) -> None:
+    """`conflicts`: `link_conflicts` rows (linkage.contradiction.kept_rows); `saved_features`:
+    the kind's link_features as `previous_features` read them in this transaction, if the
+    caller has them (a million rows not read twice)."""
     with ws.transaction() as c:
         _replace_rows(c, "links", LINK_COLUMNS, 3, kind, links)
         _replace_rows(c, "link_conflicts", CONFLICT_COLUMNS, 3, kind, conflicts)
         _replace_rows(c, "entity_members", MEMBER_COLUMNS, 3, kind, members)
-        _replace_rows(c, "link_features", FEATURE_COLUMNS, 2, kind, [(kind, k, h) for k, h in features])
+        old = None if saved_features is None else {(kind, k): (kind, k, h) for k, h in saved_features.items()}
+        _replace_rows(c, "link_features", FEATURE_COLUMNS, 2, kind, [(kind, k, h) for k, h in features], old)
         if model is not None:
             c.execute("INSERT OR REPLACE INTO models (kind, trained_at, settings, parameters) VALUES (?,?,?,?)",
                       (kind, datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -150,7 +153,8 @@ CONFLICT_COLUMNS = ("kind", "a", "b", "sides", "found")
 
 
 def _replace_rows(c: sqlite3.Connection, table: str, columns: tuple[str, ...], key_len: int, kind: str,
-                  rows: Sequence[tuple[object, ...]]) -> None:
+                  rows: Sequence[tuple[object, ...]], old: dict[tuple[object, ...], tuple[object, ...]] | None = None
+                  ) -> None:
     """Make a kind's rows of `table` exactly `rows` (whose first `key_len` columns are the
     primary key). Only the rows that differ are written: the next night's relink, which
     changes a few thousand of a million rows, no longer deletes and writes them all (and
@@ -158,7 +162,8 @@ def _replace_rows(c: sqlite3.Connection, table: str, columns: tuple[str, ...], k
     they are all written again in bulk."""
     names = ", ".join(columns)
     insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-    old = {r[:key_len]: r for r in c.execute(f"SELECT {names} FROM {table} WHERE kind = ?", (kind,))}
+    if old is None:         # the kind's rows as they are (the caller's dict is used up)
+        old = {r[:key_len]: r for r in c.execute(f"SELECT {names} FROM {table} WHERE kind = ?", (kind,))}
     if old:
         differ = [r for r in rows if old.pop(tuple(r[:key_len]), None) != tuple(r)]
         # What is left of `old` is gone now.
