@@ -135,7 +135,9 @@ def save_kind(ws: Workspace, kind: str, settings: LinkageSettings, model: Model 
         _replace_rows(c, "links", LINK_COLUMNS, 3, kind, links)
         _replace_rows(c, "link_conflicts", CONFLICT_COLUMNS, 3, kind, conflicts)
         _replace_rows(c, "entity_members", MEMBER_COLUMNS, 3, kind, members)
-        old = None if saved_features is None else {(kind, k): (kind, k, h) for k, h in saved_features.items()}
+        old: dict[tuple[object, ...], tuple[object, ...]] | None = None
+        if saved_features is not None:
+            old = {(kind, k): (kind, k, h) for k, h in saved_features.items()}
         _replace_rows(c, "link_features", FEATURE_COLUMNS, 2, kind, [(kind, k, h) for k, h in features], old)
         if model is not None:
             c.execute("INSERT OR REPLACE INTO models (kind, trained_at, settings, parameters) VALUES (?,?,?,?)",
