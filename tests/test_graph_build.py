@@ -199,3 +199,20 @@ def test_item_kinds_are_nodes_then_relationships(ws: Workspace) -> None:
     assert all(isinstance(n, GraphNode) for n in nodes) and all(isinstance(r, GraphRel) for r in rels)
     assert {r.type for r in rels} >= {"RESOLVED_AS", "LIVES_AT", "PLACED_AT", "PARENT_OF",
                                       "PARTNER_OF", "INVOLVED_IN", "OCCURRED_AT", "HAS_FLAG"}
+
+
+def test_a_build_inside_a_callers_transaction_lands_with_it_or_not_at_all(ws: Workspace) -> None:
+    """The graph tables, rows and build marks of a build inside a caller's transaction that
+    then fails are rolled back with it (creating the tables used to commit the caller's
+    transaction first, and with it what the caller had written)."""
+    link(ws)
+    with pytest.raises(RuntimeError), ws.transaction() as conn:
+        ws.set_meta(conn, "caller_wrote", "1")
+        embedded.build(ws)
+        raise RuntimeError("the caller fails after the build")
+    assert ws.get_meta("caller_wrote") is None
+    assert ws.get_meta(embedded.STATE_KEY) is None
+    tables = {r[0] for r in ws.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert not tables & {"graph_nodes", "graph_edges", "graph_members", "graph_dangling"}
+    embedded.build(ws)                                   # and a build on its own still lands
+    assert ws.conn.execute("SELECT COUNT(*) FROM graph_nodes").fetchone()[0] > 0

@@ -106,7 +106,13 @@ last_build: GraphBuild | None = None
 
 
 def _ensure_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(_TABLES + _KEPT + "".join(f"{ddl};\n" for ddl in _INDEXES.values()))
+    """The graph tables and indexes, one statement at a time inside the caller's
+    transaction (executescript would commit whatever transaction is open first)."""
+    for ddl in (_TABLES + _KEPT).split(";"):
+        if ddl.strip():
+            conn.execute(ddl)
+    for ddl in _INDEXES.values():
+        conn.execute(ddl)
 
 
 def _basis(ws: Workspace) -> str:
@@ -246,10 +252,10 @@ def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
     after an unload the whole graph is streamed again, changed rows still written alone)."""
     global build_count, last_build
     # A forked child reads what is committed: not when this is part of a caller's
-    # transaction (asked first: _ensure_schema's executescript commits one).
+    # transaction (a build inside one lands with it or not at all, the tables included).
     apart = not ws.conn.in_transaction and workers() > 1
-    _ensure_schema(ws.conn)
     with gc_paused(), ws.transaction() as conn:
+        _ensure_schema(conn)
         if full or not _can_update(ws):
             done = _build_full(ws, conn, apart)
         elif (kept := ws.get_meta(BASIS_KEY)) is not None and _same_unloads(kept, _basis(ws)):
