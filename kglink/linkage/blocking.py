@@ -246,7 +246,29 @@ def _contact_entries(t: Table) -> _Exploded | None:
     return _Exploded(got.rec[order], got.code[order], got.n_codes)
 
 
+def _place_entries(which: str) -> Callable[[Table], _Exploded | None]:
+    """A key of a person's places as the location comparison codes them (registry's
+    location sets, made once per table for both): "p" its postcodes, "d" their districts,
+    "v" every place it is tied to (each once)."""
+    def entries(t: Table) -> _Exploded | None:
+        if not {"postcode", "crowded_entity"} <= t.multi.keys():
+            return None             # not a person table as person_table makes them
+        from kglink.linkage.registry import location_sets
+
+        offsets, codes = location_sets(t)[which]
+        rec = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(offsets))
+        width = np.int64(int(codes.max()) + 1 if len(codes) else 1)
+        if which == "v":            # a place can be a home and an event's place: once
+            both = sorted_unique(rec * width + codes)
+            rec, codes = both // width, both % width
+        return _Exploded(rec, codes, int(width))
+    return entries
+
+
 ENTRIES: dict[str, Callable[[Table], _Exploded | None]] = {
+    "postcode": _place_entries("p"),
+    "postcode_district": _place_entries("d"),
+    "place_entity": _place_entries("v"),
     "nhs_number": _column_entries("nhs_number"),
     "pnc_id": _column_entries("pnc_id"),
     "upn": _column_entries("upn"),

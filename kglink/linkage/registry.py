@@ -144,7 +144,7 @@ LOCATION_LEVELS = (
 LOCATION = {name: i for i, (name, _) in enumerate(LOCATION_LEVELS)}
 
 
-def _location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
+def location_sets(t: Table) -> dict[str, tuple[IntArr, IntArr]]:
     """Per record, as (offsets, codes) for `_share`: its homes ("e"), shared addresses
     ("c"), homes and event places ("x"), those and its household's homes where it has no
     place of its own ("k"), those and where it reported or witnessed an event ("w"), every
@@ -202,7 +202,7 @@ def _count_first(t: Table, sets: tuple[IntArr, IntArr]) -> tuple[IntArr, IntArr]
 def _location(t: Table, left: IntArr, right: IntArr) -> Levels:
     """LOCATION_LEVELS: the strongest tie the two records' places have in common; -1 where
     either record is tied to no place at all."""
-    sets = _location_sets(t)
+    sets = location_sets(t)
     out = np.full(len(left), LOCATION["none_in_common"], dtype=np.int8)
     for name, key in (("same_district", "d"), ("same_sector", "s"), ("same_postcode", "p"),
                       ("same_visited", "v"), ("same_present", "w"), ("same_household", "k"),
