@@ -102,6 +102,7 @@ class Records:
         self._individual = [self.column(c.partition(":")[2] or c) for c in st.individual_evidence]
         self._aliases: list[bool] | None = None
         self._last = (-1, -1, False)
+        self._compatible: dict[tuple[str, str], bool] = {}   # by the two forenames
 
     def column(self, name: str) -> list[str]:
         got = self._cols.get(name)
@@ -128,7 +129,12 @@ class Records:
             ok = forename.compute(self.t, np.array([i]), np.array([j]))[0] != forename.level("different")
         else:
             f, s = self.column("forenames_all"), self.column("surname")
-            ok = forenames_compatible(f[i], f[j], slips_of(self.t)) or _crossed(f[i], s[i], f[j], s[j])
+            # Clustering asks of many pairs of records the same two forenames (JOHN and
+            # JON in a thousand families): each two once.
+            ok = self._compatible.get((f[i], f[j]))
+            if ok is None:
+                ok = self._compatible[(f[i], f[j])] = forenames_compatible(f[i], f[j], slips_of(self.t))
+            ok = ok or _crossed(f[i], s[i], f[j], s[j])
         self._last = (i, j, bool(ok))
         return bool(ok)
 
