@@ -3,7 +3,8 @@
 Only an agency's latest load in force can be withdrawn (newest first), because each later
 load was compared against it. Undoing it deletes the records it added, puts back every
 record it changed or withdrew (kept in `superseded` when it was loaded), returns the
-records it saw unchanged to the load before, and drops its rejects. The loads row stays,
+records an older kglink's load marked as seen unchanged to the load before (a load now
+leaves those rows as they are), and drops its rejects. The loads row stays,
 marked in `unloads`, so a load id is never used twice. The unload and its audit entry are
 one transaction: both land or neither does.
 """
