@@ -174,3 +174,69 @@ def test_older_extract_refusal_still_holds_without_unload(sample_dir: Path, tmp_
     load_extracts(ws, [_newer(police, tmp_path / "p2", "2026-11-27T02:00:00Z", lambda d: None)])
     with pytest.raises(ExtractError, match="older than the one already loaded"):
         load_extracts(ws, [police])
+
+
+def _load_marks(ws_path: Path, key: str) -> tuple[str, int, int, int]:
+    conn = sqlite3.connect(ws_path / "kglink.sqlite")
+    row = conn.execute("SELECT status, first_load, last_load, changed_load FROM records "
+                       "WHERE kind = 'person' AND agency = 'police' AND key = ?", (key,)).fetchone()
+    conn.close()
+    return row
+
+
+def test_a_next_night_leaves_its_unchanged_rows_unwritten_and_unloads_exactly(sample_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    """A load does not mark the rows it saw unchanged (every active row was seen by its
+    agency's latest load: docs/workspace-format.md); a withdrawn row's last_load is the load
+    that last held it. Undoing the loads newest first gives back each state exactly."""
+    ws = open_workspace(tmp_path / "ws")
+    police = sample_dir / "police"
+    [first] = load_extracts(ws, [police])
+    after_first = state(ws.path)
+    [second] = load_extracts(ws, [_newer(police, tmp_path / "p2", "2026-11-27T02:00:00Z",
+                                         _drop_p5_change_p4_add_p6)])
+    after_second = state(ws.path)
+    one, two = first.load_id, second.load_id
+    assert _load_marks(ws.path, "P1") == ("active", one, one, one)        # seen, unchanged
+    assert _load_marks(ws.path, "P4") == ("active", one, two, two)        # changed
+    assert _load_marks(ws.path, "P5") == ("withdrawn", one, one, two)     # last held by load 1
+    assert _load_marks(ws.path, "P6") == ("active", two, two, two)        # added
+    # The same rows a day later: all read as stored, none written.
+    [third] = load_extracts(ws, [_newer(tmp_path / "p2", tmp_path / "p3", "2026-11-28T02:00:00Z",
+                                        lambda d: None)])
+    assert (third.added, third.changed, third.withdrawn) == (0, 0, 0)
+    assert third.unchanged == second.added + second.changed + second.unchanged
+    assert state(ws.path)["records"] == after_second["records"]
+    unload(ws, "police", third.load_id, user="u")
+    assert state(ws.path) == after_second
+    unload(ws, "police", two, user="u")
+    assert state(ws.path) == after_first
+
+
+def test_a_workspace_loaded_by_an_older_kglink_loads_and_unloads_exactly(sample_dir: Path,
+                                                                        tmp_path: Path) -> None:
+    """An older kglink set last_load of every row a load saw unchanged to that load: such a
+    workspace is loaded as any other, and unloading that older load still gives back
+    exactly the state before it."""
+    ws = open_workspace(tmp_path / "ws")
+    police = sample_dir / "police"
+    [first] = load_extracts(ws, [police])
+    after_first = state(ws.path)
+    [second] = load_extracts(ws, [_newer(police, tmp_path / "p2", "2026-11-27T02:00:00Z",
+                                         _drop_p5_change_p4_add_p6)])
+    # What the older kglink's load 2 left: every active row of police marked seen by it.
+    with ws.transaction() as conn:
+        marked = conn.execute("UPDATE records SET last_load = ? WHERE agency = 'police' "
+                              "AND status = 'active' AND last_load != ?",
+                              (second.load_id, second.load_id)).rowcount
+    assert marked == second.unchanged > 0
+    as_left = state(ws.path)
+    [third] = load_extracts(ws, [_newer(police, tmp_path / "p3", "2026-11-28T02:00:00Z", lambda d: None)])
+    # P5 and its rows back, P4 as before, P6 gone
+    assert (third.added, third.changed, third.withdrawn) == (0, second.withdrawn + 1, 1)
+    assert _load_marks(ws.path, "P1") == ("active", first.load_id, second.load_id, first.load_id)
+    assert _load_marks(ws.path, "P6")[:3] == ("withdrawn", second.load_id, second.load_id)
+    unload(ws, "police", third.load_id, user="u")
+    assert state(ws.path) == as_left
+    unload(ws, "police", second.load_id, user="u")
+    assert state(ws.path) == after_first

@@ -181,11 +181,13 @@ def _sort_rows(conn: sqlite3.Connection, extract: Extract, stored: Stored,
 
 def _apply(conn: sqlite3.Connection, extract: Extract, stored: Stored) -> ExtractReport:
     """Write what the extract changes. A row read as stored (`FileResult.same`, or validated
-    with the hash of its key's active row) is that row unchanged: such rows are not written one by
-    one but marked seen by this load in one statement at the end (every active row of the
-    agency that nothing else here wrote: 2.4 million single-row updates were a third of the
-    next night's load at 1M). The others are inserted, or update the row of their key
-    (active with another hash, or withdrawn); the active rows not read are withdrawn."""
+    with the hash of its key's active row) is that row unchanged, and is not written: that
+    this load saw it needs no mark, since a load withdraws every active row it does not see
+    (so every active row was seen by its agency's latest load; docs/workspace-format.md).
+    Marking them all seen in one statement was a third of the next night's load at 1M.
+    The others are inserted, or update the row of their key (active with another hash, or
+    withdrawn); the active rows not read are withdrawn, their `last_load` the load that
+    last saw them (the agency's latest before this one)."""
     agency = extract.agency
     report = ExtractReport(agency, extract.path, None, extract.files)
     extracted_at = extract.manifest.extracted_at.isoformat()
@@ -219,24 +221,17 @@ def _apply(conn: sqlite3.Connection, extract: Extract, stored: Stored) -> Extrac
     conn.executemany(
         "UPDATE records SET last_load=?, changed_load=?, status='active', content_hash=?,"
         " source_file=?, source_row=?, data=?, raw=? WHERE kind=? AND agency=? AND key=?", updates)
-    conn.executemany("UPDATE records SET status='withdrawn', changed_load=? "
-                     "WHERE kind=? AND agency=? AND key=?", gone)
-    # What is left active and not written by this load is every row read as stored (none
-    # on a first load: then the agency's rows are not read again).
-    kinds = [f.kind for f in FILES]
-    unchanged = conn.execute(
-        f"UPDATE records SET last_load = ? WHERE kind IN ({','.join('?' * len(kinds))}) "
-        "AND agency = ? AND status = 'active' AND last_load != ?",
-        (load_id, *kinds, agency, load_id)).rowcount if as_stored else 0
-    if unchanged != as_stored:      # never: the transaction is rolled back
-        raise RuntimeError(f"load of {agency}: {as_stored} rows read as stored, but {unchanged} "
-                           "active rows left unwritten")
+    # A row is withdrawn only if active, so the agency has a load before this one.
+    seen_by = latest[0] if latest else load_id
+    conn.executemany("UPDATE records SET status='withdrawn', changed_load=?, last_load=? "
+                     "WHERE kind=? AND agency=? AND key=?",
+                     [(load_id, seen_by, *where) for _, *where in gone])
     conn.executemany(
         "INSERT INTO rejects (load_id, agency, file, row, column, reason) VALUES (?,?,?,?,?,?)",
         [(load_id, agency, rj.file, rj.row, rj.column, rj.reason)
          for f in extract.files for rj in f.rejects])
     report.added, report.changed, report.withdrawn, report.unchanged = (
-        len(inserts), len(updates), len(gone), unchanged)
+        len(inserts), len(updates), len(gone), as_stored)
     conn.execute("UPDATE loads SET added=?, changed=?, withdrawn=?, unchanged=? WHERE load_id=?",
                  (report.added, report.changed, report.withdrawn, report.unchanged, load_id))
     return report

@@ -3,7 +3,8 @@
 Only an agency's latest load in force can be withdrawn (newest first), because each later
 load was compared against it. Undoing it deletes the records it added, puts back every
 record it changed or withdrew (kept in `superseded` when it was loaded), returns the
-records it saw unchanged to the load before, and drops its rejects. The loads row stays,
+records an older kglink's load marked as seen unchanged to the load before (a load now
+leaves those rows as they are), and drops its rejects. The loads row stays,
 marked in `unloads`, so a load id is never used twice. The unload and its audit entry are
 one transaction: both land or neither does.
 """
@@ -65,8 +66,9 @@ def unload(ws: Workspace, agency: str, load_id: int, *, user: str,
                                (agency, load_id)).rowcount
         conn.execute(f"INSERT OR REPLACE INTO records ({SUPERSEDED_COLUMNS}) "
                      f"SELECT {SUPERSEDED_COLUMNS} FROM superseded WHERE load_id = ?", (load_id,))
-        # Every record still in force was seen by the load before (a load withdraws what it
-        # does not see), so the ones this load saw unchanged go back to that one.
+        # A load made by an older kglink set `last_load` of every row it saw unchanged to
+        # its id: those go back to the load before, which saw them too (a load withdraws
+        # what it does not see). A load by this kglink leaves such rows as they were.
         if previous is not None:
             conn.execute("UPDATE records SET last_load = ? WHERE agency = ? AND last_load = ?",
                          (previous[0], agency, load_id))
