@@ -2,8 +2,9 @@
 research pack does not rerun every query over the whole county."""
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from kglink.memory import gc_paused
 from kglink.queries.findings import Finding
@@ -11,6 +12,13 @@ from kglink.queries.runner import embedded_view, run_neo4j, run_on_view
 from kglink.workspace import Workspace
 
 _CACHE_KEY = "findings_cache"
+
+
+class _Cache(BaseModel):
+    """The stored findings: written and read back in one call each (pydantic's JSON), not
+    a dict per finding (at 1M records the collector walked the graph in memory for them)."""
+    tag: str
+    findings: list[Finding]
 
 
 def findings_for(ws: Workspace, neo4j: Any = None, names: list[str] | None = None,
@@ -43,15 +51,17 @@ def _tag(ws: Workspace, neo4j: Any) -> str:
 
 def _store(ws: Workspace, found: list[Finding], neo4j: Any) -> None:
     with ws.transaction() as c:
-        ws.set_meta(c, _CACHE_KEY, json.dumps({"tag": _tag(ws, neo4j),
-                                               "findings": [f.model_dump() for f in found]}))
+        ws.set_meta(c, _CACHE_KEY, _Cache(tag=_tag(ws, neo4j), findings=found).model_dump_json())
 
 
 def all_findings(ws: Workspace, neo4j: Any = None) -> list[Finding]:
     """Every finding of every query with default parameters; reused while nothing changed."""
     raw = ws.get_meta(_CACHE_KEY)
     if raw:
-        cached = json.loads(raw)
-        if cached.get("tag") == _tag(ws, neo4j):
-            return [Finding.model_validate(f) for f in cached["findings"]]
+        try:
+            cached = _Cache.model_validate_json(raw)
+        except ValidationError:      # not a cache this kglink reads: found again
+            cached = None
+        if cached is not None and cached.tag == _tag(ws, neo4j):
+            return cached.findings
     return findings_for(ws, neo4j)

@@ -17,7 +17,7 @@ from kglink.graph.schema import child_on
 from kglink.linkage.run import LinkReport, link
 from kglink.loaders.load import ExtractReport, load_extracts
 from kglink.outputs import private_dir, write_atomic
-from kglink.queries.findings import Finding
+from kglink.queries.findings import Finding, findings_json
 from kglink.queries.runner import embedded_view
 from kglink.queries.service import findings_for
 from kglink.reports.carry import CARRY_FILE
@@ -114,8 +114,7 @@ def write_nightly(ws: Workspace, res: NightlyResult, out: Path, *, neo4j: Any = 
     prev_day, prev = res.previous_day, res.previous
     private_dir(out)
     private_dir(folder)
-    write_atomic(folder / "findings.json",
-                 json.dumps([f.model_dump() for f in found], indent=2, ensure_ascii=False))
+    write_atomic(folder / "findings.json", findings_json(found))
     write_atomic(folder / "findings.csv", findings_csv(found))
     write_atomic(folder / "changes.json", json.dumps(
         {"previous_run": prev_day, "new": res.new, "still": res.still, "gone": res.gone,
