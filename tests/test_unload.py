@@ -5,6 +5,7 @@ import json
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -12,9 +13,9 @@ from typer.testing import CliRunner
 from kglink import audit
 from kglink.cli import app
 from kglink.loaders.extract import ExtractError
-from kglink.loaders.load import load_extracts
+from kglink.loaders.load import ExtractReport, load_extracts
 from kglink.loaders.unload import UnloadError, unload
-from kglink.workspace import open_workspace
+from kglink.workspace import Workspace, open_workspace
 from kglink.workspace.status import load_history, rejects
 
 runner = CliRunner()
@@ -184,17 +185,24 @@ def _load_marks(ws_path: Path, key: str) -> tuple[str, int, int, int]:
     return row
 
 
+def _two_police_loads(sample_dir: Path, tmp_path: Path) -> tuple[Workspace, ExtractReport, ExtractReport,
+                                                                  dict[str, Any]]:
+    """The sample's police extract, then a day newer without P5, P4 changed and P6 added:
+    the workspace, both loads' reports and the state after the first."""
+    ws = open_workspace(tmp_path / "ws")
+    [first] = load_extracts(ws, [sample_dir / "police"])
+    after_first = state(ws.path)
+    [second] = load_extracts(ws, [_newer(sample_dir / "police", tmp_path / "p2", "2026-11-27T02:00:00Z",
+                                         _drop_p5_change_p4_add_p6)])
+    return ws, first, second, after_first
+
+
 def test_a_next_night_leaves_its_unchanged_rows_unwritten_and_unloads_exactly(sample_dir: Path,
                                                                              tmp_path: Path) -> None:
     """A load does not mark the rows it saw unchanged (every active row was seen by its
     agency's latest load: docs/workspace-format.md); a withdrawn row's last_load is the load
     that last held it. Undoing the loads newest first gives back each state exactly."""
-    ws = open_workspace(tmp_path / "ws")
-    police = sample_dir / "police"
-    [first] = load_extracts(ws, [police])
-    after_first = state(ws.path)
-    [second] = load_extracts(ws, [_newer(police, tmp_path / "p2", "2026-11-27T02:00:00Z",
-                                         _drop_p5_change_p4_add_p6)])
+    ws, first, second, after_first = _two_police_loads(sample_dir, tmp_path)
     after_second = state(ws.path)
     one, two = first.load_id, second.load_id
     assert _load_marks(ws.path, "P1") == ("active", one, one, one)        # seen, unchanged
@@ -218,12 +226,7 @@ def test_a_workspace_loaded_by_an_older_kglink_loads_and_unloads_exactly(sample_
     """An older kglink set last_load of every row a load saw unchanged to that load: such a
     workspace is loaded as any other, and unloading that older load still gives back
     exactly the state before it."""
-    ws = open_workspace(tmp_path / "ws")
-    police = sample_dir / "police"
-    [first] = load_extracts(ws, [police])
-    after_first = state(ws.path)
-    [second] = load_extracts(ws, [_newer(police, tmp_path / "p2", "2026-11-27T02:00:00Z",
-                                         _drop_p5_change_p4_add_p6)])
+    ws, first, second, after_first = _two_police_loads(sample_dir, tmp_path)
     # What the older kglink's load 2 left: every active row of police marked seen by it.
     with ws.transaction() as conn:
         marked = conn.execute("UPDATE records SET last_load = ? WHERE agency = 'police' "
@@ -231,7 +234,8 @@ def test_a_workspace_loaded_by_an_older_kglink_loads_and_unloads_exactly(sample_
                               (second.load_id, second.load_id)).rowcount
     assert marked == second.unchanged > 0
     as_left = state(ws.path)
-    [third] = load_extracts(ws, [_newer(police, tmp_path / "p3", "2026-11-28T02:00:00Z", lambda d: None)])
+    [third] = load_extracts(ws, [_newer(sample_dir / "police", tmp_path / "p3", "2026-11-28T02:00:00Z",
+                                        lambda d: None)])
     # P5 and its rows back, P4 as before, P6 gone
     assert (third.added, third.changed, third.withdrawn) == (0, second.withdrawn + 1, 1)
     assert _load_marks(ws.path, "P1") == ("active", first.load_id, second.load_id, first.load_id)
