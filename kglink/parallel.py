@@ -12,8 +12,9 @@ on how the work was split.
 `Pool`: worker processes forked once, to which lists are sent batch after batch (the
 load's rows) and which answer in JSON (orjson) on pipes; see its docstring.
 
-`produced_elsewhere`: a stream made in one forked child while this process consumes it
-(the full graph build: the child makes the rows, this process writes them to SQLite).
+`produced_elsewhere`: streams each made in a forked child while this process consumes them
+(the full graph build: one child makes the nodes, another the relationships, this process
+writes them to SQLite).
 
 `KGLINK_WORKERS` sets the number of processes (1: no fork). Without fork (not Linux or
 macOS) everything runs in this process.
@@ -100,44 +101,65 @@ def run_chunks(n_chunks: int, work: Callable[[int], None], processes: int | None
         work(i)
 
 
-def produced_elsewhere(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
-    """The items of `produce()`, made in a forked child while this process goes on with
-    each as it comes (pickled on a pipe, the child a megabyte ahead at most).
+def produced_elsewhere(*produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The items of each `produce()`, each made in a forked child of its own while this
+    process goes on with each item as it comes (pickled on a pipe, each child a megabyte
+    ahead at most). The streams are interleaved as their items arrive; each stream's
+    items come in its own order.
 
-    For a stream whose making and whose use each take a core and cannot trade places:
-    the full graph build makes rows in Python in the child while this process writes them
-    to SQLite, whose connection must stay in the process that opened it. `produce` runs
-    only in the child, so it must open what it reads itself. An error in the child is
-    raised here (the child's exception when it pickles); if this process stops reading
-    first (its own error, or the stream closed), the child is killed. Ask `workers()`
-    first: with one process there is no one to fork for.
+    For streams whose making and whose use each take a core and cannot trade places:
+    the full graph build makes nodes in one child and relationships in another while
+    this process writes them to SQLite, whose connection must stay in the process that
+    opened it. Each `produce` runs only in its child, so it must open what it reads
+    itself. An error in a child is raised here (the child's exception when it pickles);
+    if this process stops reading first (its own error, or the stream closed), the
+    children still running are killed. Ask `workers()` first: with one process there is
+    no one to fork for.
     """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                   # the child: the items, then gone
-        os.close(read_fd)
-        os._exit(_produce_into(produce, write_fd))
-    os.close(write_fd)
-    _widen(read_fd)
-    ended = False
+    children: dict[int, int] = {}                  # pipe read end -> child pid
+    ended: set[int] = set()                        # the pipes whose child sent its end
     try:
-        while (frame := _read_frame(read_fd)) is not None:
+        for make in produce:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:                           # the child: the items, then gone
+                os.close(read_fd)
+                for fd in children:                # the other streams' pipes are not its own
+                    os.close(fd)
+                os._exit(_produce_into(make, write_fd))
+            os.close(write_fd)
+            _widen(read_fd)
+            children[read_fd] = pid
+        yield from _frames_of(list(children), ended)
+    finally:
+        statuses = []
+        for fd, pid in children.items():
+            os.close(fd)
+            if fd not in ended:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            statuses.append(os.waitpid(pid, 0)[1])
+    if any(statuses):
+        raise ChildProcessError(f"a forked process making the items ended badly (wait statuses {statuses})")
+
+
+def _frames_of(fds: list[int], ended: set[int]) -> Iterator[Any]:
+    """The items read from these pipes until each has sent its end (its pipe then put in
+    `ended`), in the order they arrive. The error a child sends is raised; a pipe closed
+    without an end is an error."""
+    while reading := [fd for fd in fds if fd not in ended]:
+        ready = select.select(reading, [], [])[0] if len(reading) > 1 else reading
+        for fd in ready:
+            frame = _read_frame(fd)
+            if frame is None:
+                raise ChildProcessError("a forked process making the items ended early")
             what, value = pickle.loads(frame)
             if what == "error":
                 raise value
             if what == "end":
-                ended = True
-                break
-            yield value
-    finally:
-        os.close(read_fd)
-        if not ended:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    if not ended or status != 0:
-        raise ChildProcessError(f"the forked process making the items ended early "
-                                f"(wait status {status})")
+                ended.add(fd)
+            else:
+                yield value
 
 
 def _produce_into(produce: Callable[[], Iterable[Any]], fd: int) -> int:

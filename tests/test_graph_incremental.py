@@ -11,12 +11,13 @@ import json
 import shutil
 import sqlite3
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kglink.graph import embedded
+from kglink.graph import build, embedded
 from kglink.linkage.run import link
 from kglink.loaders.load import load_extracts
 from kglink.queries.runner import run_embedded
@@ -164,6 +165,8 @@ def test_a_build_that_fails_midway_leaves_the_tables_as_they_were(
                 yield item
         return items
     monkeypatch.setattr(embedded, "iter_graph", crashing(embedded.iter_graph, 20000))
+    # a full build makes the relationships apart from the nodes: fail well into them
+    monkeypatch.setattr(embedded, "iter_relationships", crashing(embedded.iter_relationships, 20000))
     monkeypatch.setattr(embedded, "iter_part", crashing(embedded.iter_part, 50))
     for full in (False, True):
         with pytest.raises(MemoryError):
@@ -201,3 +204,23 @@ def test_a_full_build_is_the_same_made_in_a_forked_child_or_here(
     here = embedded.rebuild(ws)
     assert forked == here and forked.full and forked.nodes == len(rows[0])
     assert _rows(ws) == rows and _kept(ws) == kept and kept[0]
+
+
+def test_nodes_and_relationships_made_apart_are_iter_graphs_rows_in_its_order(county_ws: Workspace) -> None:
+    """A full build makes the nodes and the relationships apart (in two processes); each
+    table's rows are those of the one stream of `iter_graph`, in its order, and what the
+    relationships read of the nodes is what the node pass leaves."""
+    one = build.BuildContext(county_ws)
+    whole: dict[str, list[tuple[Any, ...]]] = {"graph_nodes": [], "graph_edges": []}
+    for item in build.iter_graph(county_ws, ctx=one):
+        table, row = embedded._item_row(item)
+        whole[table].append(row)
+    apart: dict[str, list[tuple[Any, ...]]] = {}
+    for table, rows in chain(embedded._node_rows(county_ws), embedded._edge_rows(county_ws)):
+        apart.setdefault(table, []).extend(rows)
+    assert apart["graph_nodes"] == whole["graph_nodes"] and apart["graph_edges"] == whole["graph_edges"]
+    assert apart["graph_dangling"] == one.dangling
+    ctx = build.BuildContext(county_ws)
+    build.relationship_context(county_ws, ctx)
+    assert (ctx.resolved, ctx.events, ctx.dob, ctx.flags) == (one.resolved, one.events, one.dob, one.flags)
+    assert ctx.resolved and ctx.events and any(ctx.dob.values()) and ctx.flags

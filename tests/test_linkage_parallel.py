@@ -221,3 +221,34 @@ def test_a_stream_left_unread_lets_its_child_go() -> None:
     stream.close()                           # kills and waits for the child; no hang
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)           # no child of this test is left behind
+
+
+def test_streams_made_in_two_children_arrive_whole_each_in_its_order() -> None:
+    here = os.getpid()
+
+    def produce(name: str, n: int):  # type: ignore[no-untyped-def]
+        def make():  # type: ignore[no-untyped-def]
+            for i in range(n):
+                yield name, i, "z" * (i % 900), os.getpid()
+        return make
+    got = list(parallel.produced_elsewhere(produce("a", 3000), produce("b", 1000)))
+    for name, n in (("a", 3000), ("b", 1000)):
+        mine = [(i, s) for who, i, s, _ in got if who == name]
+        assert mine == [(i, "z" * (i % 900)) for i in range(n)]
+    makers = {who: {pid for w, _, _, pid in got if w == who} for who in "ab"}
+    assert len(makers["a"]) == len(makers["b"]) == 1 and makers["a"] != makers["b"]
+    assert here not in makers["a"] | makers["b"]                 # each made in a child of its own
+
+
+def test_an_error_in_one_of_two_streams_is_raised_and_the_other_child_goes() -> None:
+    def endless():  # type: ignore[no-untyped-def]
+        while True:
+            yield "y" * 100_000              # far more than a pipe holds: it waits on us
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield "first"
+        raise MemoryError("made up")
+    with pytest.raises(MemoryError):
+        list(parallel.produced_elsewhere(endless, failing))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)           # neither child is left behind

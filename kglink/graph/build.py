@@ -406,6 +406,56 @@ def _relationships(ws: Workspace, ctx: BuildContext, stats: BuildStats) -> Itera
     yield from _flag_rels(ctx, stats)
 
 
+def iter_nodes(ws: Workspace, ctx: BuildContext) -> Iterator[GraphNode]:
+    """`iter_graph`'s nodes, in its order."""
+    return _nodes(ws, ctx)
+
+
+def iter_relationships(ws: Workspace, ctx: BuildContext,
+                       stats: BuildStats | None = None) -> Iterator[GraphRel]:
+    """`iter_graph`'s relationships, in its order, without making a node first: what the
+    node pass leaves in `ctx` for them is read from the records instead
+    (`relationship_context`). So the nodes and the relationships can be made at once,
+    in two processes."""
+    relationship_context(ws, ctx)
+    return _relationships(ws, ctx, stats if stats is not None else BuildStats())
+
+
+def relationship_context(ws: Workspace, ctx: BuildContext) -> None:
+    """Fill `ctx` with what the node pass would have left in it for the relationships
+    (each record's entity, every event's date, every person entity's date of birth, the
+    flags), from the few fields they need: SQLite reads them out of each record's JSON,
+    no record is decoded whole (flags aside: few, and read whole by their relationship)."""
+    for kind, label, memberships in (("person", "PersonRecord", ctx.people),
+                                     ("address", "AddressRecord", ctx.addresses)):
+        for agency, key, load_id in ws.conn.execute(
+                "SELECT agency, key, changed_load FROM records WHERE kind = ? AND status = 'active' "
+                "ORDER BY agency, key", (kind,)):
+            sk = source_key(agency, key)
+            m = memberships[sk]
+            ctx.resolved.append((record_uid(label, sk), m.entity_id, m.probability, agency, sk, load_id))
+    ctx.dob = _entity_dobs(ws, ctx.people)
+    for agency, key, at in ws.conn.execute(
+            "SELECT agency, key, json_extract(data, '$.occurred_at') FROM records "
+            "WHERE kind = 'event' AND status = 'active' ORDER BY agency, key"):
+        ctx.events[record_uid("Event", source_key(agency, key))] = at
+    for row in _rows(ws, "flag"):
+        ctx.flags.append((flag_uid(link_source(row)), row, source_key(row.agency, row.data["person_id"])))
+
+
+def _entity_dobs(ws: Workspace, people: dict[str, Membership]) -> dict[str, str | None]:
+    """Each person entity's date of birth as its node has it (`_person_entity`: the one
+    most of its members give, ties to the most confident), from its members' dates alone."""
+    groups: dict[str, list[_Member]] = defaultdict(list)
+    for agency, key, dob in ws.conn.execute(
+            "SELECT agency, key, json_extract(data, '$.dob') FROM records "
+            "WHERE kind = 'person' AND status = 'active'"):
+        sk = source_key(agency, key)
+        m = people[sk]
+        groups[m.entity_id].append(_Member(m.probability, sk, agency, 0, {"dob": dob}))
+    return {eid: _most_common(_by_confidence(members), "dob") for eid, members in groups.items()}
+
+
 @dataclass
 class Part:
     """The inputs of the part of the graph a changed-only build makes again (keys are
