@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from kglink.graph import embedded
-from kglink.graph.compact import CompactGraph, Rows
 from kglink.graph.embedded import load_compact, load_graph
 from kglink.queries.base import QueryContext
 from kglink.queries.runner import reference_date
 from kglink.queries.view import View
-from kglink.workspace import open_workspace
 
 
 def _edges(pairs: Any) -> list[tuple[str, str]]:
@@ -117,26 +111,3 @@ def test_a_neighbourhood_read_in_place_answers_as_the_networkx_copy(county_ws: A
     one, two = g.around([people[0]], 1, None), g.around([people[0]], 1, None)
     one.props(people[0])["name"] = "changed"
     assert g.props(people[0])["name"] != "changed" and two.props(people[0])["name"] != "changed"
-
-
-def _arrays(g: CompactGraph) -> tuple[Any, ...]:
-    return (g.uids, g.labels, g.index, g._node_json, g.edge_types, g._edge_json, g.src.tolist(),
-            g.dst.tolist(), g._out_at.tolist(), g._out.tolist(), g._in_at.tolist(), g._in.tolist())
-
-
-def test_the_compact_graph_of_a_whole_build_is_the_one_read_back(
-        county_ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A whole build hands the rows it writes to the compact graph (made apart, nodes and
-    relationships come interleaved); reading them back from the tables gives the same."""
-    ws = open_workspace(tmp_path / "ws")
-    county_ws.conn.backup(ws.conn)
-    for workers in ("2", "1"):
-        monkeypatch.setenv("KGLINK_WORKERS", workers)
-        with ws.transaction() as conn:       # the graph no longer current: built whole
-            conn.execute("DELETE FROM meta WHERE key = ?", (embedded.VERSION_KEY,))
-        built = Rows()
-        assert embedded.ensure_current(ws, built) and built.complete
-        made = CompactGraph.of(built)
-        assert embedded.last_build is not None and embedded.last_build.full
-        read = embedded.load_compact(ws)     # current: read from the tables
-        assert _arrays(made) == _arrays(read) and made.number_of_edges() > 1000

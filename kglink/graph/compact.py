@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -33,73 +33,30 @@ if TYPE_CHECKING:
 Edge = tuple[str, dict[str, Any]]
 
 
-class Rows:
-    """A compact graph's rows as they come: nodes (uid, label, props JSON) and
-    relationships (uid, type, start uid, end uid, props JSON), in their stored order. A
-    relationship may come before its end nodes (a full build makes the two apart): its
-    ends are looked up when it comes, and again at the end for those not yet known."""
-
-    def __init__(self) -> None:
+class CompactGraph:
+    def __init__(self, nodes: Iterator[tuple[str, str, str]],
+                 edges: Iterator[tuple[str, str, str, str, str]]) -> None:
+        """`nodes`: (uid, label, props JSON); `edges`: (uid, type, start uid, end uid, props JSON)."""
         self.uids: list[str] = []
         self.labels: list[str] = []
-        self.node_json: list[str | None] = []
-        self.index: dict[str, int] = {}
-        self.edge_types: list[str] = []
-        self.edge_json: list[str] = []
-        self.src, self.dst = array("q"), array("q")     # 8 bytes a number, not a Python int each
-        self._later: list[tuple[int, str, str]] = []     # (relationship, start, end) ends unknown
-        self.complete = False       # set by whoever gives every row (graph/embedded.py's build)
-
-    def add_nodes(self, nodes: Iterable[tuple[str, str, str | None]]) -> None:
-        uids, labels, texts, index, intern = self.uids, self.labels, self.node_json, self.index, sys.intern
+        self._node_json: list[str | None] = []
         for uid, label, props in nodes:
-            index[uid] = len(uids)
-            uids.append(uid)
-            labels.append(intern(label))
-            texts.append(props)
-
-    def add_edges(self, edges: Iterable[tuple[str, str, str, str, str]]) -> None:
-        types, texts, src, dst, intern = self.edge_types, self.edge_json, self.src, self.dst, sys.intern
-        index = self.index
-        for _uid, rel_type, start, end, props in edges:   # the uid is in the JSON too
-            s, e = index.get(start, -1), index.get(end, -1)
-            if s < 0 or e < 0:
-                self._later.append((len(types), start, end))
-            types.append(intern(rel_type))
-            src.append(s)
-            dst.append(e)
-            texts.append(props)
-
-    def ends(self) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end node of every relationship (a KeyError if a node never came)."""
-        for e, start, end in self._later:
-            self.src[e], self.dst[e] = self.index[start], self.index[end]
-        self._later = []
-        return np.frombuffer(self.src, dtype=np.int64), np.frombuffer(self.dst, dtype=np.int64)
-
-
-class CompactGraph:
-    def __init__(self, nodes: Iterable[tuple[str, str, str]],
-                 edges: Iterable[tuple[str, str, str, str, str]]) -> None:
-        """`nodes`: (uid, label, props JSON); `edges`: (uid, type, start uid, end uid, props JSON)."""
-        rows = Rows()
-        rows.add_nodes(nodes)
-        rows.add_edges(edges)
-        self._take(rows)
-
-    @classmethod
-    def of(cls, rows: Rows) -> CompactGraph:
-        """The graph of rows given as they came (`Rows`), which it takes over."""
-        g = cls.__new__(cls)
-        g._take(rows)
-        return g
-
-    def _take(self, rows: Rows) -> None:
-        self.src, self.dst = rows.ends()
-        self.uids, self.labels, self._node_json, self.index = rows.uids, rows.labels, rows.node_json, rows.index
+            self.uids.append(uid)
+            self.labels.append(sys.intern(label))
+            self._node_json.append(props)
+        self.index = {u: i for i, u in enumerate(self.uids)}
         self._node_props: list[dict[str, Any] | None] = [None] * len(self.uids)
-        self.edge_types, self._edge_json = rows.edge_types, rows.edge_json
+        index = self.index
+        self.edge_types: list[str] = []
+        self._edge_json: list[str] = []
+        src, dst = array("q"), array("q")     # 8 bytes a number, not a Python int each
+        for _uid, rel_type, start, end, props in edges:   # the uid is in the JSON too
+            self.edge_types.append(sys.intern(rel_type))
+            src.append(index[start])
+            dst.append(index[end])
+            self._edge_json.append(props)
         self._edge_props: list[dict[str, Any] | None] = [None] * len(self.edge_types)
+        self.src, self.dst = np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)
         self._out_at, self._out = _rows(self.src, len(self.uids))
         self._in_at, self._in = _rows(self.dst, len(self.uids))
         self._by_label: dict[str, list[str]] = {}

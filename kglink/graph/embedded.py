@@ -26,7 +26,7 @@ from kglink.graph import schema
 from kglink.graph.build import (LINK_KIND_OF_TYPE, BuildContext, GraphItem, GraphNode,
                                 GraphRel, Part, flag_uid, iter_graph, iter_nodes, iter_part,
                                 iter_relationships, record_uid)
-from kglink.graph.compact import CompactGraph, Rows
+from kglink.graph.compact import CompactGraph
 from kglink.linkage.entities import Membership, source_key
 from kglink.memory import gc_paused
 from kglink.parallel import produced_elsewhere, workers
@@ -246,13 +246,11 @@ class _Writer:
         self.written += len(rows)
 
 
-def build(ws: Workspace, *, full: bool = False, rows: Rows | None = None) -> GraphBuild:
+def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
     """Bring the tables up to date in one transaction: only the items whose inputs changed
     are made again and only changed rows written, unless `full` or the stored tables
     cannot be updated row by row (never built, another builder version, no content hashes;
-    after an unload the whole graph is streamed again, changed rows still written alone).
-    A whole build also gives `rows` every row it writes (then marked complete): the
-    compact graph without reading them back (`load_compact`)."""
+    after an unload the whole graph is streamed again, changed rows still written alone)."""
     global build_count, last_build
     # A forked child reads what is committed: not when this is part of a caller's
     # transaction (a build inside one lands with it or not at all, the tables included).
@@ -260,7 +258,7 @@ def build(ws: Workspace, *, full: bool = False, rows: Rows | None = None) -> Gra
     with gc_paused(), ws.transaction() as conn:
         _ensure_schema(conn)
         if full or not _can_update(ws):
-            done = _build_full(ws, conn, apart, rows)
+            done = _build_full(ws, conn, apart)
         elif (kept := ws.get_meta(BASIS_KEY)) is not None and _same_unloads(kept, _basis(ws)):
             done = _build_changed(ws, conn, int(kept.split(":")[0]))
         else:
@@ -323,7 +321,7 @@ _INSERT = {"graph_nodes": "INSERT INTO graph_nodes VALUES (?,?,?,?)",
            "graph_dangling": "INSERT INTO graph_dangling VALUES (?,?,?)"}
 
 
-def _build_full(ws: Workspace, conn: sqlite3.Connection, apart: bool, compact: Rows | None) -> GraphBuild:
+def _build_full(ws: Workspace, conn: sqlite3.Connection, apart: bool) -> GraphBuild:
     """Write every row into bare tables, then index them. With `apart`, the rows are made
     in two forked children, the nodes in one and the relationships in the other
     (`parallel.produced_elsewhere`), while this process writes them: at 1M records making
@@ -345,14 +343,8 @@ def _build_full(ws: Workspace, conn: sqlite3.Connection, apart: bool, compact: R
     for table, rows in batches:
         conn.executemany(_INSERT[table], rows)
         count[table] += len(rows)
-        if compact is not None and table == "graph_nodes":
-            compact.add_nodes(r[:3] for r in rows)
-        elif compact is not None and table == "graph_edges":
-            compact.add_edges(r[:5] for r in rows)
     for ddl in _INDEXES.values():
         conn.execute(ddl)
-    if compact is not None:
-        compact.complete = True
     nodes, edges = count["graph_nodes"], count["graph_edges"]
     return GraphBuild(True, nodes, edges, nodes, edges, items_made=nodes + edges)
 
@@ -538,12 +530,11 @@ def _build_changed(ws: Workspace, conn: sqlite3.Connection, since: int) -> Graph
                       items_made=made)
 
 
-def ensure_current(ws: Workspace, rows: Rows | None = None) -> bool:
-    """Bring the stored graph up to date if the workspace changed since; True if it did
-    (`rows`: see `build`)."""
+def ensure_current(ws: Workspace) -> bool:
+    """Bring the stored graph up to date if the workspace changed since; True if it did."""
     if is_current(ws):
         return False
-    build(ws, rows=rows)
+    build(ws)
     return True
 
 
@@ -570,12 +561,8 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
 def load_compact(ws: Workspace) -> CompactGraph:
     """The whole graph as the risk queries read it (graph/compact.py): arrays, properties
     decoded on first use. Brought up to date first only if the workspace changed."""
-    built = Rows()
-    ensure_current(ws, built)
+    ensure_current(ws)
     with gc_paused():
-        if built.complete:      # built whole just now: the graph of the rows it wrote
-            return CompactGraph.of(built)
-        del built
         return CompactGraph(ws.conn.execute("SELECT uid, label, props FROM graph_nodes"),
                             ws.conn.execute("SELECT uid, type, src, dst, props FROM graph_edges"))
 
