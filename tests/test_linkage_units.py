@@ -764,6 +764,42 @@ def test_a_home_is_crowded_by_families_not_by_spellings_of_their_names() -> None
     assert families(set()) == 0
 
 
+def test_one_edit_pairs_are_the_pairs_osa_distance_finds() -> None:
+    """The pairs rapidfuzz's cdist finds, a block of rows at a time (blocks smaller than
+    the list here), are exactly those OSA.distance finds one pair at a time."""
+    import random
+
+    from rapidfuzz.distance import OSA
+
+    import kglink.linkage.prepare as prepare
+    rng = random.Random(7)
+    names = sorted({"".join(rng.choice("ABN") for _ in range(rng.randint(4, 6))) for _ in range(300)})
+    expected = {(i, j) for i in range(len(names)) for j in range(i)
+                if OSA.distance(names[i], names[j], score_cutoff=1) <= 1}
+    old, prepare.DISTANCE_ROWS = prepare.DISTANCE_ROWS, 7
+    try:
+        found = list(prepare._one_edit_pairs(names))
+    finally:
+        prepare.DISTANCE_ROWS = old
+    assert len(found) == len(set(found)) and set(found) == expected and expected
+    assert list(prepare._one_edit_pairs(["SMITH"])) == []
+
+
+def test_per_key_values_whether_looked_up_by_row_or_by_key() -> None:
+    """_sorted_per_key and _per_row give each key its own value (a new empty list or
+    `missing` where it has none), pass over keys not among the rows, and give the same
+    whether or not the keys are distinct."""
+    from kglink.linkage.prepare import _per_row, _sorted_per_key
+
+    sets = {"b": {"y", "x"}, "z": {"q"}, "c": set()}
+    assert _sorted_per_key(["a", "b", "c"], sets) == [[], ["x", "y"], []]
+    out = _sorted_per_key(["a", "b", "d"], sets, {"a": 0, "b": 1, "d": 2})
+    assert out == [[], ["x", "y"], []] and out[0] is not out[2]
+    assert _sorted_per_key(["b", "a", "b"], sets, {"b": 2, "a": 1}) == [["x", "y"], [], ["x", "y"]]
+    assert _per_row(["a", "b", "c"], {"a": 0, "b": 1, "c": 2}, {"c": 3, "z": 9}, 0) == [0, 0, 3]
+    assert _per_row(["c", "a", "c"], {"c": 2, "a": 1}, {"c": 3}, 0) == [3, 0, 3]
+
+
 def test_fingerprints_hash_each_records_features() -> None:
     """Each record's hash is that of its values column by column (columns sorted by name),
     each followed by \\x1f, a list's items joined by \\x1e; a change to one value changes

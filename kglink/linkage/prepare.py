@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -76,11 +77,14 @@ class Table:
         # by one, with one call per record instead of one per column. Hashing in forked
         # chunks was tried (eighteenth session) and saved nothing here: each process
         # touches, and so copies, the pages of every string it reads.
+        # (The joins by map, and the last \x1f as the join's with a column of "": ~7 % less.)
         cols = [list(map(str, self.cols[c].tolist())) for c in sorted(self.cols)]
-        cols += [["\x1e".join(v) for v in self.multi[c]] for c in sorted(self.multi)]
+        cols += [list(map("\x1e".join, self.multi[c])) for c in sorted(self.multi)]
         blake2b = hashlib.blake2b
-        return [blake2b(("\x1f".join(row) + "\x1f").encode(), digest_size=12).hexdigest()
-                for row in zip(*cols)] if cols else [blake2b(digest_size=12).hexdigest()] * self.n
+        if not cols:
+            return [blake2b(digest_size=12).hexdigest()] * self.n
+        cols.append([""] * self.n)
+        return [blake2b(row.encode(), digest_size=12).hexdigest() for row in map("\x1f".join, zip(*cols))]
 
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
@@ -88,138 +92,258 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
                  places: AddressPlaces | None = None) -> Table:
     """`places`: the address records' kinds and postcodes, if a link run has them from
     its address table (`address_places`), else read from the records."""
-    everyone = sorted(((source_key(a, k), d) for a, k, d in ws.records("person")),
-                      key=lambda t: t[0])
+    everyone = _person_rows(ws)
     persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
     shared_places, postcode_of = places or address_places(ws)
     homes, visits, since = _occupancy_places(ws)
     taking_part = _event_people(ws)
     events, present, together = _event_places(ws, taking_part)
-    # A place many unrelated records live at (care home, hostel) says little about identity.
-    related: dict[str, set[str]] = defaultdict(set)   # records an agency says are related
-    # ... or records as taking part in one event: an agency names each person in an
-    # incident once (the victim and the witness of one assault, father and son of one name).
-    for people in together:
-        for a in people:
-            related[a].update(b for b in people if b != a)
-    parent_child: list[tuple[str, str]] = []
-    partners: list[tuple[str, str]] = []
-    for agency, _, rel in ws.records("relationship"):
-        a, b = source_key(agency, rel["person_id"]), source_key(agency, rel["other_person_id"])
-        if a != b:
-            related[a].add(b)
-            related[b].add(a)
-            if rel["relation"] == "parent_of":
-                parent_child.append((a, b))
-            elif rel["relation"] in ("partner_of", "ex_partner_of"):
-                partners.append((a, b))
+    related, parent_child, partners = _related(ws, together)
     by_key = dict(everyone)
     _siblings(parent_child, by_key, related)
     # Before linkage the same family appears once per agency, so count distinct surnames,
     # not records: a care home or hostel houses many families, a family home one or two.
     surname_of = {k: d["surname"] for k, d in everyone}
-    occupants: dict[str, set[str]] = defaultdict(set)
-    for pkey, akeys in homes.items():
-        for ak in akeys:
-            if ak in address_entities and pkey in surname_of:
-                occupants[address_entities[ak].entity_id].add(surname_of[pkey])
-    crowded = {e for e, names in occupants.items()
+    entity_of = {a: m.entity_id for a, m in address_entities.items()}
+    crowded = {e for e, names in _surnames_at(entity_of, surname_of, (homes,)).items()
                if len(names) > crowded_threshold and families(names) > crowded_threshold}
     for ak, m in address_entities.items():
         if ak in shared_places:
             crowded.add(m.entity_id)
     # A place tied to people of many families through events or visits (a shop, a
     # station, a park) is not where any of them lives: it says nothing of who they are.
-    visitors: dict[str, set[str]] = defaultdict(set)
-    for ties in (events, present, visits):
-        for pkey, akeys in ties.items():
-            for ak in akeys:
-                if ak in address_entities and pkey in surname_of:
-                    visitors[address_entities[ak].entity_id].add(surname_of[pkey])
+    visitors = _surnames_at(entity_of, surname_of, (events, present, visits))
     busy = crowded | {e for e, names in visitors.items()
                       if len(names) > crowded_threshold and families(names) > crowded_threshold}
 
-    entity_of = {a: m.entity_id for a, m in address_entities.items()}
+    t = Table("person", [k for k, _ in persons])
+    kin = _relative_records(t.keys, parent_child, partners, t.index())
+    t.cols.update({name: _obj(values) for name, values in _record_columns(persons).items()})
+    places_of = _PersonPlaces(entity_of, postcode_of, homes, events, present, visits, crowded, busy)
+    t.multi["names"] = _name_variants(persons)
+    t.multi.update(places_of.columns(t.keys, kin, t.index()))
+    t.multi["related"] = _sorted_per_key(t.keys, related, t.index())
+    parents_born, children_born = _related_birth_years(
+        t.keys, {k: by_key[k]["dob"] for pair in parent_child for k in pair if k in by_key}, parent_child,
+        t.index())
+    born_by = _born_by(ws, since, taking_part)
+    t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
+                  born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
+    children, partners_of = _relatives(t.keys, by_key, parent_child, partners, t.index())
+    t.multi.update(children=children, partners=partners_of)
+    t.multi.update(kin)
+    return t
 
-    def entities(akeys: list[str], drop: AbstractSet[str], *also: list[str]) -> list[str]:
+
+def _person_rows(ws: Workspace) -> list[tuple[str, dict[str, Any]]]:
+    """(source key, data) of every active person record, sorted by source key. One query
+    read straight, not through Workspace.records and source_key: a generator step and a
+    call per row were a tenth of reading a million rows. The key is made as source_key
+    makes it; the sort stays (rows come in (agency, key) order, which is not the order of
+    "agency:key" when one agency's name is a prefix of another's), and costs little on rows
+    already almost in order."""
+    loads = orjson.loads
+    rows = [(f"{agency}:{key}", loads(data)) for agency, key, data in ws.conn.execute(
+        "SELECT agency, key, data FROM records WHERE kind = 'person' AND status = 'active' "
+        "ORDER BY agency, key")]
+    rows.sort(key=itemgetter(0))
+    return rows
+
+
+def _link_rows(ws: Workspace, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(agency, data) of every active record of a link kind (occupancy, event_person, ...)
+    in the order of Workspace.records, without its record key (never read here)."""
+    loads = orjson.loads
+    for agency, data in ws.conn.execute(
+            "SELECT agency, data FROM records WHERE kind = ? AND status = 'active' "
+            "ORDER BY agency, key", (kind,)):
+        yield agency, loads(data)
+
+
+def _related(ws: Workspace, together: list[set[str]]
+             ) -> tuple[dict[str, set[str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Records an agency says are related: named in one event (`together`, from
+    _event_places: an agency names each person in an incident once, the victim and the
+    witness of one assault, father and son of one name) or in a relationship; and of
+    those, the (parent, child) and the partner pairs. No record is related to itself."""
+    related: dict[str, set[str]] = defaultdict(set)
+    for people in together:
+        for a in people:
+            # all of the event's people but `a` (never in its own set: see above)
+            mine = related[a]
+            mine.update(people)
+            mine.discard(a)
+    parent_child: list[tuple[str, str]] = []
+    partners: list[tuple[str, str]] = []
+    for agency, rel in _link_rows(ws, "relationship"):
+        a, b = f"{agency}:{rel['person_id']}", f"{agency}:{rel['other_person_id']}"   # source_key
+        if a != b:
+            related[a].add(b)
+            related[b].add(a)
+            relation = rel["relation"]
+            if relation == "parent_of":
+                parent_child.append((a, b))
+            elif relation in ("partner_of", "ex_partner_of"):
+                partners.append((a, b))
+    return related, parent_child, partners
+
+
+def _surnames_at(entity_of: dict[str, str], surname_of: dict[str, str],
+                 ties: Sequence[dict[str, list[str]]]) -> dict[str, set[str]]:
+    """Per address entity, the surnames of the person records tied to its address records
+    by any of `ties` (person record -> address records), of the person records read.
+    (`surname_of` looked up once per record, with a marker for one not read.)"""
+    at: dict[str, set[str]] = defaultdict(set)
+    for tie in ties:
+        for pkey, akeys in tie.items():
+            if (name := surname_of.get(pkey, _NOT_LOADED)) is _NOT_LOADED:
+                continue
+            for ak in akeys:
+                if (e := entity_of.get(ak)) is not None:
+                    at[e].add(name)
+    return at
+
+
+def _record_columns(persons: list[tuple[str, dict[str, Any]]]) -> dict[str, list[Any]]:
+    """The single-valued columns read from each record's own fields: the fields taken
+    from each record at once (itemgetter) and turned into columns by zip, in C, then a
+    column at a time (appending to ten lists per record cost more)."""
+    fields = itemgetter("forenames", "surname", "dob", "sex", *_AS_GIVEN)
+    fore_all, sur, dobs, sexes, *given = zip(*map(fields, map(itemgetter(1), persons))) \
+        if persons else [()] * (4 + len(_AS_GIVEN))
+    return {"forename": [f.split(" ")[0] if f else "" for f in fore_all],
+            "forenames_all": list(fore_all),
+            "surname": list(sur),
+            "dob": list(map(dob_key, dobs)),
+            "sex": [s if s in ("M", "F") else "" for s in sexes],
+            **{name: [v or "" for v in values] for name, values in zip(_AS_GIVEN, given)}}
+
+
+_AS_GIVEN = ("nhs_number", "pnc_id", "upn", "phone", "email")   # columns: the field, or ""
+
+
+def _name_variants(persons: list[tuple[str, dict[str, Any]]]) -> list[list[str]]:
+    """Per record, "forenames\x1fsurname" of its name and then of each alias (most
+    records have none: their list is made without a second one to add)."""
+    return [[f"{d['forenames']}\x1f{d['surname']}"] if (aliases := d["aliases"]) == [] else
+            [f"{d['forenames']}\x1f{d['surname']}"] + [f"{a['forenames']}\x1f{a['surname']}" for a in aliases]
+            for _, d in persons]
+
+
+def _sorted_per_key(keys: list[str], sets: dict[str, set[str]],
+                    index: dict[str, int] | None = None) -> list[list[str]]:
+    """Per key, its set sorted (a new empty list where it has none). `index`: each key's
+    place in `keys` (Table.index), if at hand. With it, only the keys that have a set are
+    looked up: most records have none, and at 1M each pass looking up every key cost
+    ~0.5 s."""
+    index = index if index is not None else {k: i for i, k in enumerate(keys)}
+    if len(index) != len(keys):         # a key twice: each of its rows looked up, as it is
+        return [sorted(sets[k]) if k in sets else [] for k in keys]
+    out: list[list[str]] = [[] for _ in keys]
+    for k, values in sets.items():
+        if (i := index.get(k)) is not None:
+            out[i] = sorted(values)
+    return out
+
+
+def _per_row(keys: list[str], index: dict[str, int], values: dict[str, T], missing: T) -> list[T]:
+    """Per key (`index`: its place in `keys`, Table.index), its value in `values`, or
+    `missing` (one object for every key that has none). Each key of `values` is looked up
+    once in `index`, not every key in `values`: at 1M a look-up is a cache miss, and most
+    records have no event or visit. (A key twice in `keys`: every key is looked up.)"""
+    if len(index) != len(keys):
+        return [values.get(k, missing) for k in keys]
+    out = [missing] * len(keys)
+    for k, v in values.items():
+        if (i := index.get(k)) is not None:
+            out[i] = v
+    return out
+
+
+@dataclass
+class _PersonPlaces:
+    """The address entities and postcodes of person records, from their ties to address
+    records (person record -> address records). Most records have one home and no other
+    tie: one address record is looked up directly, not through a set."""
+
+    entity_of: dict[str, str]       # address record -> its entity
+    postcode_of: dict[str, str]     # address record -> its postcode, where it has one
+    homes: dict[str, list[str]]
+    events: dict[str, list[str]]    # the places of events it was a party to
+    present: dict[str, list[str]]   # ... of events it was present at
+    visits: dict[str, list[str]]
+    crowded: set[str]               # entities of places many families live at
+    busy: set[str]                  # ... and of places many families go to
+
+    def entities(self, akeys: list[str], drop: AbstractSet[str], *also: list[str]) -> list[str]:
         """The address entities of these address records, less those in `drop` (a large
-        set, never copied) and in the lists `also` (the record's stronger ties)."""
+        set, never copied) and in the lists `also` (the record's stronger ties), sorted."""
+        if len(akeys) == 1:
+            e = self.entity_of.get(akeys[0])
+            if e is None or e in drop:
+                return []
+            for stronger in also:
+                if e in stronger:
+                    return []
+            return [e]
         if not akeys:
             return []
+        entity_of = self.entity_of
         out = {e for a in akeys if (e := entity_of.get(a)) is not None and e not in drop}
         for stronger in also:
             out.difference_update(stronger)
         return sorted(out)
 
-    def postcodes(akeys: list[str]) -> list[str]:
+    def postcodes(self, akeys: list[str]) -> list[str]:
+        """The postcodes of these address records, sorted, once each."""
+        if len(akeys) == 1:
+            pc = self.postcode_of.get(akeys[0])
+            return [] if pc is None else [pc]
+        postcode_of = self.postcode_of
         return sorted({pc for a in akeys if (pc := postcode_of.get(a)) is not None})
 
-    t = Table("person", [k for k, _ in persons])
-    kin = _relative_records(t.keys, parent_child, partners)
-    fore, fore_all, sur, dob, sex, nhs, pnc, upn, phone, email = ([] for _ in range(10))
-    variants: list[list[str]] = []
-    ents: list[list[str]] = []
-    crowd: list[list[str]] = []
-    event_ents: list[list[str]] = []
-    visit_ents: list[list[str]] = []
-    present_ents: list[list[str]] = []
-    household_ents: list[list[str]] = []
-    units: list[list[str]] = []
-    no_ties: list[str] = []
-    for i, (key, d) in enumerate(persons):
-        forenames, surname = d["forenames"], d["surname"]
-        fore.append(forenames.split(" ")[0] if forenames else "")
-        fore_all.append(forenames)
-        sur.append(surname)
-        variants.append([f"{forenames}\x1f{surname}"]
-                        + [f"{a['forenames']}\x1f{a['surname']}" for a in d["aliases"]])
-        dob.append(dob_key(d["dob"]))
-        sex.append(d["sex"] if d["sex"] in ("M", "F") else "")
-        nhs.append(d["nhs_number"] or "")
-        pnc.append(d["pnc_id"] or "")
-        upn.append(d["upn"] or "")
-        phone.append(d["phone"] or "")
-        email.append(d["email"] or "")
-        home = homes.get(key, no_ties)
-        e_ids = entities(home, _NOTHING)
-        ents.append([e for e in e_ids if e not in crowded])
-        crowd.append([e for e in e_ids if e in crowded])
-        at, there, went = events.get(key, no_ties), present.get(key, no_ties), visits.get(key, no_ties)
-        at_events = entities(at, busy, e_ids)
-        was_at = entities(there, busy, e_ids, at_events)
-        visited = entities(went, busy, e_ids, at_events, was_at)
-        event_ents.append(at_events)
-        present_ents.append(was_at)
-        visit_ents.append(visited)
-        # A record tied to no place at all (a pupil's contact with no address on file) is
-        # placed, more weakly, at the homes of the children and partner its agency names.
-        household: list[str] = []
-        if not (e_ids or at_events or was_at or visited):
-            household = [a for r in kin["child_records"][i] + kin["partner_records"][i]
-                         for a in homes.get(r, [])]
-        household_ents.append(entities(household, crowded))
-        # Postcodes of the homes; a record with no home on file is placed by its events
-        # and visits (a victim with no address recorded, at the incident at her home), and
-        # failing those by its household's homes.
-        units.append(postcodes(home) or postcodes(
-            [a for a in at + there + went if (e := entity_of.get(a)) is not None and e not in busy])
-            or postcodes(household))
-    t.cols.update(forename=_obj(fore), forenames_all=_obj(fore_all), surname=_obj(sur),
-                  dob=_obj(dob), sex=_obj(sex), nhs_number=_obj(nhs), pnc_id=_obj(pnc),
-                  upn=_obj(upn), phone=_obj(phone), email=_obj(email))
-    t.multi.update(names=variants, address_entity=ents, crowded_entity=crowd, event_entity=event_ents,
-                   visit_entity=visit_ents, present_entity=present_ents,
-                   household_entity=household_ents, postcode=units,
-                   related=[sorted(related.get(k, ())) for k in t.keys])
-    parents_born, children_born = _related_birth_years(t.keys, {k: d["dob"] for k, d in everyone},
-                                                       parent_child)
-    born_by = _born_by(ws, since, taking_part)
-    t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
-                  born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
-    children, partners_of = _relatives(t.keys, by_key, parent_child, partners)
-    t.multi.update(children=children, partners=partners_of)
-    t.multi.update(kin)
-    return t
+    def columns(self, keys: list[str], kin: dict[str, list[list[str]]],
+                index: dict[str, int] | None = None) -> dict[str, list[list[str]]]:
+        """Per record (in `keys`; `index`: each one's place there, Table.index), its
+        address, crowded, event, present, visit and household entities and its postcodes:
+        the multi-valued place columns."""
+        homes, events, present, visits = self.homes, self.events, self.present, self.visits
+        crowded, busy, entity_of, entities = self.crowded, self.busy, self.entity_of, self.entities
+        no_ties: list[str] = []
+        out: dict[str, list[list[str]]] = {name: [] for name in (
+            "address_entity", "crowded_entity", "event_entity", "visit_entity",
+            "present_entity", "household_entity", "postcode")}
+        ents, crowd, event_ents, visit_ents, present_ents, household_ents, units = out.values()
+        # Fewer records have events or visits than not: each of those records' places is
+        # put at its row (one look-up per record that has them, not three per record).
+        index = {k: i for i, k in enumerate(keys)} if index is None else index
+        rows_at, rows_there, rows_went = (_per_row(keys, index, ties, no_ties)
+                                          for ties in (events, present, visits))
+        for i, (key, at, there, went) in enumerate(zip(keys, rows_at, rows_there, rows_went)):
+            home = homes.get(key, no_ties)
+            e_ids = entities(home, _NOTHING)
+            ents.append([e for e in e_ids if e not in crowded])
+            crowd.append([e for e in e_ids if e in crowded])
+            at_events = entities(at, busy, e_ids) if at else []
+            was_at = entities(there, busy, e_ids, at_events) if there else []
+            visited = entities(went, busy, e_ids, at_events, was_at) if went else []
+            event_ents.append(at_events)
+            present_ents.append(was_at)
+            visit_ents.append(visited)
+            # A record tied to no place at all (a pupil's contact with no address on file) is
+            # placed, more weakly, at the homes of the children and partner its agency names.
+            household: list[str] = []
+            if not (e_ids or at_events or was_at or visited):
+                household = [a for r in kin["child_records"][i] + kin["partner_records"][i]
+                             for a in homes.get(r, [])]
+            household_ents.append(entities(household, crowded))
+            # Postcodes of the homes; a record with no home on file is placed by its events
+            # and visits (a victim with no address recorded, at the incident at her home), and
+            # failing those by its household's homes.
+            units.append(self.postcodes(home) or self.postcodes(
+                [a for a in at + there + went if (e := entity_of.get(a)) is not None and e not in busy])
+                or self.postcodes(household))
+        return out
 
 
 class AddressPlaces(NamedTuple):
@@ -246,7 +370,8 @@ def address_places(ws: Workspace, addresses: Table | None = None) -> AddressPlac
 
 
 def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
-                      partners: list[tuple[str, str]]) -> dict[str, list[list[str]]]:
+                      partners: list[tuple[str, str]], index: dict[str, int] | None = None
+                      ) -> dict[str, list[list[str]]]:
     """Per record, the keys of the records its agency names as its children, its partners
     (partner_of, ex_partner_of, the other parent of one of its children) and its parents:
     once those records are linked, two records naming one child are one parent
@@ -263,12 +388,13 @@ def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
     for a, b in partners:
         mates[a].add(b)
         mates[b].add(a)
-    return {"child_records": [sorted(kids.get(k, ())) for k in keys],
-            "partner_records": [sorted(mates.get(k, ())) for k in keys],
-            "parent_records": [sorted(parents.get(k, ())) for k in keys]}
+    return {"child_records": _sorted_per_key(keys, kids, index),
+            "partner_records": _sorted_per_key(keys, mates, index),
+            "parent_records": _sorted_per_key(keys, parents, index)}
 
 
 _NOTHING: frozenset[str] = frozenset()
+_NOT_LOADED: Any = object()     # a record not among those read (a read one's surname may be None)
 SHARED_KINDS = frozenset({"care_home", "supported_accommodation", "hotel", "school", "business"})
 # Roles that tie a person to the place where an event happened to them or that they did:
 # a victim, a suspect, a child involved, a missing person at the place they went missing
@@ -313,20 +439,44 @@ def families(surnames: AbstractSet[str]) -> int:
     home look like a hostel: its people's ties to it were then dropped as evidence."""
     if len(surnames) <= 1:
         return len(surnames)
-    from rapidfuzz.distance import OSA
     names = sorted(surnames)
-    family = list(range(len(names)))       # each name's family: the first name of its chain
+    # A name shorter than four letters is a family of its own; the others are a family per
+    # group of names joined by a chain of one edit (the groups do not depend on the order
+    # the pairs are taken in). Every pair's distance is worked out by rapidfuzz in C, a
+    # block of rows at a time: a place with hundreds of surnames has tens of thousands of
+    # pairs, and a Python call per pair cost seconds at 1M records.
+    long = [name for name in names if len(name) >= 4]
+    family = list(range(len(long)))       # each name's family: the first name of its chain
 
     def root(i: int) -> int:
         while family[i] != i:
             i = family[i]
         return i
-    for i, a in enumerate(names):
-        for j in range(i):
-            b = names[j]
-            if len(a) >= 4 and len(b) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
-                family[root(i)] = root(j)
-    return len({root(i) for i in range(len(names))})
+    for i, j in _one_edit_pairs(long):
+        family[root(i)] = root(j)
+    return len(names) - len(long) + len({root(i) for i in range(len(long))})
+
+
+# Rows of the distance matrix worked out at once by _one_edit_pairs (memory: this many
+# times the number of names, four bytes each).
+DISTANCE_ROWS = 256
+
+
+def _one_edit_pairs(names: list[str]) -> Iterator[tuple[int, int]]:
+    """(i, j), i > j, of every two names one edit apart (optimal string alignment:
+    substitutions, insertions, deletions, adjacent transpositions), as
+    OSA.distance(names[i], names[j], score_cutoff=1) <= 1 says."""
+    if len(names) < 2:
+        return
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import cdist
+    for start in range(0, len(names), DISTANCE_ROWS):
+        rows = names[start:start + DISTANCE_ROWS]
+        near = cdist(rows, names[:start + len(rows)], scorer=OSA.distance, score_cutoff=1,
+                     dtype=np.int32) <= 1
+        for r, j in zip(*np.nonzero(near)):
+            if j < start + r:
+                yield start + int(r), int(j)
 
 
 def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, int]]:
@@ -338,15 +488,19 @@ def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, li
     homes: dict[str, list[str]] = defaultdict(list)
     visits: dict[str, list[str]] = defaultdict(list)
     since: dict[str, int] = {}
-    for agency, _, occ in ws.records("occupancy"):
-        person = source_key(agency, occ["person_id"])
-        ties = homes if occ["relation"] in vocab.HOME_RELATIONS else \
-            visits if occ["relation"] in VISIT_RELATIONS else None
+    home_relations = vocab.HOME_RELATIONS
+    for agency, occ in _link_rows(ws, "occupancy"):
+        person = f"{agency}:{occ['person_id']}"            # source_key, made here
+        relation = occ["relation"]
+        ties = homes if relation in home_relations else \
+            visits if relation in VISIT_RELATIONS else None
         if ties is not None:
-            ties[person].append(source_key(agency, occ["address_id"]))
+            ties[person].append(f"{agency}:{occ['address_id']}")
         start = occ.get("from_date") or ""
         if start[:4].isdigit() and start[4:10] != "-01-01":
-            since[person] = min(since.get(person, NO_CHILD_BORN), int(start[:4]))
+            year = int(start[:4])
+            if year <= since.get(person, NO_CHILD_BORN):    # as min(): 9999 too
+                since[person] = year
     return homes, visits, since
 
 
@@ -366,8 +520,9 @@ MAYBE_UNBORN_ROLES = frozenset({"subject", "involved_child"})
 def _event_people(ws: Workspace) -> list[tuple[str, str, str]]:
     """(event, person record, role) of every event_person row, as source keys: read once
     for the places of events (_event_places) and the years people were born by (_born_by)."""
-    return [(source_key(agency, ep["event_id"]), source_key(agency, ep["person_id"]), ep["role"])
-            for agency, _, ep in ws.records("event_person")]
+    # source keys made here as source_key makes them
+    return [(f"{agency}:{ep['event_id']}", f"{agency}:{ep['person_id']}", ep["role"])
+            for agency, ep in _link_rows(ws, "event_person")]
 
 
 def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, str, str]]) -> dict[str, int]:
@@ -379,12 +534,12 @@ def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, 
     _event_people. Of each event only its year and type are read (SQLite's JSON, not
     every event decoded)."""
     when: dict[str, tuple[int, str]] = {}
-    for agency, key, at, kind in ws.conn.execute(
-            "SELECT agency, key, json_extract(data, '$.occurred_at'), json_extract(data, '$.type') "
-            "FROM records WHERE kind = 'event' AND status = 'active'"):
+    for event, at, kind in ws.conn.execute(
+            "SELECT agency || ':' || key, json_extract(data, '$.occurred_at'), json_extract(data, '$.type') "
+            "FROM records WHERE kind = 'event' AND status = 'active'"):     # the source key, as entity_map
         at = at if isinstance(at, str) else ""
         if at[:4].isdigit():
-            when[source_key(agency, key)] = (int(at[:4]), kind if isinstance(kind, str) else "")
+            when[event] = (int(at[:4]), kind if isinstance(kind, str) else "")
     out = dict(since)
     for event, person, role in taking_part:
         happened = when.get(event)
@@ -410,9 +565,9 @@ def _event_places(ws: Workspace, taking_part: list[tuple[str, str, str]]
     present at (PRESENT_ROLES); and the person records of each event (two or more, at
     most MAX_EVENT_PEOPLE). `taking_part`: _event_people."""
     where: dict[str, list[str]] = defaultdict(list)
-    for agency, _, ea in ws.records("event_address"):
+    for agency, ea in _link_rows(ws, "event_address"):
         if ea["role"] in EVENT_PLACE_ROLES:
-            where[source_key(agency, ea["event_id"])].append(source_key(agency, ea["address_id"]))
+            where[f"{agency}:{ea['event_id']}"].append(f"{agency}:{ea['address_id']}")  # source_key
     party: dict[str, list[str]] = defaultdict(list)
     present: dict[str, list[str]] = defaultdict(list)
     people: dict[str, set[str]] = defaultdict(set)
@@ -425,7 +580,8 @@ def _event_places(ws: Workspace, taking_part: list[tuple[str, str, str]]
 
 
 def _relatives(keys: list[str], person: dict[str, dict], parent_child: list[tuple[str, str]],
-               partners: list[tuple[str, str]]) -> tuple[list[list[str]], list[list[str]]]:
+               partners: list[tuple[str, str]], index: dict[str, int] | None = None
+               ) -> tuple[list[list[str]], list[list[str]]]:
     """Per record, who its agency says its relatives are, as values two agencies' records
     can share: each child as first name and date of birth, each partner (partner_of,
     ex_partner_of, or the other parent of one of its children) as first name and surname.
@@ -446,25 +602,28 @@ def _relatives(keys: list[str], person: dict[str, dict], parent_child: list[tupl
         for x, y in ((a, b), (b, a)):
             if x in person and y in person and first(y) and person[y]["surname"]:
                 mates[x].add(f"{first(y)}\x1f{person[y]['surname']}")
-    return [sorted(kids.get(k, ())) for k in keys], [sorted(mates.get(k, ())) for k in keys]
+    return _sorted_per_key(keys, kids, index), _sorted_per_key(keys, mates, index)
 
 
 NO_PARENT_BORN, NO_CHILD_BORN = 0, 9999
 
 
 def _related_birth_years(keys: list[str], dob: dict[str, str | None],
-                         parent_child: list[tuple[str, str]]) -> tuple[list[int], list[int]]:
+                         parent_child: list[tuple[str, str]], index: dict[str, int] | None = None
+                         ) -> tuple[list[int], list[int]]:
     """Per record, the latest year of birth of a parent and the earliest of a child that its
     agency records (parent_of), for the parent_age rule; NO_PARENT_BORN / NO_CHILD_BORN where
     no such relative has a date of birth."""
-    parents = dict.fromkeys(keys, NO_PARENT_BORN)
-    children = dict.fromkeys(keys, NO_CHILD_BORN)
+    # Worked out for the records in parent_child alone, then read for each key.
+    parents: dict[str, int] = {}
+    children: dict[str, int] = {}
     for parent, child in parent_child:
-        if child in parents and dob.get(parent):
-            parents[child] = max(parents[child], int(dob[parent][:4]))  # type: ignore[index]
-        if parent in children and dob.get(child):
-            children[parent] = min(children[parent], int(dob[child][:4]))  # type: ignore[index]
-    return [parents[k] for k in keys], [children[k] for k in keys]
+        if born := dob.get(parent):
+            parents[child] = max(parents.get(child, NO_PARENT_BORN), int(born[:4]))
+        if born := dob.get(child):
+            children[parent] = min(children.get(parent, NO_CHILD_BORN), int(born[:4]))
+    index = {k: i for i, k in enumerate(keys)} if index is None else index
+    return _per_row(keys, index, parents, NO_PARENT_BORN), _per_row(keys, index, children, NO_CHILD_BORN)
 
 
 ADDRESS_COLUMNS = ("uprn", "postcode", "sector", "district", "flat", "number", "house_name", "street",
