@@ -7,6 +7,7 @@ depends only on the data: the same pack draws the same picture.
 """
 from __future__ import annotations
 
+import math
 import textwrap
 from typing import Any
 
@@ -117,8 +118,11 @@ def layout(network: dict[str, Any]) -> dict[str, tuple[float, float]]:
 
 def _by_neighbours(keys: list[str], nbrs: dict[str, set[str]], pos: dict[str, tuple[float, float]]) -> list[str]:
     def centre(k: str) -> float:
+        # fsum: the same centre whatever order the set gives the neighbours in (a plain sum
+        # of floats depends on it, and a set of strings' order on the process's hash seed:
+        # two runs drew one pack's family differently)
         xs = [pos[m][0] for m in nbrs[k] if m in pos]
-        return sum(xs) / len(xs) if xs else 1e9
+        return math.fsum(xs) / len(xs) if xs else 1e9
     return sorted(keys, key=lambda k: (centre(k), k))
 
 
@@ -308,7 +312,7 @@ def _families(edges: list[dict[str, Any]], pos: dict[str, tuple[float, float]], 
             continue
         top = max(pos[p][1] + _below(nodes[p]) for p in ps)
         bottom = min(pos[c][1] for c in cs) - 60
-        jx = sum(pos[p][0] for p in ps) / len(ps)
+        jx = math.fsum(pos[p][0] for p in ps) / len(ps)   # fsum: whatever the set's order
         jy = top + (bottom - top) * 0.55
         who = ", ".join(str(nodes[p].get("label")) for p in sorted(ps))
         kids = ", ".join(str(nodes[c].get("label")) for c in sorted(cs))
