@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -36,6 +36,7 @@ from kglink.workspace.store import CACHE_KIB, DB_NAME
 STATE_KEY = "graph_state"
 VERSION_KEY = "graph_version"
 BASIS_KEY = "graph_basis"     # "<newest load id>:<unloads>" the tables were built from
+T = TypeVar("T")
 _BATCH = 5000
 _IN_CHUNK = 500     # SQLite's default limit on host parameters is far above this
 
@@ -301,9 +302,7 @@ def _edge_rows(ws: Workspace) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
 
 def _batched(table: str, rows: Iterable[tuple[Any, ...]], size: int
              ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-    it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield table, batch
+    return ((table, batch) for batch in _chunks(rows, size))
 
 
 def _reader(ws: Workspace) -> Workspace:
@@ -579,7 +578,7 @@ def _hubs(conn: sqlite3.Connection, uids: set[str], max_degree: int) -> set[str]
     return {u for u, n in degree.items() if n > max_degree}
 
 
-def _chunks(items: Iterable[str], size: int = _IN_CHUNK) -> Iterable[list[str]]:
+def _chunks(items: Iterable[T], size: int = _IN_CHUNK) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
