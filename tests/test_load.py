@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -415,3 +416,51 @@ def _newer_copy(extract: Path, to: Path) -> Path:
     m["extracted_at"] = "2026-11-27T02:00:00Z"
     (to / "manifest.json").write_text(json.dumps(m))
     return to
+
+
+def _newer_police(sample_dir: Path) -> Path:
+    """The police extract a day later with one person's phone number changed."""
+    newer = sample_dir / "police_newer"
+    shutil.copytree(sample_dir / "police", newer)
+    m = json.loads((newer / "manifest.json").read_text())
+    m["extracted_at"] = "2026-11-27T02:00:00Z"           # the sample's is the day before
+    (newer / "manifest.json").write_text(json.dumps(m))
+    text = (newer / "persons.csv").read_text()
+    (newer / "persons.csv").write_text(text.replace("7700 900123", "7700 900999"))
+    return newer
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_extracts_landing_in_a_thread_load_as_one_by_one(sample_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, workers: str) -> None:
+    """With two cores an extract's new rows land in a thread while the next is read
+    (loaders.load._Landing); one command loading three extracts, one of them a second of
+    an agency, holds what loading them one command at a time does."""
+    extracts = [sample_dir / "childrens_social_care", sample_dir / "police", _newer_police(sample_dir)]
+    one_by_one = open_workspace(tmp_path / "one")
+    alone = [load_extracts(one_by_one, [e])[0] for e in extracts]
+    monkeypatch.setenv("KGLINK_WORKERS", workers)
+    together = open_workspace(tmp_path / "together")
+    reports = load_extracts(together, extracts)
+
+    def counts(rs: list[Any]) -> list[tuple]:
+        return [(r.agency, r.load_id, r.added, r.changed, r.withdrawn, r.unchanged) for r in rs]
+    assert counts(reports) == counts(alone) and reports[-1].changed > 0
+
+    def held(ws: Any) -> list[tuple]:
+        return sorted(ws.conn.execute("SELECT * FROM records")) + sorted(ws.conn.execute("SELECT * FROM rejects"))
+    assert held(together) == held(one_by_one) and len(held(together)) > 20
+
+
+def test_rows_that_fail_to_land_roll_the_whole_load_back(sample_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from kglink.loaders import load
+
+    ws = open_workspace(tmp_path / "ws")
+    load_extracts(ws, [sample_dir / "childrens_social_care"])
+    before = _snapshot(ws.path)
+    monkeypatch.setenv("KGLINK_WORKERS", "2")
+    monkeypatch.setattr(load._Landing, "_INSERT", "INSERT INTO no_such_table SELECT * FROM temp.landing")
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        load_extracts(ws, [sample_dir / "police", _newer_police(sample_dir)])
+    assert _snapshot(ws.path) == before

@@ -268,7 +268,9 @@ def open_workspace(path: str | os.PathLike[str] | None = None, *, create: bool =
             raise WorkspaceError(f"cannot create the workspace folder {root} ({e.strerror}). "
                                  "Choose another with --workspace") from None
     new = not db.exists()
-    conn = sqlite3.connect(db, isolation_level=None, timeout=LOCK_TIMEOUT_S)
+    # Usable from another thread: a load lands an extract's rows in a thread of its own
+    # while the next is read (loaders.load._Landing), never two threads at once.
+    conn = sqlite3.connect(db, isolation_level=None, timeout=LOCK_TIMEOUT_S, check_same_thread=False)
     if new:
         db.chmod(0o600)
     try:
