@@ -14,8 +14,7 @@ load's rows) and which answer in JSON (orjson) on pipes; see its docstring.
 
 `produced_elsewhere`: streams each made in a forked child while this process consumes them
 (the full graph build: one child makes the nodes, another the relationships, this process
-writes them to SQLite); `made_elsewhere`, one value made in a forked child while this
-process does other work.
+writes them to SQLite).
 
 `KGLINK_WORKERS` sets the number of processes (1: no fork). Without fork (not Linux or
 macOS) everything runs in this process.
@@ -117,36 +116,6 @@ def produced_elsewhere(*produce: Callable[[], Iterable[T]]) -> Iterator[T]:
     children still running are killed. Ask `workers()` first: with one process there is
     no one to fork for.
     """
-    with _children_making(produce) as (fds, ended):
-        yield from _frames_of(fds, ended)
-
-
-@contextlib.contextmanager
-def made_elsewhere(make: Callable[[], T]) -> Iterator[Callable[[], T]]:
-    """`make()` run in a forked child from now on, while the body goes on; the body calls
-    what this yields to wait for its value (pickled back; its error raised here). Leaving
-    the body first kills the child.
-
-    For two pieces of work that need each other only at their end (the findings on
-    confirmed links and those the queued pairs would raise): on two cores the longer
-    one's time instead of their sum. The same cautions as produced_elsewhere: `make` must
-    open what it reads itself, and a fork of a large process costs the pages either
-    process writes while both live (copy-on-write), so keep the child's work short.
-    """
-    with _children_making([lambda: [make()]]) as (fds, ended):
-        def value() -> T:
-            (made,) = _frames_of(fds, ended)
-            return made
-        yield value
-
-
-@contextlib.contextmanager
-def _children_making(produce: Iterable[Callable[[], Iterable[Any]]]
-                     ) -> Iterator[tuple[list[int], set[int]]]:
-    """A forked child per `produce`, writing its items on a pipe of its own: yields the
-    pipes' read ends and the set _frames_of marks each ended one in. On the way out every
-    pipe is closed, a child whose stream did not end is killed, and all are waited for;
-    a child that ended badly is then an error."""
     children: dict[int, int] = {}                  # pipe read end -> child pid
     ended: set[int] = set()                        # the pipes whose child sent its end
     try:
@@ -161,7 +130,7 @@ def _children_making(produce: Iterable[Callable[[], Iterable[Any]]]
             os.close(write_fd)
             _widen(read_fd)
             children[read_fd] = pid
-        yield list(children), ended
+        yield from _frames_of(list(children), ended)
     finally:
         statuses = []
         for fd, pid in children.items():

@@ -80,25 +80,6 @@ def test_research_packs_from_the_compact_graph_are_byte_for_byte_the_same(
         assert (tmp_path / "memory" / link).read_bytes() == (tmp_path / "tables" / link).read_bytes()
 
 
-
-def test_research_packs_made_in_two_processes_equal_those_made_in_one(
-        county_ws: Any, tmp_path: Any, monkeypatch: Any) -> None:
-    """write_packs makes every other pack in a forked child: the same packs, byte for
-    byte, and the same keys kept for the next night."""
-    from kglink.queries.runner import run_embedded
-    from kglink.reports.nightly import write_packs
-
-    found, graph = run_embedded(county_ws), load_compact(county_ws)
-    made: dict[str, Any] = {}
-    for workers in ("1", "2"):
-        monkeypatch.setenv("KGLINK_WORKERS", workers)
-        made[workers] = {}
-        links = write_packs(county_ws, found, tmp_path / workers, "2026-12-05", graph=graph, kept=made[workers])
-        made[workers]["links"] = links
-    assert made["1"] == made["2"] and len(made["1"]["packs"]) > 20
-    for link in set(made["1"]["links"].values()):
-        assert (tmp_path / "2" / link).read_bytes() == (tmp_path / "1" / link).read_bytes()
-
 def _reads(store: Any, uid: str) -> list[Any]:
     """Everything a research pack can ask of a store about one node, in the order given."""
     return [uid in store, store.props(uid), store.label(uid), list(store.out(uid)), list(store.into(uid)),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import numpy as np
 import pytest
@@ -253,28 +252,3 @@ def test_an_error_in_one_of_two_streams_is_raised_and_the_other_child_goes() -> 
         list(parallel.produced_elsewhere(endless, failing))
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)           # neither child is left behind
-
-
-def test_a_value_made_elsewhere_comes_back_while_this_process_works() -> None:
-    here = os.getpid()
-    with parallel.made_elsewhere(lambda: (os.getpid(), "v" * 300_000)) as value:
-        mine = sum(range(100_000))              # this process's own work meanwhile
-        pid, text = value()
-    assert pid != here and text == "v" * 300_000 and mine == 4_999_950_000
-
-
-def test_an_error_making_a_value_elsewhere_is_raised_here() -> None:
-    def make() -> int:
-        raise KeyError("made up")
-    with pytest.raises(KeyError), parallel.made_elsewhere(make) as value:
-        value()
-
-
-def test_leaving_before_the_value_lets_its_child_go() -> None:
-    def forever() -> None:
-        while True:
-            time.sleep(1)
-    with pytest.raises(RuntimeError), parallel.made_elsewhere(forever):
-        raise RuntimeError("this process's own error")      # the child is killed, not waited for
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)           # no child of this test is left behind

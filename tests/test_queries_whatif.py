@@ -146,16 +146,3 @@ def test_within_over_the_arrays_equals_the_walk_through_the_merged_view(county_w
             fast = merged._within_arrays(hops, seeds)
             assert fast == merged._within_walk(hops, seeds), (hops, len(seeds))
     assert merged.within(3, roots) == merged._within_walk(3, roots)
-
-
-def test_findings_found_in_two_processes_equal_those_found_in_one(county_ws: Any, monkeypatch: Any) -> None:
-    """findings_for finds the confirmed findings in a forked child while it works out the
-    queued pairs' (parallel.made_elsewhere): the same findings, in the same order."""
-    from kglink.queries.service import findings_for
-
-    monkeypatch.setenv("KGLINK_WORKERS", "1")
-    one = findings_for(county_ws)
-    monkeypatch.setenv("KGLINK_WORKERS", "2")
-    two = findings_for(county_ws)
-    assert any(f.unconfirmed_link for f in one) and any(not f.unconfirmed_link for f in one)
-    assert _dump(two) == _dump(one)

@@ -31,6 +31,7 @@ from kglink.linkage.entities import Membership, source_key
 from kglink.memory import gc_paused
 from kglink.parallel import produced_elsewhere, workers
 from kglink.workspace import Workspace
+from kglink.workspace.store import CACHE_KIB, DB_NAME
 
 STATE_KEY = "graph_state"
 VERSION_KEY = "graph_version"
@@ -304,6 +305,15 @@ def _batched(table: str, rows: Iterable[tuple[Any, ...]], size: int
     return ((table, batch) for batch in _chunks(rows, size))
 
 
+def _reader(ws: Workspace) -> Workspace:
+    """The workspace on a read-only connection of its own (for a forked child: a
+    connection must never be used by two processes)."""
+    conn = sqlite3.connect(f"{(ws.path / DB_NAME).resolve().as_uri()}?mode=ro", uri=True,
+                           isolation_level=None)
+    conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+    return Workspace(ws.path, conn)
+
+
 _INSERT = {"graph_nodes": "INSERT INTO graph_nodes VALUES (?,?,?,?)",
            "graph_edges": "INSERT INTO graph_edges VALUES (?,?,?,?,?,?)",
            "graph_members": "INSERT INTO graph_members VALUES (?,?,?,?)",
@@ -326,7 +336,7 @@ def _build_full(ws: Workspace, conn: sqlite3.Connection, apart: bool) -> GraphBu
     # Nodes and relationships go to tables of their own and are made apart (the
     # relationships need only a few fields of what the nodes are made from), each table's
     # rows in `iter_graph` order: with `apart`, in two forked children at once.
-    batches = (produced_elsewhere(lambda: _node_rows(ws.reader()), lambda: _edge_rows(ws.reader())) if apart
+    batches = (produced_elsewhere(lambda: _node_rows(_reader(ws)), lambda: _edge_rows(_reader(ws))) if apart
                else chain(_node_rows(ws), _edge_rows(ws)))
     count = dict.fromkeys(_INSERT, 0)
     for table, rows in batches:

@@ -7,7 +7,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kglink.memory import gc_paused
-from kglink.parallel import made_elsewhere, workers
 from kglink.queries.findings import Finding
 from kglink.queries.runner import embedded_view, run_neo4j, run_on_view
 from kglink.workspace import Workspace
@@ -28,33 +27,19 @@ def findings_for(ws: Workspace, neo4j: Any = None, names: list[str] | None = Non
     """Findings on confirmed links; with `unconfirmed`, also those a queued pair would
     raise, marked as resting on an unconfirmed link (computed the same way for both stores).
     `view`: the embedded store's view (runner.embedded_view) if the caller holds it already."""
-    from kglink.queries.unconfirmed import only_unconfirmed, what_if_findings
+    from kglink.queries.unconfirmed import unconfirmed_findings
 
     # The collector paused: the graph in memory is millions of objects that live as long
     # as the queries do, and every full collection walked them for nothing (at 100k a
     # third of the CPU of the queries and the unconfirmed findings).
     with gc_paused():
-        what_if: list[tuple[float, Finding]] = []
         if neo4j is not None:
             found = run_neo4j(ws, neo4j, names, params)
-            if unconfirmed:
-                what_if = what_if_findings(ws, names, params)
         else:
             view = view if view is not None else embedded_view(ws)
-            if unconfirmed and workers() > 1:
-                # The findings on confirmed links need nothing of the queued pairs' until
-                # the two are set against each other: found in a forked child (reading the
-                # graph in memory, not the workspace) while this process works out the
-                # what-if ones. At 1M the next night's were 9 s and 16 s one after the other.
-                with made_elsewhere(lambda: run_on_view(view, view.ctx, names, params)) as confirmed:
-                    what_if = what_if_findings(ws, names, params, view)
-                    found = confirmed()
-            else:
-                found = run_on_view(view, view.ctx, names, params)
-                if unconfirmed:
-                    what_if = what_if_findings(ws, names, params, view)
+            found = run_on_view(view, view.ctx, names, params)
         if unconfirmed:
-            found = found + only_unconfirmed(what_if, found)
+            found = found + unconfirmed_findings(ws, found, names, params, view)
     if names is None and not params and unconfirmed:
         _store(ws, found, neo4j)
     return found

@@ -114,16 +114,6 @@ def unconfirmed_findings(ws: Workspace, confirmed: list[Finding], names: list[st
     """Findings only the queued pairs raise, each marked, most probable first: ranked by
     the lowest model probability among the queued pairs merged into the entities it
     involves, which its summary states. `view`: the stored graph's, if already loaded."""
-    return only_unconfirmed(what_if_findings(ws, names, params, view), confirmed)
-
-
-def what_if_findings(ws: Workspace, names: list[str] | None = None,
-                     params: dict[str, dict[str, Any]] | None = None,
-                     view: View | None = None) -> list[tuple[float, Finding]]:
-    """Every finding of the graph with the queued pairs merged that involves a merged
-    entity, with the lowest model probability among the pairs merged into the entities
-    it involves; not yet set against the findings on confirmed links (only_unconfirmed),
-    so that these and those can be found at once."""
     pairs = _queued(ws)
     if not pairs:
         return []
@@ -132,27 +122,18 @@ def what_if_findings(ws: Workspace, names: list[str] | None = None,
     groups, touched = _merges(ws, pairs)
     merged = merge(ws, view, groups)
     reach = merged.within(max(registry.REACHES.values(), default=0), groups)
+    known = {f.id for f in confirmed}
+    ranked: list[tuple[float, int, Finding]] = []
     near = {hops: merged.near({u for u, d in reach.items() if d <= hops})
             for hops in set(registry.REACHES.values())}
-    found: list[tuple[float, Finding]] = []
     for name in names or sorted(registry.QUERIES):
         hops = registry.REACHES.get(name)
         v = merged if hops is None else near[hops]
         for f in run_on_view(v, ctx, [name], params):
             involved = ({p.entity_id for p in f.people} | {a.entity_id for a in f.addresses}) & touched.keys()
-            if involved:
-                found.append((min(touched[e] for e in involved), f))
-    return found
-
-
-def only_unconfirmed(what_if: list[tuple[float, Finding]], confirmed: list[Finding]) -> list[Finding]:
-    """Of what_if_findings, those the confirmed findings do not already hold (the same
-    finding, or the same merely grown by a queued record), marked and ranked."""
-    known = {f.id for f in confirmed}
-    ranked: list[tuple[float, int, Finding]] = []
-    for p, f in what_if:
-        if f.id not in known and not any(_restates(c, f) for c in confirmed):
-            ranked.append((-p, len(ranked), f.model_copy(update={
-                "unconfirmed_link": True,
-                "summary": f"UNCONFIRMED LINK (pair awaiting review, p = {p:.2f}): " + f.summary})))
+            if f.id not in known and involved and not any(_restates(c, f) for c in confirmed):
+                p = min(touched[e] for e in involved)
+                ranked.append((-p, len(ranked), f.model_copy(update={
+                    "unconfirmed_link": True,
+                    "summary": f"UNCONFIRMED LINK (pair awaiting review, p = {p:.2f}): " + f.summary})))
     return [f for _, _, f in sorted(ranked, key=lambda r: (r[0], r[1]))]

@@ -17,7 +17,6 @@ from kglink.graph.schema import child_on
 from kglink.linkage.run import LinkReport, link
 from kglink.loaders.load import ExtractReport, load_extracts
 from kglink.outputs import private_dir, write_atomic
-from kglink.parallel import made_elsewhere, workers
 from kglink.queries.findings import Finding, findings_json
 from kglink.queries.runner import embedded_view
 from kglink.queries.service import findings_for
@@ -180,67 +179,45 @@ def write_packs(ws: Workspace, found: list[Finding], folder: Path, day: str, neo
     private_dir(folder / "packs")
     reason = f"nightly report {day}"
     ctx = QueryContext(reference_date(ws))
+    made: dict[str, Any] = {}
     prev = read_carried(before) if graph is not None else {}
     prev_packs = prev.get("packs", {})
     swap = (as_of_html(prev.get("reference_date", ""), prev.get("reason", "")),
             as_of_html(ctx.reference_date.isoformat(), reason))
     models_txt = models_text(ws) if graph is not None else b""
+    written: dict[str, str] = {}
 
     by_entity = Touching(found)
 
-    def pack(w: Workspace, m: Models, uid: str) -> tuple[str | None, dict[str, Any] | None]:
-        """Write `uid`'s pack, reading the workspace through `w` and its models through
-        `m`: where it went (None: no pack), and what the next night needs to carry it
-        over (None: it reads more than the graph in memory, so it is made again)."""
+    def key(uid: str, hood: Any, nodes: list[str], adjacency: list[tuple[str, str]], touching: list[str]) -> str:
+        return pack_key(ws, uid, hood, nodes, adjacency, set(touching), by_entity, ctx, models_txt)
+
+    for uid in sorted({u for u in subjects.values() if u}):
         name = f"profile-{uid}.html"
         last = prev_packs.get(uid)
         # The child's neighbourhood, found once for the pack and its keys.
-        hood: Any = graph.around([uid], hops=HOPS, max_degree=HUB_DEGREE) if graph is not None else None
-
-        def key(nodes: list[str], adjacency: list[tuple[str, str]], touching: list[str]) -> str:
-            return pack_key(w, uid, hood, nodes, adjacency, set(touching), by_entity, ctx, models_txt)
-
+        hood = graph.around([uid], hops=HOPS, max_degree=HUB_DEGREE) if graph is not None else None
         if before is not None and last is not None:
-            same = key(last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"]) == last["key"]
+            same = key(uid, hood, last["nodes"], [tuple(a) for a in last["adjacency"]], last["touching"]) == last["key"]
             text = _carried(before / "packs" / name, *swap) if same else None
             if text is not None:
                 write_atomic(folder / "packs" / name, text)
-                return f"packs/{name}", last
+                written[uid] = f"packs/{name}"
+                made[uid] = last
+                continue
         reads = Reads() if graph is not None else None
         try:
-            made = build_profile(w, uid, reason, found, neo4j, m, hood, reads, by_entity)
+            pack = build_profile(ws, uid, reason, found, neo4j, models, hood, reads, by_entity)
         except ProfileError:
-            return None, None
-        write_atomic(folder / "packs" / name, profile_html(made))
-        if reads is None or reads.other:
-            return f"packs/{name}", None
-        nodes, adjacency = sorted(reads.nodes), sorted(reads.adjacency)
-        touching = sorted({uid, *(m.entity_id for m in made.household),
-                           *(a["entity_id"] for a in made.addresses)})
-        return f"packs/{name}", {"key": key(nodes, adjacency, touching), "nodes": nodes,
-                                 "adjacency": adjacency, "touching": touching}
-
-    uids = sorted({u for u in subjects.values() if u})
-    if graph is not None and workers() > 1 and not ws.conn.in_transaction and len(uids) > 1:
-        # Every other pack in a forked child with a connection of its own, reading the
-        # graph in memory as this process does: at 1M the next night's packs took 12 s
-        # on one core. (Not with Neo4j: its driver is not to be shared by two processes.)
-        def theirs() -> list[tuple[str, str | None, dict[str, Any] | None]]:
-            w = ws.reader()
-            m = Models(w)
-            return [(u, *pack(w, m, u)) for u in uids[1::2]]
-        with made_elsewhere(theirs) as other:
-            done = [(u, *pack(ws, models, u)) for u in uids[0::2]]
-            done += other()
-    else:
-        done = [(u, *pack(ws, models, u)) for u in uids]
-    written: dict[str, str] = {}
-    made: dict[str, Any] = {}
-    for uid, where, carry in done:
-        if where is not None:
-            written[uid] = where
-        if carry is not None:
-            made[uid] = carry
+            continue
+        write_atomic(folder / "packs" / name, profile_html(pack))
+        written[uid] = f"packs/{name}"
+        if reads is not None and not reads.other:
+            nodes, adjacency = sorted(reads.nodes), sorted(reads.adjacency)
+            touching = sorted({uid, *(m.entity_id for m in pack.household),
+                               *(a["entity_id"] for a in pack.addresses)})
+            made[uid] = {"key": key(uid, hood, nodes, adjacency, touching), "nodes": nodes,
+                         "adjacency": adjacency, "touching": touching}
     if kept is not None and graph is not None:
         kept.update(reference_date=ctx.reference_date.isoformat(), reason=reason, packs=made)
     return {fid: written[u] for fid, u in subjects.items() if u in written}

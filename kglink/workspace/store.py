@@ -181,14 +181,6 @@ class Workspace:
     def close(self) -> None:
         self.conn.close()
 
-    def reader(self) -> Workspace:
-        """The workspace on a read-only connection of its own, for a forked child: a
-        connection must never be used by two processes. It sees what is committed."""
-        conn = sqlite3.connect(f"{(self.path / DB_NAME).resolve().as_uri()}?mode=ro", uri=True,
-                               isolation_level=None)
-        conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
-        return Workspace(self.path, conn)
-
     def __enter__(self) -> Workspace:
         return self
 
