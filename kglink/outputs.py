@@ -51,15 +51,18 @@ def private_dir(path: Path) -> Path:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A new binary file that becomes `path` whole when the block ends (flushed to disk,
-    owner-only), or nothing if the block fails."""
+def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
+    """A new binary file that becomes `path` whole when the block ends, owner-only, or
+    nothing if the block fails. `durable`: flushed to disk before it takes the name (a file
+    that checks itself when read, and is only a copy of what the workspace holds, need not
+    wait for the disk)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
