@@ -6,7 +6,8 @@ props as JSON text, no pickle, `hash` the item's content hash. `meta.graph_state
 the workspace's state token at build time; when the token has moved, `build` brings the
 tables up to date, rewriting only the rows whose content hash changed, and otherwise
 they are read as they are. `neighbourhood` reads only the k-hop neighbourhood through the
-src/dst indexes.
+src/dst indexes. `load_compact` reads the whole graph from a file beside the database
+when that was made from the tables as they are (graph/compact_file.py).
 """
 from __future__ import annotations
 
@@ -23,11 +24,10 @@ import networkx as nx
 import numpy as np
 import orjson
 
-from kglink.graph import schema
+from kglink.graph import compact_file, schema
 from kglink.graph.build import (LINK_KIND_OF_TYPE, BuildContext, GraphItem, GraphNode,
                                 GraphRel, Part, flag_uid, iter_graph, iter_nodes, iter_part,
                                 iter_relationships, record_uid)
-from kglink.graph import compact_file
 from kglink.graph.compact import CompactGraph
 from kglink.graph.compact_file import Changes
 from kglink.linkage.entities import Membership, source_key
@@ -594,6 +594,7 @@ def load_compact(ws: Workspace) -> CompactGraph:
 
 
 def _read_compact(ws: Workspace) -> CompactGraph:
+    """The graph read from the tables, row by row in rowid order (the file's order too)."""
     return CompactGraph(ws.conn.execute("SELECT uid, label, props FROM graph_nodes"),
                         ws.conn.execute("SELECT uid, type, src, dst, props FROM graph_edges"))
 
