@@ -83,11 +83,14 @@ def test_changed_only_builds_bring_the_file_up_to_date(ws: Workspace, county: Pa
     assert done.nodes_deleted and done.nodes_written and done.relationships_deleted
     assert _everything(graph) == _tables(ws)
     _same_from_file(ws)
-    # The next night: the first extract again (withdrawn persons back) and another agency's.
-    load_extracts(ws, [_later(county / "police", tmp_path / "again", 2),
-                       _newer(county, "health", tmp_path / "health")])
+    # The next night: the first extract again (withdrawn persons back) with persons never
+    # seen before living at known addresses, and another agency's newer extract.
+    again = _later(county / "police", tmp_path / "again", 2)
+    _with_new_persons(again)
+    load_extracts(ws, [again, _newer(county, "health", tmp_path / "health")])
     link(ws)
     _same_from_file(ws)
+    assert "pr:police:NEW0000002" in _from_file(ws)
     assert embedded.last_build is not None and embedded.last_build.changed_only
     # A person says two records are one: linkage moves them into one entity.
     first = queue(ws, kind="person")[0]
@@ -95,6 +98,19 @@ def test_changed_only_builds_bring_the_file_up_to_date(ws: Workspace, county: Pa
     link(ws)
     _same_from_file(ws)
     assert embedded.last_build is not None and embedded.last_build.changed_only
+
+
+def _with_new_persons(extract: Path) -> None:
+    """Three persons with record ids never used, each a copy of one that lives somewhere."""
+    persons, homes = extract / "persons.csv", extract / "occupancies.csv"
+    people = persons.read_text(encoding="utf-8").splitlines()
+    lives = homes.read_text(encoding="utf-8").splitlines()
+    for n, i in enumerate((1, 40, 300)):
+        old_id, rest = people[i].split(",", 1)
+        people.append(f"NEW{n:07d},{rest}")
+        lives += [f"NEW{n:07d},{line.split(',', 1)[1]}" for line in lives[1:] if line.startswith(old_id + ",")]
+    persons.write_text("\n".join(people) + "\n", encoding="utf-8")
+    homes.write_text("\n".join(lives) + "\n", encoding="utf-8")
 
 
 def test_an_unload_and_a_rebuild_write_the_file_again(ws: Workspace, county: Path, tmp_path: Path) -> None:
