@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -33,34 +34,64 @@ if TYPE_CHECKING:
 Edge = tuple[str, dict[str, Any]]
 
 
+@dataclass
+class Parts:
+    """What a CompactGraph is made of, each list in stored order (rowid order in the tables):
+    what graph/compact_file.py keeps on disk and reads back."""
+    uids: list[str]
+    labels: list[str]
+    node_json: list[str | None]
+    edge_types: list[str]
+    edge_json: list[str]
+    src: np.ndarray             # start node number of each relationship (int64)
+    dst: np.ndarray             # end node number
+
+
 class CompactGraph:
     def __init__(self, nodes: Iterator[tuple[str, str, str]],
                  edges: Iterator[tuple[str, str, str, str, str]]) -> None:
         """`nodes`: (uid, label, props JSON); `edges`: (uid, type, start uid, end uid, props JSON)."""
-        self.uids: list[str] = []
-        self.labels: list[str] = []
-        self._node_json: list[str | None] = []
+        uids: list[str] = []
+        labels: list[str] = []
+        node_json: list[str | None] = []
         for uid, label, props in nodes:
-            self.uids.append(uid)
-            self.labels.append(sys.intern(label))
-            self._node_json.append(props)
-        self.index = {u: i for i, u in enumerate(self.uids)}
-        self._node_props: list[dict[str, Any] | None] = [None] * len(self.uids)
-        index = self.index
-        self.edge_types: list[str] = []
-        self._edge_json: list[str] = []
+            uids.append(uid)
+            labels.append(sys.intern(label))
+            node_json.append(props)
+        index = {u: i for i, u in enumerate(uids)}
+        edge_types: list[str] = []
+        edge_json: list[str] = []
         src, dst = array("q"), array("q")     # 8 bytes a number, not a Python int each
         for _uid, rel_type, start, end, props in edges:   # the uid is in the JSON too
-            self.edge_types.append(sys.intern(rel_type))
+            edge_types.append(sys.intern(rel_type))
             src.append(index[start])
             dst.append(index[end])
-            self._edge_json.append(props)
+            edge_json.append(props)
+        self._take(Parts(uids, labels, node_json, edge_types, edge_json,
+                         np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)), index)
+
+    @classmethod
+    def of(cls, parts: Parts) -> CompactGraph:
+        """The graph of these parts (read back from graph/compact_file.py's file)."""
+        graph = cls.__new__(cls)
+        graph._take(parts, {u: i for i, u in enumerate(parts.uids)})
+        return graph
+
+    def _take(self, parts: Parts, index: dict[str, int]) -> None:
+        self.uids, self.labels, self._node_json = parts.uids, parts.labels, parts.node_json
+        self.edge_types, self._edge_json = parts.edge_types, parts.edge_json
+        self.src, self.dst, self.index = parts.src, parts.dst, index
+        self._node_props: list[dict[str, Any] | None] = [None] * len(self.uids)
         self._edge_props: list[dict[str, Any] | None] = [None] * len(self.edge_types)
-        self.src, self.dst = np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)
         self._out_at, self._out = _rows(self.src, len(self.uids))
         self._in_at, self._in = _rows(self.dst, len(self.uids))
         self._by_label: dict[str, list[str]] = {}
         self._masks: dict[frozenset[str], np.ndarray] = {}
+
+    def parts(self) -> Parts:
+        """The graph's parts as they are now (a node's JSON is None once decoded)."""
+        return Parts(self.uids, self.labels, self._node_json, self.edge_types, self._edge_json,
+                     self.src, self.dst)
 
     # --- nodes ---------------------------------------------------------------------------
     def __contains__(self, uid: object) -> bool:
@@ -317,14 +348,17 @@ class CompactGraph:
         return _distinct(np.concatenate([nodes, *(members[g] for g in hit.tolist())]), len(group))
 
     def _edge_uid(self, e: int) -> str:
-        """The relationship's uid, read from its JSON text without decoding all of it
-        (keys sorted, the uid a plain hex string)."""
-        raw = self._edge_json[e]
-        at = raw.find('"uid":"')
-        if at < 0:
-            return self._edge(e)["uid"]  # type: ignore[no-any-return]
-        at += 7
-        return raw[at:raw.index('"', at)]
+        return edge_uid(self._edge_json[e])
+
+
+def edge_uid(raw: str) -> str:
+    """A relationship's uid, read from its JSON text without decoding all of it (keys
+    sorted, the uid a plain hex string)."""
+    at = raw.find('"uid":"')
+    if at < 0:
+        return orjson.loads(raw)["uid"]  # type: ignore[no-any-return]
+    at += 7
+    return raw[at:raw.index('"', at)]
 
 
 def _first(pair: tuple[str, int]) -> str:

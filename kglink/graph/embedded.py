@@ -6,11 +6,13 @@ props as JSON text, no pickle, `hash` the item's content hash. `meta.graph_state
 the workspace's state token at build time; when the token has moved, `build` brings the
 tables up to date, rewriting only the rows whose content hash changed, and otherwise
 they are read as they are. `neighbourhood` reads only the k-hop neighbourhood through the
-src/dst indexes.
+src/dst indexes. `load_compact` reads the whole graph from a file beside the database
+when that was made from the tables as they are (graph/compact_file.py).
 """
 from __future__ import annotations
 
 import hashlib
+import secrets
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
@@ -22,11 +24,12 @@ import networkx as nx
 import numpy as np
 import orjson
 
-from kglink.graph import schema
+from kglink.graph import compact_file, schema
 from kglink.graph.build import (LINK_KIND_OF_TYPE, BuildContext, GraphItem, GraphNode,
                                 GraphRel, Part, flag_uid, iter_graph, iter_nodes, iter_part,
                                 iter_relationships, record_uid)
 from kglink.graph.compact import CompactGraph
+from kglink.graph.compact_file import Changes
 from kglink.linkage.entities import Membership, source_key
 from kglink.memory import gc_paused
 from kglink.parallel import produced_elsewhere, workers
@@ -36,6 +39,7 @@ from kglink.workspace.store import CACHE_KIB, DB_NAME
 STATE_KEY = "graph_state"
 VERSION_KEY = "graph_version"
 BASIS_KEY = "graph_basis"     # "<newest load id>:<unloads>" the tables were built from
+BUILD_KEY = "graph_build"     # a new random id at every build: what the compact file is of
 T = TypeVar("T")
 _BATCH = 5000
 _IN_CHUNK = 500     # SQLite's default limit on host parameters is far above this
@@ -101,6 +105,7 @@ class GraphBuild:
     changed_only: bool = False      # only the items whose inputs changed were made again
     items_made: int = 0             # how many items this build made (all of them, unless
                                     # changed_only)
+    changes: Changes | None = None  # what a changed-only build deleted and wrote
 
 
 # The last build this process made (for the nightly run's summary and the benchmarks).
@@ -256,6 +261,7 @@ def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
     # A forked child reads what is committed: not when this is part of a caller's
     # transaction (a build inside one lands with it or not at all, the tables included).
     apart = not ws.conn.in_transaction and workers() > 1
+    since, made = ws.get_meta(BUILD_KEY), secrets.token_hex(8)
     with gc_paused(), ws.transaction() as conn:
         _ensure_schema(conn)
         if full or not _can_update(ws):
@@ -267,6 +273,9 @@ def build(ws: Workspace, *, full: bool = False) -> GraphBuild:
         ws.set_meta(conn, STATE_KEY, ws.state_token())
         ws.set_meta(conn, VERSION_KEY, str(schema.VERSION))
         ws.set_meta(conn, BASIS_KEY, _basis(ws))
+        ws.set_meta(conn, BUILD_KEY, made)
+    if done.changes is not None:
+        done.changes.since, done.changes.made = since, made
     build_count += 1
     last_build = done
     return done
@@ -524,9 +533,11 @@ def _build_changed(ws: Workspace, conn: sqlite3.Connection, since: int) -> Graph
     conn.executemany("INSERT INTO graph_dangling VALUES (?,?,?)", ctx.dangling)
     count = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
              for t in ("graph_nodes", "graph_edges")}
+    changes = Changes(node_uids | reached, gone_nodes, gone_edges, [r[:3] for r in put_nodes],
+                      [r[:5] for r in put_edges])
     return GraphBuild(False, count["graph_nodes"], count["graph_edges"], len(put_nodes),
                       len(put_edges), len(gone_nodes), len(gone_edges), changed_only=True,
-                      items_made=made)
+                      items_made=made, changes=changes)
 
 
 def ensure_current(ws: Workspace) -> bool:
@@ -559,11 +570,33 @@ def load_graph(ws: Workspace) -> nx.MultiDiGraph:
 
 def load_compact(ws: Workspace) -> CompactGraph:
     """The whole graph as the risk queries read it (graph/compact.py): arrays, properties
-    decoded on first use. Brought up to date first only if the workspace changed."""
+    decoded on first use. Brought up to date first only if the workspace changed.
+
+    Read from the file beside the database (graph/compact_file.py) when it was made from
+    the tables as they are: a few big reads rather than millions of rows. Else, after a
+    changed-only build in this process, the file of the tables before it is brought up to
+    date from what that build deleted and wrote; else the tables are read, and the file
+    written from what was read."""
     ensure_current(ws)
+    path = ws.path / compact_file.FILE_NAME
+    stamp = {"build": ws.get_meta(BUILD_KEY), "state": ws.get_meta(STATE_KEY),
+             "version": ws.get_meta(VERSION_KEY)}
     with gc_paused():
-        return CompactGraph(ws.conn.execute("SELECT uid, label, props FROM graph_nodes"),
-                            ws.conn.execute("SELECT uid, type, src, dst, props FROM graph_edges"))
+        if stamp["build"] is None:      # built by an older kglink: no file is of these tables
+            return _read_compact(ws)
+        changes = last_build.changes if last_build is not None else None
+        graph = compact_file.read(path, stamp) or (
+            compact_file.updated(path, stamp, changes) if changes is not None else None)
+        if graph is None:
+            graph = _read_compact(ws)
+            compact_file.write(path, stamp, graph.parts())
+        return graph
+
+
+def _read_compact(ws: Workspace) -> CompactGraph:
+    """The graph read from the tables, row by row in rowid order (the file's order too)."""
+    return CompactGraph(ws.conn.execute("SELECT uid, label, props FROM graph_nodes"),
+                        ws.conn.execute("SELECT uid, type, src, dst, props FROM graph_edges"))
 
 
 def _hubs(conn: sqlite3.Connection, uids: set[str], max_degree: int) -> set[str]:
