@@ -169,3 +169,21 @@ def test_a_spoilt_file_is_passed_over_for_the_tables(ws: Workspace, spoil: str, 
     assert compact_file.read(path, _stamp(ws)) is None
     assert _everything(embedded.load_compact(ws)) == tables
     _same_from_file(ws)
+
+
+def test_a_temporary_file_a_killed_write_left_is_removed(ws: Workspace) -> None:
+    """A process killed while writing leaves its temporary file (as large as the graph):
+    the next write removes it, not one another process may be writing now."""
+    import os
+    import time
+
+    old = ws.path / f".{compact_file.FILE_NAME}.killed.tmp"
+    new = ws.path / f".{compact_file.FILE_NAME}.writing.tmp"
+    for tmp in (old, new):
+        tmp.write_bytes(b"cut off")
+    long_ago = time.time() - compact_file.LEFT_OVER_S - 60
+    os.utime(old, (long_ago, long_ago))
+    embedded.rebuild(ws)
+    embedded.load_compact(ws)            # the tables changed: the file written again
+    assert not old.exists() and new.exists()
+    _same_from_file(ws)
