@@ -22,6 +22,7 @@ from kglink.loaders.extract import (
     FILE_BY_NAME, FILES, ROW_HASH_FORMAT, ROW_HASH_KEY, Extract, ExtractError, FileResult, Stored,
     Validator, csv_name, extract_files, extract_folders, fingerprint, read_extract, read_manifest, row_hash, row_json,
 )
+from kglink.loaders.records import Manifest
 from kglink.memory import gc_paused
 from kglink.parallel import workers
 from kglink.workspace import Workspace
@@ -133,7 +134,7 @@ def load_extracts(ws: Workspace, paths: Sequence[Path], *,
     return reports
 
 
-def _plan(conn: sqlite3.Connection, path: Path, manifest: Any) -> tuple[str, int | None, Stored]:
+def _plan(conn: sqlite3.Connection, path: Path, manifest: Manifest) -> tuple[str, int | None, Stored]:
     """What an extract is compared with before it is read: its fingerprint, the load of
     these bytes already there (None if none), and the agency's stored rows (_stored)."""
     same_bytes = fingerprint(path)
@@ -149,10 +150,10 @@ class _Landing:
 
     SQLite works with Python's lock released during a statement, so one statement for
     the whole extract runs beside this process's Python work; a row at a time
-    (executemany), each row waited for the lock again and the two took turns. The
-    staging costs this thread a third of inserting the rows itself (ad hoc measure:
-    1.0 s staged, then 1.4-2.3 s landing beside it, against 3.3 s inserted directly,
-    400,000 rows). Only the thread uses the connection between `start` and `wait`; the
+    (executemany), each row waited for the lock again and the two took turns. Staging
+    the rows costs this thread about half of inserting them itself: at 1M, 9.5 s against
+    ~20 s (benchmarks/RESULTS.md, twenty-first session; the first load 85-90 s against
+    90-100 s). Only the thread uses the connection between `start` and `wait`; the
     caller waits before its next statement. All of it is in the load's transaction: a
     failure rolls it back whole. With one core (`parallel.workers`), the rows land in
     the caller's thread at `start`."""
