@@ -16,8 +16,9 @@ import io
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,7 +57,7 @@ def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
     nothing if the block fails. `durable`: flushed to disk before it takes the name (a file
     that checks itself when read, and is only a copy of what the workspace holds, need not
     wait for the disk)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -68,6 +69,20 @@ def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_TMP_SUFFIX = ".tmp"
+
+
+def clear_left_over(path: Path, older_than_s: float) -> None:
+    """Remove the temporary files of `path` that atomic_file made and a killed process
+    left, if older than `older_than_s` (so that another process's write under way keeps
+    its own)."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*{_TMP_SUFFIX}"):
+        with suppress(OSError):
+            if now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
 
 
 def write_atomic(path: Path, text: str) -> None:

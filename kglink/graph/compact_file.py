@@ -17,11 +17,9 @@ written ones after them (SQLite gives a new row the largest rowid yet, plus one)
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
-import time
 import zlib
 from dataclasses import dataclass
 from io import FileIO
@@ -32,7 +30,7 @@ import numpy as np
 import orjson
 
 from kglink.graph.compact import CompactGraph, Parts, edge_uid
-from kglink.outputs import atomic_file
+from kglink.outputs import atomic_file, clear_left_over
 
 FILE_NAME = "graph.compact"
 _MAGIC = b"KGLGRAPH"
@@ -231,7 +229,8 @@ def _write(path: Path, stamp: Stamp, parts: Parts,
            old: tuple[FileIO, _Stored, dict[str, list[int]]] | None) -> None:
     """Write the file of `parts`; with `old` (a file open, as read back, and the lines gone
     from each text part), the lines kept are copied from it and only those after encoded."""
-    _clear_left_over(path)
+    # Each as large as the graph: gigabytes at a million records.
+    clear_left_over(path, LEFT_OVER_S)
     texts: dict[str, list[Any]] = {"uids": parts.uids, "node_json": parts.node_json,
                                    "edge_json": parts.edge_json}
     labels, types = sorted(set(parts.labels)), sorted(set(parts.edge_types))
@@ -264,17 +263,6 @@ def _write(path: Path, stamp: Stamp, parts: Parts,
 
 # A temporary file older than this is one a killed process left (a write takes seconds).
 LEFT_OVER_S = 3600
-
-
-def _clear_left_over(path: Path) -> None:
-    """Remove the temporary files of this file that killed processes left (atomic_file's
-    names): each is as large as the graph, gigabytes at a million records. Only old ones,
-    so another process's write under way keeps its own."""
-    now = time.time()
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if now - tmp.stat().st_mtime > LEFT_OVER_S:
-                tmp.unlink()
 
 
 def _codes(values: list[str], names: list[str]) -> np.ndarray:
