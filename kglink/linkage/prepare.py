@@ -89,78 +89,184 @@ class Table:
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
                  crowded_threshold: int, only: set[str] | None = None,
-                 places: AddressPlaces | None = None) -> Table:
+                 places: AddressPlaces | None = None, *, keep: bool = False) -> Table:
     """`places`: the address records' kinds and postcodes, if a link run has them from
-    its address table (`address_places`), else read from the records."""
-    everyone = _person_rows(ws)
-    persons = everyone if only is None else [(k, d) for k, d in everyone if k in only]
+    its address table (`address_places`), else read from the records. `keep` (a link run,
+    inside its transaction): keep each agency's part (`agency_parts`) for the next run."""
+    parts = agency_parts(ws, keep=keep)
+    keys = [k for p in parts for k in p.keys]
+    surnames = [s for p in parts for s in p.cols["surname"]]
+    ties = {name: [row for p in parts for row in p.ties[name]] for name in TIE_COLUMNS}
     shared_places, postcode_of = places or address_places(ws)
-    homes, visits, since = _occupancy_places(ws)
-    taking_part = _event_people(ws)
-    events, present, together = _event_places(ws, taking_part)
-    related, parent_child, partners = _related(ws, together)
-    by_key = dict(everyone)
-    _siblings(parent_child, by_key, related)
     # Before linkage the same family appears once per agency, so count distinct surnames,
     # not records: a care home or hostel houses many families, a family home one or two.
-    surname_of = {k: d["surname"] for k, d in everyone}
     entity_of = {a: m.entity_id for a, m in address_entities.items()}
-    crowded = {e for e, names in _surnames_at(entity_of, surname_of, (homes,)).items()
+    crowded = {e for e, names in _surnames_at(entity_of, surnames, (ties["homes"],)).items()
                if len(names) > crowded_threshold and families(names) > crowded_threshold}
     for ak, m in address_entities.items():
         if ak in shared_places:
             crowded.add(m.entity_id)
     # A place tied to people of many families through events or visits (a shop, a
     # station, a park) is not where any of them lives: it says nothing of who they are.
-    visitors = _surnames_at(entity_of, surname_of, (events, present, visits))
+    visitors = _surnames_at(entity_of, surnames, (ties["events"], ties["present"], ties["visits"]))
     busy = crowded | {e for e, names in visitors.items()
                       if len(names) > crowded_threshold and families(names) > crowded_threshold}
-
-    t = Table("person", [k for k, _ in persons])
-    kin = _relative_records(t.keys, parent_child, partners, t.index())
-    t.cols.update({name: _obj(values) for name, values in _record_columns(persons).items()})
-    places_of = _PersonPlaces(entity_of, postcode_of, homes, events, present, visits, crowded, busy)
-    t.multi["names"] = _name_variants(persons)
-    t.multi.update(places_of.columns(t.keys, kin, t.index()))
-    t.multi["related"] = _sorted_per_key(t.keys, related, t.index())
-    parents_born, children_born = _related_birth_years(
-        t.keys, {k: by_key[k]["dob"] for pair in parent_child for k in pair if k in by_key}, parent_child,
-        t.index())
-    born_by = _born_by(ws, since, taking_part)
-    t.cols.update(parents_born=_obj(parents_born), children_born=_obj(children_born),
-                  born_by=_obj([born_by.get(k, NO_CHILD_BORN) for k in t.keys]))
-    children, partners_of = _relatives(t.keys, by_key, parent_child, partners, t.index())
-    t.multi.update(children=children, partners=partners_of)
-    t.multi.update(kin)
+    rows = range(len(keys)) if only is None else [i for i, k in enumerate(keys) if k in only]
+    t = Table("person", keys if only is None else [keys[i] for i in rows])
+    for name in parts[0].cols if parts else _AgencyPart.empty("").cols:
+        values = [v for p in parts for v in p.cols[name]]
+        t.cols[name] = _obj(values if only is None else [values[i] for i in rows])
+    for name in parts[0].multi if parts else _AgencyPart.empty("").multi:
+        values = [v for p in parts for v in p.multi[name]]
+        t.multi[name] = values if only is None else [values[i] for i in rows]
+    places_of = _PersonPlaces(entity_of, postcode_of, crowded, busy)
+    t.multi.update(places_of.columns(*([ties[name][i] for i in rows] if only is not None else ties[name]
+                                       for name in TIE_COLUMNS)))
     return t
 
 
-def _person_rows(ws: Workspace) -> list[tuple[str, dict[str, Any]]]:
-    """(source key, data) of every active person record, sorted by source key. One query
-    read straight, not through Workspace.records and source_key: a generator step and a
-    call per row were a tenth of reading a million rows. The key is made as source_key
-    makes it; the sort stays (rows come in (agency, key) order, which is not the order of
-    "agency:key" when one agency's name is a prefix of another's), and costs little on rows
-    already almost in order."""
+# The address records each person record is tied to (per row of its agency's part): its
+# homes (lives_at, registered_at, placed_at), the places of events it was a party to and
+# of those it was present at, the places it visits or frequents, and the homes of the
+# children and partners its agency names (its household).
+TIE_COLUMNS = ("homes", "events", "present", "visits", "household")
+
+
+@dataclass
+class _AgencyPart:
+    """One agency's person records, as prepared from that agency's records alone: their
+    keys (sorted), the single- and multi-valued columns that depend on nothing else, and
+    the address records each is tied to (TIE_COLUMNS). Relationships, events and
+    occupancies tie records of one agency only, so a part is made again only when its
+    agency's records change (a load or unload of that agency). What depends on every
+    agency (address entities, crowded and busy places) is worked out from the parts."""
+
+    agency: str
+    keys: list[str]
+    cols: dict[str, list[Any]]
+    multi: dict[str, list[list[str]]]
+    ties: dict[str, list[list[str]]]
+
+    @classmethod
+    def empty(cls, agency: str) -> "_AgencyPart":
+        return _agency_part(agency, [], {}, {}, {}, {}, {}, [], [], {})
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"agency": self.agency, "keys": self.keys, "cols": self.cols,
+                             "multi": self.multi, "ties": self.ties})
+
+    @classmethod
+    def from_json(cls, text: bytes) -> "_AgencyPart":
+        d = orjson.loads(text)
+        return cls(d["agency"], d["keys"], d["cols"], d["multi"], d["ties"])
+
+
+def agency_parts(ws: Workspace, *, keep: bool = False) -> list[_AgencyPart]:
+    """Every agency's part of the person table, in the order of their keys ("agency:...").
+    A part kept in `prepared_persons` is read back when its stamp is its agency's now (the
+    same loads and unloads of it, made by the same code); the others are made from the
+    records, and with `keep` (a link run, inside its transaction) kept. At 1M, the next
+    night's newer police extract leaves the other six agencies' parts as they were."""
+    conn, code = ws.conn, _parts_code()
+    stamps = {agency: f"{code}|{n}:{last}:{unloaded}" for agency, n, last, unloaded in conn.execute(
+        "SELECT l.agency, COUNT(*), MAX(l.load_id), "
+        "(SELECT COUNT(*) FROM unloads u WHERE u.agency = l.agency) FROM loads l GROUP BY l.agency")}
+    kept = {agency: (stamp, part) for agency, stamp, part in conn.execute(
+        "SELECT agency, stamp, part FROM prepared_persons")}
+    agencies = sorted({a for (a,) in conn.execute(
+        "SELECT DISTINCT agency FROM records WHERE kind = 'person' AND status = 'active'")},
+        key=lambda a: f"{a}:")
+    parts = []
+    for agency in agencies:
+        stamp = stamps.get(agency, code)
+        held = kept.get(agency)
+        if held is not None and held[0] == stamp:
+            parts.append(_AgencyPart.from_json(held[1]))
+            continue
+        part = _made_part(ws, agency)
+        if keep:
+            conn.execute("INSERT OR REPLACE INTO prepared_persons (agency, stamp, part) VALUES (?,?,?)",
+                         (agency, stamp, part.to_json()))
+        parts.append(part)
+    if keep:
+        gone = set(kept) - set(agencies)
+        conn.executemany("DELETE FROM prepared_persons WHERE agency = ?", [(a,) for a in sorted(gone)])
+    return parts
+
+
+def _parts_code() -> str:
+    """What made the kept parts: the source of this module and of the date-of-birth key
+    (`_record_columns`), and the relations read as homes. Any change and they are made again."""
+    import inspect
+    import sys
+
+    from kglink.linkage.fields import dob as dob_module
+    text = "\x1f".join([inspect.getsource(sys.modules[__name__]), inspect.getsource(dob_module),
+                        repr(sorted(vocab.HOME_RELATIONS))])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _made_part(ws: Workspace, agency: str) -> _AgencyPart:
+    """An agency's part of the person table, made from its records."""
+    persons = _person_rows(ws, agency)
+    homes, visits, since = _occupancy_places(ws, agency)
+    taking_part = _event_people(ws, agency)
+    events, present, together = _event_places(ws, taking_part, agency)
+    related, parent_child, partners = _related(ws, together, agency)
+    return _agency_part(agency, persons, homes, visits, events, present, related, parent_child,
+                        partners, _born_by(ws, since, taking_part, agency))
+
+
+def _agency_part(agency: str, persons: list[tuple[str, dict[str, Any]]], homes: dict[str, list[str]],
+                 visits: dict[str, list[str]], events: dict[str, list[str]], present: dict[str, list[str]],
+                 related: dict[str, set[str]], parent_child: list[tuple[str, str]],
+                 partners: list[tuple[str, str]], born_by: dict[str, int]) -> _AgencyPart:
+    """The part from what was read of an agency's records (`related` is added to)."""
+    by_key = dict(persons)
+    _siblings(parent_child, by_key, related)
+    keys = [k for k, _ in persons]
+    index = {k: i for i, k in enumerate(keys)}
+    kin = _relative_records(keys, parent_child, partners, index)
+    cols = _record_columns(persons)
+    parents_born, children_born = _related_birth_years(
+        keys, {k: by_key[k]["dob"] for pair in parent_child for k in pair if k in by_key}, parent_child, index)
+    cols.update(parents_born=parents_born, children_born=children_born,
+                born_by=[born_by.get(k, NO_CHILD_BORN) for k in keys])
+    children, partners_of = _relatives(keys, by_key, parent_child, partners, index)
+    multi = {"names": _name_variants(persons), "related": _sorted_per_key(keys, related, index),
+             "children": children, "partners": partners_of, **kin}
+    ties = {"homes": _per_row(keys, index, homes, _NO_TIES), "events": _per_row(keys, index, events, _NO_TIES),
+            "present": _per_row(keys, index, present, _NO_TIES), "visits": _per_row(keys, index, visits, _NO_TIES),
+            # A record tied to no place at all (a pupil's contact with no address on file) is
+            # placed, more weakly, at the homes of the children and partner its agency names.
+            "household": [[a for r in mine + mates for a in homes.get(r, _NO_TIES)]
+                          for mine, mates in zip(kin["child_records"], kin["partner_records"])]}
+    return _AgencyPart(agency, keys, cols, multi, ties)
+
+
+def _person_rows(ws: Workspace, agency: str) -> list[tuple[str, dict[str, Any]]]:
+    """(source key, data) of every active person record of an agency, sorted by source
+    key. One query read straight, not through Workspace.records and source_key: a
+    generator step and a call per row were a tenth of reading a million rows. The key is
+    made as source_key makes it."""
     loads = orjson.loads
-    rows = [(f"{agency}:{key}", loads(data)) for agency, key, data in ws.conn.execute(
-        "SELECT agency, key, data FROM records WHERE kind = 'person' AND status = 'active' "
-        "ORDER BY agency, key")]
-    rows.sort(key=itemgetter(0))
-    return rows
+    prefix = f"{agency}:"
+    return [(prefix + key, loads(data)) for key, data in ws.conn.execute(
+        "SELECT key, data FROM records WHERE kind = 'person' AND agency = ? AND status = 'active' "
+        "ORDER BY key", (agency,))]
 
 
-def _link_rows(ws: Workspace, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(agency, data) of every active record of a link kind (occupancy, event_person, ...)
-    in the order of Workspace.records, without its record key (never read here)."""
+def _link_rows(ws: Workspace, kind: str, agency: str) -> Iterator[dict[str, Any]]:
+    """The data of every active record of a link kind (occupancy, event_person, ...) of an
+    agency, in the order of Workspace.records, without its record key (never read here)."""
     loads = orjson.loads
-    for agency, data in ws.conn.execute(
-            "SELECT agency, data FROM records WHERE kind = ? AND status = 'active' "
-            "ORDER BY agency, key", (kind,)):
-        yield agency, loads(data)
+    for (data,) in ws.conn.execute(
+            "SELECT data FROM records WHERE kind = ? AND agency = ? AND status = 'active' "
+            "ORDER BY key", (kind, agency)):
+        yield loads(data)
 
 
-def _related(ws: Workspace, together: list[set[str]]
+def _related(ws: Workspace, together: list[set[str]], agency: str
              ) -> tuple[dict[str, set[str]], list[tuple[str, str]], list[tuple[str, str]]]:
     """Records an agency says are related: named in one event (`together`, from
     _event_places: an agency names each person in an incident once, the victim and the
@@ -175,7 +281,7 @@ def _related(ws: Workspace, together: list[set[str]]
             mine.discard(a)
     parent_child: list[tuple[str, str]] = []
     partners: list[tuple[str, str]] = []
-    for agency, rel in _link_rows(ws, "relationship"):
+    for rel in _link_rows(ws, "relationship", agency):
         a, b = f"{agency}:{rel['person_id']}", f"{agency}:{rel['other_person_id']}"   # source_key
         if a != b:
             related[a].add(b)
@@ -188,16 +294,14 @@ def _related(ws: Workspace, together: list[set[str]]
     return related, parent_child, partners
 
 
-def _surnames_at(entity_of: dict[str, str], surname_of: dict[str, str],
-                 ties: Sequence[dict[str, list[str]]]) -> dict[str, set[str]]:
+def _surnames_at(entity_of: dict[str, str], surnames: list[Any],
+                 ties: Sequence[list[list[str]]]) -> dict[str, set[str]]:
     """Per address entity, the surnames of the person records tied to its address records
-    by any of `ties` (person record -> address records), of the person records read.
-    (`surname_of` looked up once per record, with a marker for one not read.)"""
+    by any of `ties` (per person record, its address records; `surnames`: per record, its
+    surname)."""
     at: dict[str, set[str]] = defaultdict(set)
-    for tie in ties:
-        for pkey, akeys in tie.items():
-            if (name := surname_of.get(pkey, _NOT_LOADED)) is _NOT_LOADED:
-                continue
+    for rows in ties:
+        for name, akeys in zip(surnames, rows):
             for ak in akeys:
                 if (e := entity_of.get(ak)) is not None:
                     at[e].add(name)
@@ -263,15 +367,11 @@ def _per_row(keys: list[str], index: dict[str, int], values: dict[str, T], missi
 @dataclass
 class _PersonPlaces:
     """The address entities and postcodes of person records, from their ties to address
-    records (person record -> address records). Most records have one home and no other
-    tie: one address record is looked up directly, not through a set."""
+    records (TIE_COLUMNS). Most records have one home and no other tie: one address record
+    is looked up directly, not through a set."""
 
     entity_of: dict[str, str]       # address record -> its entity
     postcode_of: dict[str, str]     # address record -> its postcode, where it has one
-    homes: dict[str, list[str]]
-    events: dict[str, list[str]]    # the places of events it was a party to
-    present: dict[str, list[str]]   # ... of events it was present at
-    visits: dict[str, list[str]]
     crowded: set[str]               # entities of places many families live at
     busy: set[str]                  # ... and of places many families go to
 
@@ -302,25 +402,17 @@ class _PersonPlaces:
         postcode_of = self.postcode_of
         return sorted({pc for a in akeys if (pc := postcode_of.get(a)) is not None})
 
-    def columns(self, keys: list[str], kin: dict[str, list[list[str]]],
-                index: dict[str, int] | None = None) -> dict[str, list[list[str]]]:
-        """Per record (in `keys`; `index`: each one's place there, Table.index), its
-        address, crowded, event, present, visit and household entities and its postcodes:
-        the multi-valued place columns."""
-        homes, events, present, visits = self.homes, self.events, self.present, self.visits
+    def columns(self, homes: list[list[str]], events: list[list[str]], present: list[list[str]],
+                visits: list[list[str]], household: list[list[str]]) -> dict[str, list[list[str]]]:
+        """Per record (the TIE_COLUMNS of each, row by row), its address, crowded, event,
+        present, visit and household entities and its postcodes: the multi-valued place
+        columns."""
         crowded, busy, entity_of, entities = self.crowded, self.busy, self.entity_of, self.entities
-        no_ties: list[str] = []
         out: dict[str, list[list[str]]] = {name: [] for name in (
             "address_entity", "crowded_entity", "event_entity", "visit_entity",
             "present_entity", "household_entity", "postcode")}
         ents, crowd, event_ents, visit_ents, present_ents, household_ents, units = out.values()
-        # Fewer records have events or visits than not: each of those records' places is
-        # put at its row (one look-up per record that has them, not three per record).
-        index = {k: i for i, k in enumerate(keys)} if index is None else index
-        rows_at, rows_there, rows_went = (_per_row(keys, index, ties, no_ties)
-                                          for ties in (events, present, visits))
-        for i, (key, at, there, went) in enumerate(zip(keys, rows_at, rows_there, rows_went)):
-            home = homes.get(key, no_ties)
+        for home, at, there, went, kin_homes in zip(homes, events, present, visits, household):
             e_ids = entities(home, _NOTHING)
             ents.append([e for e in e_ids if e not in crowded])
             crowd.append([e for e in e_ids if e in crowded])
@@ -332,17 +424,14 @@ class _PersonPlaces:
             visit_ents.append(visited)
             # A record tied to no place at all (a pupil's contact with no address on file) is
             # placed, more weakly, at the homes of the children and partner its agency names.
-            household: list[str] = []
-            if not (e_ids or at_events or was_at or visited):
-                household = [a for r in kin["child_records"][i] + kin["partner_records"][i]
-                             for a in homes.get(r, [])]
-            household_ents.append(entities(household, crowded))
+            in_household = kin_homes if not (e_ids or at_events or was_at or visited) else _NO_TIES
+            household_ents.append(entities(in_household, crowded))
             # Postcodes of the homes; a record with no home on file is placed by its events
             # and visits (a victim with no address recorded, at the incident at her home), and
             # failing those by its household's homes.
             units.append(self.postcodes(home) or self.postcodes(
                 [a for a in at + there + went if (e := entity_of.get(a)) is not None and e not in busy])
-                or self.postcodes(household))
+                or self.postcodes(in_household))
         return out
 
 
@@ -394,7 +483,7 @@ def _relative_records(keys: list[str], parent_child: list[tuple[str, str]],
 
 
 _NOTHING: frozenset[str] = frozenset()
-_NOT_LOADED: Any = object()     # a record not among those read (a read one's surname may be None)
+_NO_TIES: list[str] = []        # never added to
 SHARED_KINDS = frozenset({"care_home", "supported_accommodation", "hotel", "school", "business"})
 # Roles that tie a person to the place where an event happened to them or that they did:
 # a victim, a suspect, a child involved, a missing person at the place they went missing
@@ -479,7 +568,7 @@ def _one_edit_pairs(names: list[str]) -> Iterator[tuple[int, int]]:
                 yield start + int(r), int(j)
 
 
-def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, int]]:
+def _occupancy_places(ws: Workspace, agency: str) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, int]]:
     """Per person record, the addresses it calls home (lives_at, registered_at, placed_at)
     and those it visits or frequents; and the earliest year its agency has it anywhere
     (it was born by then: a woman at her home since 2007 is not a baby born in 2025). A
@@ -489,7 +578,7 @@ def _occupancy_places(ws: Workspace) -> tuple[dict[str, list[str]], dict[str, li
     visits: dict[str, list[str]] = defaultdict(list)
     since: dict[str, int] = {}
     home_relations = vocab.HOME_RELATIONS
-    for agency, occ in _link_rows(ws, "occupancy"):
+    for occ in _link_rows(ws, "occupancy", agency):
         person = f"{agency}:{occ['person_id']}"            # source_key, made here
         relation = occ["relation"]
         ties = homes if relation in home_relations else \
@@ -517,15 +606,16 @@ EVENT_MIN_AGE_ROLES = frozenset({"victim", "perpetrator", "subject"})
 MAYBE_UNBORN_ROLES = frozenset({"subject", "involved_child"})
 
 
-def _event_people(ws: Workspace) -> list[tuple[str, str, str]]:
+def _event_people(ws: Workspace, agency: str) -> list[tuple[str, str, str]]:
     """(event, person record, role) of every event_person row, as source keys: read once
     for the places of events (_event_places) and the years people were born by (_born_by)."""
     # source keys made here as source_key makes them
     return [(f"{agency}:{ep['event_id']}", f"{agency}:{ep['person_id']}", ep["role"])
-            for agency, ep in _link_rows(ws, "event_person")]
+            for ep in _link_rows(ws, "event_person", agency)]
 
 
-def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, str, str]]) -> dict[str, int]:
+def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, str, str]],
+             agency: str) -> dict[str, int]:
     """Per person record, the latest year it can have been born in, from the roles its
     agency records it in (ROLE_MIN_AGE, EVENT_MIN_AGE): a perpetrator of a crime in 2025
     was born by 2015, a witness of an incident in 2009 by 2009 (MAYBE_UNBORN_ROLES aside).
@@ -536,7 +626,8 @@ def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, 
     when: dict[str, tuple[int, str]] = {}
     for event, at, kind in ws.conn.execute(
             "SELECT agency || ':' || key, json_extract(data, '$.occurred_at'), json_extract(data, '$.type') "
-            "FROM records WHERE kind = 'event' AND status = 'active'"):     # the source key, as entity_map
+            "FROM records WHERE kind = 'event' AND agency = ? AND status = 'active'",
+            (agency,)):     # the source key, as entity_map
         at = at if isinstance(at, str) else ""
         if at[:4].isdigit():
             when[event] = (int(at[:4]), kind if isinstance(kind, str) else "")
@@ -558,14 +649,14 @@ def _born_by(ws: Workspace, since: dict[str, int], taking_part: list[tuple[str, 
 MAX_EVENT_PEOPLE = 50
 
 
-def _event_places(ws: Workspace, taking_part: list[tuple[str, str, str]]
+def _event_places(ws: Workspace, taking_part: list[tuple[str, str, str]], agency: str
                   ) -> tuple[dict[str, list[str]], dict[str, list[str]], list[set[str]]]:
     """Per person record, the addresses where the events it took part in happened
     (EVENT_PLACE_ROLES): those it was a party to (PLACE_ROLES), and those it was only
     present at (PRESENT_ROLES); and the person records of each event (two or more, at
     most MAX_EVENT_PEOPLE). `taking_part`: _event_people."""
     where: dict[str, list[str]] = defaultdict(list)
-    for agency, ea in _link_rows(ws, "event_address"):
+    for ea in _link_rows(ws, "event_address", agency):
         if ea["role"] in EVENT_PLACE_ROLES:
             where[f"{agency}:{ea['event_id']}"].append(f"{agency}:{ea['address_id']}")  # source_key
     party: dict[str, list[str]] = defaultdict(list)

@@ -96,7 +96,7 @@ def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageS
     say("persons: preparing")
     p_settings = settings.get("person") or default_settings("person")
     table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people,
-                         places=places)
+                         places=places, keep=True)
     report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say, keep_pairs, scorer))
     return report
 

@@ -62,6 +62,7 @@ def unload(ws: Workspace, agency: str, load_id: int, *, user: str,
         # row, it no longer matches the row put back, and is made again).
         conn.execute("DELETE FROM prepared_addresses WHERE agency = ? AND key IN (SELECT key FROM records "
                      "WHERE kind = 'address' AND agency = ? AND first_load = ?)", (agency, agency, load_id))
+        conn.execute("DELETE FROM prepared_persons WHERE agency = ?", (agency,))
         removed = conn.execute("DELETE FROM records WHERE agency = ? AND first_load = ?",
                                (agency, load_id)).rowcount
         conn.execute(f"INSERT OR REPLACE INTO records ({SUPERSEDED_COLUMNS}) "

@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS prepared_addresses (
     fields TEXT NOT NULL,           -- JSON array, in ADDRESS_COLUMNS order
     PRIMARY KEY (agency, key)
 ) WITHOUT ROWID;
+-- each agency's part of the person table (kglink/linkage/prepare.py, agency_parts): what
+-- linkage prepares of its person records from its own records alone, as JSON; `stamp` names
+-- the agency's loads and unloads and the code it was made by, and any other stamp makes it again
+CREATE TABLE IF NOT EXISTS prepared_persons (
+    agency TEXT PRIMARY KEY, stamp TEXT NOT NULL, part BLOB NOT NULL
+) WITHOUT ROWID;
 -- what keeps apart the two entities of each pair in conflict, as the link run found it
 CREATE TABLE IF NOT EXISTS link_conflicts (
     kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,  -- the pair (links.status 'conflict')
@@ -309,6 +315,7 @@ def _up_to_date(conn: sqlite3.Connection) -> bool:
     return (names.get("decisions") == "view" and "decision_log_no_delete" in names
             and "links_b" in names and "unloads" in names and "superseded" in names
             and "link_conflicts" in names and "prepared_addresses" in names
+            and "prepared_persons" in names
             and "hash" in audit_cols)
 
 
