@@ -171,6 +171,21 @@ def county_extracts(county_dir: Path) -> list[Path]:
     return sorted(p for p in county_dir.iterdir() if (p / "manifest.json").exists())
 
 
+def later_extract(extract: Path, dst: Path, days: int = 1) -> Path:
+    """A copy of an agency's extract in `dst`, dated `days` later (its next extract, once
+    the caller has changed what it changes)."""
+    import json
+    from datetime import datetime, timedelta
+
+    out = dst / extract.name
+    shutil.copytree(extract, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=days)
+    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return out
+
+
 @pytest.fixture(scope="session")
 def county_ws(county: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The county loaded and linked by kglink, once per test session. Read-only for tests."""

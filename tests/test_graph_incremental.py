@@ -7,12 +7,11 @@ stored graph tables compared row for row with a full rebuild of the same workspa
 from __future__ import annotations
 
 import csv
-import json
-import shutil
 import sqlite3
-from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import Path
+
+from conftest import later_extract
 from typing import Any
 
 import pytest
@@ -60,12 +59,7 @@ def _newer(county: Path, agency: str, dst: Path) -> Path:
     """The agency's next extract: phone numbers corrected, dates of birth and surnames
     changed (linkage moves some records), persons withdrawn (their links dangle), an
     occupancy withdrawn and an event's date moved (who was a child at it)."""
-    out = dst / agency
-    shutil.copytree(county / agency, out)
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=1)
-    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = later_extract(county / agency, dst)
 
     def person(i: int, r: dict[str, str]) -> bool:
         if i % 20 == 1:
@@ -122,17 +116,6 @@ def test_an_incremental_build_equals_a_full_rebuild(updated: tuple[Workspace, Ro
     assert set(embedded._INDEXES) <= names
 
 
-def _later(extract: Path, dst: Path, days: int) -> Path:
-    """The same extract, dated `days` later."""
-    out = dst / extract.name
-    shutil.copytree(extract, out)
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=days)
-    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return out
-
-
 def test_changed_only_builds_night_after_night_equal_a_full_rebuild(
         updated: tuple[Workspace, Rows], county: Path, tmp_path: Path) -> None:
     """The next night builds from what the last changed-only build kept: the police's
@@ -140,7 +123,7 @@ def test_changed_only_builds_night_after_night_equal_a_full_rebuild(
     agency's newer one."""
     ws, _ = updated
     assert embedded.build(ws).changed_only
-    load_extracts(ws, [_later(county / "police", tmp_path / "again", 2),
+    load_extracts(ws, [later_extract(county / "police", tmp_path / "again", 2),
                        _newer(county, "health", tmp_path / "health")])
     link(ws)
     done = embedded.build(ws)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-from datetime import datetime, timedelta
 from pathlib import Path
+
+from conftest import later_extract
 
 import pytest
 
@@ -25,12 +25,7 @@ from kglink.workspace import Workspace, open_workspace
 def _newer_addresses(county: Path, dst: Path) -> tuple[Path, int]:
     """The police's next extract with every 40th address's first line changed, two new
     addresses and every 301st withdrawn; and how many rows are new or changed."""
-    out = dst / "police"
-    shutil.copytree(county / "police", out)
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=1)
-    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = later_extract(county / "police", dst)
     path = out / "addresses.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -9,10 +9,9 @@ one made from every record again.
 from __future__ import annotations
 
 import csv
-import json
-import shutil
-from datetime import datetime, timedelta
 from pathlib import Path
+
+from conftest import later_extract
 
 import orjson
 import pytest
@@ -41,12 +40,7 @@ def _newer_police(county: Path, dst: Path) -> Path:
     """The police's next extract: every 50th person's surname changed, every 97th
     withdrawn, one new; every 20th relationship and 25th event role dropped; every 30th
     occupancy moved to another address of the extract."""
-    out = dst / "police"
-    shutil.copytree(county / "police", out)
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    when = datetime.fromisoformat(manifest["extracted_at"].replace("Z", "+00:00")) + timedelta(days=1)
-    manifest["extracted_at"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = later_extract(county / "police", dst)
 
     def persons(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         for i, r in enumerate(rows):
