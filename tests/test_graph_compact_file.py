@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_graph_incremental import _copy, _later, _newer
+from conftest import later_extract
+from test_graph_incremental import _copy, _newer
 
 from kglink.graph import compact_file, embedded
 from kglink.graph.compact import CompactGraph
@@ -85,7 +86,7 @@ def test_changed_only_builds_bring_the_file_up_to_date(ws: Workspace, county: Pa
     _same_from_file(ws)
     # The next night: the first extract again (withdrawn persons back) with persons never
     # seen before living at known addresses, and another agency's newer extract.
-    again = _later(county / "police", tmp_path / "again", 2)
+    again = later_extract(county / "police", tmp_path / "again", 2)
     _with_new_persons(again)
     load_extracts(ws, [again, _newer(county, "health", tmp_path / "health")])
     link(ws)
