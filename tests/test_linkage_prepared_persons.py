@@ -185,3 +185,20 @@ def test_a_part_under_another_stamp_of_its_agency_is_made_again(
     made = _made(monkeypatch)
     _table(newer)
     assert made == ["education"]
+
+
+@pytest.mark.parametrize("garbled", [b"{not json", b'{"agency": "health"}', b"[]"])
+def test_a_garbled_part_is_made_again(newer: Workspace, monkeypatch: pytest.MonkeyPatch, garbled: bytes) -> None:
+    """A kept part that cannot be read as its agency's (garbled, cut off) does not stop
+    the link: it is made again from the records, and kept whole."""
+    with newer.transaction() as c:
+        _table(newer, keep=True)
+        c.execute("UPDATE prepared_persons SET part = ? WHERE agency = 'health'", (garbled,))
+    made = _made(monkeypatch)
+    with newer.transaction():
+        t = _table(newer, keep=True)
+    assert made == ["health"]
+    monkeypatch.undo()
+    _same(t, _fresh(newer))
+    part = newer.conn.execute("SELECT part FROM prepared_persons WHERE agency = 'health'").fetchone()[0]
+    assert orjson.loads(part)["agency"] == "health"

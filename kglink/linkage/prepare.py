@@ -160,6 +160,17 @@ class _AgencyPart:
         d = orjson.loads(text)
         return cls(d["agency"], d["keys"], d["cols"], d["multi"], d["ties"])
 
+    @classmethod
+    def read(cls, text: bytes, agency: str) -> "_AgencyPart | None":
+        """The kept part, or None where it cannot be read as this agency's (garbled, cut
+        off, another agency's): it is then made again from the records, as a stale one is."""
+        try:
+            part = cls.from_json(text)
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return None
+        whole = all(len(v) == len(part.keys) for group in (part.cols, part.multi, part.ties) for v in group.values())
+        return part if part.agency == agency and whole and set(part.ties) == set(TIE_COLUMNS) else None
+
 
 def agency_parts(ws: Workspace, *, keep: bool = False) -> list[_AgencyPart]:
     """Every agency's part of the person table, in the order of their keys ("agency:...").
@@ -180,8 +191,8 @@ def agency_parts(ws: Workspace, *, keep: bool = False) -> list[_AgencyPart]:
     for agency in agencies:
         stamp = stamps.get(agency, code)
         held = kept.get(agency)
-        if held is not None and held[0] == stamp:
-            parts.append(_AgencyPart.from_json(held[1]))
+        if held is not None and held[0] == stamp and (part := _AgencyPart.read(held[1], agency)) is not None:
+            parts.append(part)
             continue
         part = _made_part(ws, agency)
         if keep:
