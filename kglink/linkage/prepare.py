@@ -93,8 +93,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     """`places`: the address records' kinds and postcodes, if a link run has them from
     its address table (`address_places`), else read from the records. `keep` (a link run,
     inside its transaction): keep each agency's part (`agency_parts`) for the next run."""
-    parts = agency_parts(ws, keep=keep)
-    keys = [k for p in parts for k in p.keys]
+    # (No person record at all: one empty part, so that the table still has its columns.)
+    parts = agency_parts(ws, keep=keep) or [_AgencyPart.empty("")]
     surnames = [s for p in parts for s in p.cols["surname"]]
     ties = {name: [row for p in parts for row in p.ties[name]] for name in TIE_COLUMNS}
     shared_places, postcode_of = places or address_places(ws)
@@ -111,17 +111,20 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     visitors = _surnames_at(entity_of, surnames, (ties["events"], ties["present"], ties["visits"]))
     busy = crowded | {e for e, names in visitors.items()
                       if len(names) > crowded_threshold and families(names) > crowded_threshold}
-    rows = range(len(keys)) if only is None else [i for i, k in enumerate(keys) if k in only]
-    t = Table("person", keys if only is None else [keys[i] for i in rows])
-    for name in parts[0].cols if parts else _AgencyPart.empty("").cols:
-        values = [v for p in parts for v in p.cols[name]]
-        t.cols[name] = _obj(values if only is None else [values[i] for i in rows])
-    for name in parts[0].multi if parts else _AgencyPart.empty("").multi:
-        values = [v for p in parts for v in p.multi[name]]
-        t.multi[name] = values if only is None else [values[i] for i in rows]
-    places_of = _PersonPlaces(entity_of, postcode_of, crowded, busy)
-    t.multi.update(places_of.columns(*([ties[name][i] for i in rows] if only is not None else ties[name]
-                                       for name in TIE_COLUMNS)))
+
+    picked = None if only is None else [[i for i, k in enumerate(p.keys) if k in only] for p in parts]
+
+    def rows(values: Callable[[_AgencyPart], list[T]]) -> list[T]:
+        """A column over every part, of the records in `only` where it is given."""
+        if picked is None:
+            return [v for p in parts for v in values(p)]
+        return [values(p)[i] for p, mine in zip(parts, picked) for i in mine]
+
+    t = Table("person", rows(lambda p: p.keys))
+    t.cols.update({name: _obj(rows(lambda p: p.cols[name])) for name in parts[0].cols})
+    t.multi.update({name: rows(lambda p: p.multi[name]) for name in parts[0].multi})
+    t.multi.update(_PersonPlaces(entity_of, postcode_of, crowded, busy).columns(
+        *(ties[name] if only is None else rows(lambda p: p.ties[name]) for name in TIE_COLUMNS)))
     return t
 
 
