@@ -13,6 +13,7 @@ from kglink.linkage.comparisons import (
     flat_levels, forename_levels, number_levels, postcode_levels, surname_levels,
 )
 from kglink.standardise.address import parse_address
+from kglink.linkage.fields import dob as dobf
 from kglink.linkage.fields.dob import levels as dob_levels
 from kglink.linkage.prepare import Table, _obj
 from kglink.linkage.registry import (
@@ -53,9 +54,12 @@ def test_surname_levels(a: str, b: str, level: int) -> None:
     ("19850403", "19851120", 3), ("19850403", "19900101", 4), ("", "19900101", -1),
     ("19900104", "19890104", 2),                 # the year one apart across a decade
     ("19900104", "19880104", 4), ("19900104", "19890105", 4),
+    ("19940424", "19840424", 2), ("20090424", "19990424", 2),   # the decade mistyped: ten years
+    ("19640424", "19840424", 4), ("19940424", "19840425", 4),   # twenty years; ten and a day
 ])
 def test_dob_levels(a: str, b: str, level: int) -> None:
     assert dob_levels(_o(a), _o(b))[0] == level
+    assert dobf.compatible(a, b) == (level in (-1, 0, 1, 2))
 
 
 def test_address_levels_on_parsed_variants() -> None:
@@ -333,6 +337,41 @@ def test_father_and_son_are_not_chained_through_a_record_without_dob() -> None:
     assert roots[0] != roots[1]
     assert roots[2] == roots[0]          # the strongest edge wins
     assert len(refused) == 2
+
+
+def test_a_third_date_of_birth_settles_two_records_each_one_slip_from_it() -> None:
+    # One person: the true date, a day out, and day and month swapped; the last two are
+    # two slips apart, but each is one from the first.
+    t = _people([("JOHN", "SMITH", "19840405"), ("JOHN", "SMITH", "19840406"), ("JOHN", "SMITH", "19840504")])
+    conflict = cl.conflict_for(t, person_settings())
+    assert (conflict(1, 2), conflict(0, 1), conflict(0, 2)) == (cl.DATES, 0, 0)
+    roots, refused = cl.cluster(3, [cl.Edge(0, 1, 0.99), cl.Edge(1, 2, 0.98), cl.Edge(0, 2, 0.97)],
+                                conflict, set())
+    assert len(set(roots)) == 1 and refused == []
+    # In the other order the pair two slips apart comes first, is refused, and the third
+    # record brings them together.
+    roots, refused = cl.cluster(3, [cl.Edge(1, 2, 0.99), cl.Edge(0, 1, 0.98), cl.Edge(0, 2, 0.97)],
+                                conflict, set())
+    assert len(set(roots)) == 1
+    # A record without a date of birth settles nothing: the two stay apart.
+    none = _people([("JOHN", "SMITH", "19840406"), ("JOHN", "SMITH", "19840504"), ("JOHN", "SMITH", "")])
+    roots, _ = cl.cluster(3, [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98)],
+                          cl.conflict_for(none, person_settings()), set())
+    assert roots[0] != roots[1]
+    # Nor does a date one slip from only one of them.
+    far = _people([("JOHN", "SMITH", "19840406"), ("JOHN", "SMITH", "19840504"), ("JOHN", "SMITH", "19840407")])
+    roots, _ = cl.cluster(3, [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98)],
+                          cl.conflict_for(far, person_settings()), set())
+    assert roots[0] == roots[2] != roots[1]
+
+
+def test_a_father_and_son_stay_apart_beside_a_record_a_decade_from_the_father() -> None:
+    # 1970 is one slip (a decade mistyped) from the father's 1960, twenty years from the
+    # son's 1990: no one date explains all three.
+    t = _people([("JOHN", "SMITH", "19600101"), ("JOHN", "SMITH", "19900101"), ("JOHN", "SMITH", "19700101")])
+    conflict = cl.conflict_for(t, person_settings())
+    roots, _ = cl.cluster(3, [cl.Edge(0, 2, 0.99), cl.Edge(1, 2, 0.98), cl.Edge(0, 1, 0.97)], conflict, set())
+    assert roots[0] == roots[2] != roots[1]
 
 
 def test_twins_with_different_forenames_stay_apart() -> None:
@@ -818,3 +857,15 @@ def test_fingerprints_hash_each_records_features() -> None:
     changed.cols["surname"] = t.cols["surname"].copy()
     changed.cols["surname"][5] = "OTHER"
     assert [a != b for a, b in zip(t.fingerprints(), changed.fingerprints())] == [i == 5 for i in range(n)]
+
+
+def test_a_surname_slip_that_changes_its_sound_beside_a_date_a_day_out_is_a_candidate() -> None:
+    # No rule on the date of birth, the surname's sound or the full name reaches them.
+    t = _people([("NOAH", "YARMORE", "19961119"), ("NOAH", "YATMORE", "19961120")])
+    st_ = person_settings()
+    rules = [r for r in st_.blocking_rules if not {"postcode", "postcode_district", "place_entity", "contact"}
+             & set(r.keys)]             # the rules this table of names and dates has keys for
+    lo, hi, counts = candidate_pairs(t, st_.model_copy(update={"blocking_rules": tuple(rules)}))
+    found = {c.rule: c.pairs for c in counts}
+    assert (lo.tolist(), hi.tolist()) == ([0], [1])
+    assert found["forename_phonetic+yob+surname_initial"] == 1

@@ -6,6 +6,13 @@ valid identifiers, a generation between the years of birth, twins' different fir
 names with one date of birth, a parent younger than their child, different flats, house
 numbers or streets) or a person's decision that two of them are different. So a record with no date of birth that matches both a
 father and his son joins one of them, and the father and son stay apart.
+
+Dates of birth are the exception that a third record can settle. Each agency mistypes a
+date on its own, so two records of one person can each be one slip from the true date and
+two slips from each other (1984-04-25 and 1984-05-24, with 1984-04-24 the truth). Two
+records whose dates alone cannot be one person's (the dob_conflict rule) may still join
+when one member's date of birth is within one slip of every date the joined cluster holds:
+that date explains them all, each record with at most one error.
 """
 from __future__ import annotations
 
@@ -27,25 +34,49 @@ class Edge:
     forced: bool = False       # a person said these are the same
 
 
-Conflict = Callable[[int, int], bool]
+# What a conflict test answers for two records besides 0 (nothing keeps them apart):
+APART = 1       # a rule, or a person, keeps them apart
+DATES = 2       # only their dates of birth, more than one slip apart: a third date may settle it
+Conflict = Callable[[int, int], int]
 
 
-def conflict_for(t: Table, st: LinkageSettings) -> Conflict:
+@dataclass(frozen=True)
+class RuleConflict:
+    """The settings' evidence rules as a test on two records of one would-be cluster
+    (APART, DATES or 0), and which records have a date of birth (for the date that may
+    settle a DATES)."""
+    test: Callable[[int, int], int]
+    dated: Callable[[int], bool]
+
+    def __call__(self, i: int, j: int) -> int:
+        return self.test(i, j)
+
+    def renumbered(self, records: Sequence[int]) -> RuleConflict:
+        """The same test on records numbered by their position in `records`."""
+        return RuleConflict(lambda a, b: self.test(records[a], records[b]), lambda a: self.dated(records[a]))
+
+
+def conflict_for(t: Table, st: LinkageSettings) -> RuleConflict:
     """The evidence rules of the settings, as a test on two records of one would-be
-    cluster: each rule's per-pair form (kglink/linkage/rules.py)."""
-    tests = rules.pair_tests(t, st)
-    seen: dict[int, bool] = {}
+    cluster: each rule's per-pair form (kglink/linkage/rules.py); dob_conflict's answer
+    is DATES, any other's APART."""
+    named = rules.named_pair_tests(t, st)
+    apart = [test for name, test in named if name != "dob_conflict"]
+    dates = [test for name, test in named if name == "dob_conflict"]
+    seen: dict[int, int] = {}
     n = t.n
 
-    def conflict(i: int, j: int) -> bool:
+    def conflict(i: int, j: int) -> int:
         # Asked again for the same two records by every clustering of one run (collective
         # linkage clusters once a round): worked out once.
         key = i * n + j if i < j else j * n + i
         hit = seen.get(key)
         if hit is None:
-            hit = seen[key] = any(test(i, j) for test in tests)
+            hit = seen[key] = (APART if any(test(i, j) for test in apart)
+                               else DATES if any(test(i, j) for test in dates) else 0)
         return hit
-    return conflict
+    dob = t.cols["dob"] if "dob" in t.cols else None
+    return RuleConflict(conflict, lambda i: bool(dob is not None and dob[i]))
 
 
 def cluster(n: int, edges: Sequence[Edge], conflict: Conflict,
@@ -81,13 +112,18 @@ def _merge(edges: Sequence[Edge], conflict: Conflict, different: set[tuple[int, 
         return root
 
     def blocked(a: list[int], b: list[int], forced: bool) -> bool:
+        dates = False
         for i in a:
             for j in b:
                 if (min(i, j), max(i, j)) in different:
                     return True
-                if not forced and conflict(i, j):
-                    return True
-        return False
+                if not forced:
+                    answer = conflict(i, j)
+                    if answer == DATES:
+                        dates = True
+                    elif answer:
+                        return True
+        return dates and not _one_date(a + b, conflict)
 
     refused: list[Edge] = []
     for e in sorted(edges, key=_order):
@@ -105,6 +141,15 @@ def _merge(edges: Sequence[Edge], conflict: Conflict, different: set[tuple[int, 
         members.pop(rj, None)
     touched = {x for e in edges for x in (e.i, e.j)}
     return {x: find(x) for x in touched}, refused
+
+
+def _one_date(members: list[int], conflict: Conflict) -> bool:
+    """Is one member's date of birth within one slip of every member's (no DATES answer
+    between it and any of them)?"""
+    if not isinstance(conflict, RuleConflict):
+        return False
+    return any(conflict.dated(k) and all(x == k or conflict(k, x) != DATES for x in members)
+               for k in members)
 
 
 class Reclustering:

@@ -312,7 +312,7 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
                _surname, (0.85, 0.05, 0.04, 0.02, 0.02, 0.02)),
     Comparison("dob", named_levels(
         ("exact", "dates of birth equal"), ("swapped", "day and month swapped"),
-        ("one_apart", "one digit, one day or one year apart"), ("same_year", "same year only"),
+        ("one_apart", "one digit, one day, or one or ten years apart"), ("same_year", "same year only"),
         ("different", "different")), column("dob", coded=dob_coded),
                (0.88, 0.03, 0.05, 0.02, 0.02)),
     Comparison("sex", named_levels(("exact", "sex the same"), ("different", "sex different")), _sex, (0.98, 0.02)),

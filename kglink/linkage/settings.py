@@ -130,6 +130,10 @@ def person_settings() -> LinkageSettings:
             BlockingRule(name="dob+forename_initial", keys=("dob", "forename_initial")),
             BlockingRule(name="surname_phonetic+yob+forename_initial",
                          keys=("surname_phonetic", "yob", "forename_initial")),
+            # ... and the other way round: a slip that changes a surname's sound (YARMORE,
+            # YATMORE) beside a date of birth a day out, which no rule on the date finds.
+            BlockingRule(name="forename_phonetic+yob+surname_initial",
+                         keys=("forename_phonetic", "yob", "surname_initial")),
             BlockingRule(name="names+district", keys=("forename_phonetic", "surname_phonetic", "postcode_district")),
             BlockingRule(name="names_any_order+yob", keys=("names_any_order", "yob")),
             BlockingRule(name="postcode+forename_phonetic", keys=("postcode", "forename_phonetic")),

@@ -84,7 +84,7 @@ def _cluster_groups(tables: Broadcast[Table], st: LinkageSettings,
             pos = {x: k for k, x in enumerate(r)}
             local_apart = {(a, pos[y]) for a, x in enumerate(r) for y in different.get(x, ()) if y in pos}
             edges = [cl.Edge(a, b, q, f) for a, b, q, f in zip(li, lj, p_all[s:e].tolist(), f_all[s:e].tolist())]
-            roots, refused = cl.cluster(len(r), edges, lambda a, b: conflict(r[a], r[b]), local_apart)
+            roots, refused = cl.cluster(len(r), edges, conflict.renumbered(r), local_apart)
             low = _canonical(roots)
             out += [(x, r[low[k]], 0.0, False) for k, x in enumerate(r)]
             out += [(r[x.i], r[x.j], x.probability, True) for x in refused]

@@ -31,16 +31,23 @@ def day_apart(a: str, b: str) -> bool:
 
 def one_digit_apart(a: str, b: str) -> bool:
     """One digit differs, in the day, the month or the last digit of the year: a typo or an
-    off-by-one. A difference in the century or decade (1960 / 1990) is another person."""
+    off-by-one. A difference in the century or decade (1960 / 1990) is another person,
+    unless the years are ten apart (year_apart)."""
     diff = [k for k, (x, y) in enumerate(zip(a, b)) if x != y]
     return len(diff) == 1 and diff[0] >= 3
 
 
+# Years this far apart, with the same day and month, are one slip: the year one apart (1989
+# for 1990, across a decade, changes more than one digit) or the decade's digit mistyped
+# (1984 for 1994). Twenty years or more is a generation (the generation_gap rule), and
+# nobody is the parent of a child born ten years after them (parent_gap_years).
+SLIP_YEARS = (1, 10)
+
+
 def year_apart(a: str, b: str) -> bool:
-    """The same day and month, the year one apart (1989 for 1990: a slip across a decade
-    that changes more than one digit)."""
+    """The same day and month, the years one or ten apart (SLIP_YEARS)."""
     return (len(a) == len(b) == 8 and a[4:] == b[4:] and a[:4].isdigit() and b[:4].isdigit()
-            and abs(int(a[:4]) - int(b[:4])) == 1)
+            and abs(int(a[:4]) - int(b[:4])) in SLIP_YEARS)
 
 
 def compatible(a: str, b: str) -> bool:
@@ -58,8 +65,8 @@ def _digits(values: NDArray[np.object_]) -> tuple[NDArray[np.int8], NDArray[np.b
 
 
 def levels(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.int8]:
-    """Per pair: 0 exact, 1 day/month swapped, 2 one digit, one day or one year apart, 3 same
-    year, 4 else, -1 null."""
+    """Per pair: 0 exact, 1 day/month swapped, 2 one digit, one day, or one or ten years
+    apart (SLIP_YEARS), 3 same year, 4 else, -1 null."""
     both = np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
     idx = np.arange(len(both), dtype=np.int64)
     return coded_levels(both, idx[:len(a)], idx[len(a):])
@@ -79,7 +86,7 @@ def coded_levels(uniq: NDArray[np.object_], pa: NDArray[np.int64], pb: NDArray[n
     ordinals = np.fromiter((_ordinal(v) if len(v) == 8 else -10 for v in uniq), dtype=np.int64, count=len(uniq))
     one_digit |= np.abs(ordinals[pa] - ordinals[pb]) == 1
     years = digits[:, :4].astype(np.int64) @ np.array([1000, 100, 10, 1], dtype=np.int64)
-    one_digit |= ~diff[:, 4:].any(axis=1) & (np.abs(years[pa] - years[pb]) == 1)
+    one_digit |= ~diff[:, 4:].any(axis=1) & np.isin(np.abs(years[pa] - years[pb]), SLIP_YEARS)
     out = np.full(len(pa), 4, dtype=np.int8)
     out[same_year] = 3
     out[one_digit] = 2
