@@ -132,8 +132,10 @@ def person_settings() -> LinkageSettings:
                          keys=("surname_phonetic", "yob", "forename_initial")),
             # ... and the other way round: a slip that changes a surname's sound (YARMORE,
             # YATMORE) beside a date of birth a day out, which no rule on the date finds.
+            # Only in blocks of up to 25: at a million records, common first names born in
+            # one year under one initial made 3.5M more pairs (+18 %) for 5 more true ones.
             BlockingRule(name="forename_phonetic+yob+surname_initial",
-                         keys=("forename_phonetic", "yob", "surname_initial")),
+                         keys=("forename_phonetic", "yob", "surname_initial"), max_block_size=25),
             BlockingRule(name="names+district", keys=("forename_phonetic", "surname_phonetic", "postcode_district")),
             BlockingRule(name="names_any_order+yob", keys=("names_any_order", "yob")),
             BlockingRule(name="postcode+forename_phonetic", keys=("postcode", "forename_phonetic")),
