@@ -869,3 +869,21 @@ def test_a_surname_slip_that_changes_its_sound_beside_a_date_a_day_out_is_a_cand
     found = {c.rule: c.pairs for c in counts}
     assert (lo.tolist(), hi.tolist()) == ([0], [1])
     assert found["forename_phonetic+yob+surname_initial"] == 1
+
+
+@pytest.mark.parametrize("a,b,level", [
+    ("AMARA SAIMA", "AMARI AISHA", 5),        # near first names, clearly different middle names
+    ("AMARA S", "AMARI AISHA", 5),            # ... or a middle initial that is not the other's
+    ("AMARA SAIMA", "AMARI SAIMA", 2),        # the same middle name: a slip in the first
+    ("AMARA SAIMA", "AMARI SAYMA", 2),        # a near middle name
+    ("AMARA SAIMA", "AMARI S", 2),            # a middle initial that fits
+    ("AMARA", "AMARI AISHA", 2),              # a middle name on one side says nothing
+    ("JON PAUL", "JOHN PETER", 1),            # a nickname stays one, whatever the middle names
+    ("MOHAMMED MUHAMMAD", "MUHAMMAD MOHAMMED", 1),   # names in the other order
+])
+def test_near_first_names_with_different_middle_names_are_different(a: str, b: str, level: int) -> None:
+    from kglink.linkage.evidence import forenames_compatible
+
+    for x, y in ((a, b), (b, a)):
+        assert forename_levels(_o(x), _o(y))[0] == level
+        assert forenames_compatible(x, y) == (level != 5)

@@ -175,6 +175,11 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr, slips: Slips = NO_SLIPS) -
         one, other = (words[fa[k]], words[fb[k]]) if la[k] == 1 else (words[fb[k]], words[fa[k]])
         if initial_fits(one, other):
             out[k] = 4
+    # Near first names with clearly different middle names (AMARA SAIMA, AMARI AISHA) are
+    # two people, unless a nickname, a slip or a middle name used as first says otherwise.
+    for k in np.flatnonzero(((out == 2) | (out == 3)) & multi[pa] & multi[pb] & (la > 1) & (lb > 1)):
+        if middle_names_differ(uniq[pa[k]], uniq[pb[k]]):
+            out[k] = 5
     if len(nick):
         out[(out > 1) & isin(fa * np.int64(len(words)) + fb, nick)] = 1
     if slips:
@@ -188,6 +193,20 @@ def forename_coded(uniq: Obj, pa: IntArr, pb: IntArr, slips: Slips = NO_SLIPS) -
     out[fa == fb] = 0
     out[(la == 0) | (lb == 0)] = -1
     return out
+
+
+def middle_names_differ(a: str, b: str) -> bool:
+    """Both forenames have a second name, and the two are clearly different: neither equal,
+    an initial of the other, nor a near spelling (Jaro-Winkler 0.80). Near first names
+    (AMARA, AMARI) with such middle names (SAIMA, AISHA) are two people, as twins named in
+    pairs are; a middle name recorded by one agency only says nothing."""
+    x, y = a.split(" "), b.split(" ")
+    if len(x) < 2 or len(y) < 2:
+        return False
+    m, n = x[1], y[1]
+    if m == n or (len(m) == 1 or len(n) == 1) and m[0] == n[0]:
+        return False
+    return not jw_reaches(m, n, 0.80)
 
 
 def _forename_words(uniq: Obj) -> tuple[Obj, IntArr, IntArr, Obj, IntArr, np.ndarray]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.comparisons import NO_SLIPS, Comparison, Slips, jw_reaches, slips_of
+from kglink.linkage.comparisons import NO_SLIPS, Comparison, Slips, jw_reaches, middle_names_differ, slips_of
 from kglink.linkage.fields.name import initial_fits, nickname_keys, short_form
 from kglink.linkage.prepare import Table
 from kglink.linkage.registry import comparisons_for
@@ -89,7 +89,7 @@ def forenames_compatible(a: str, b: str, slips: Slips = NO_SLIPS) -> bool:
         return True
     if short_form(x, y) or short_form(y, x):
         return True
-    return jw_reaches(x, y, 0.80)
+    return jw_reaches(x, y, 0.80) and not middle_names_differ(a, b)
 
 
 class Records:
