@@ -67,6 +67,34 @@ def blocking_recall(keys: list[str], lo: np.ndarray, hi: np.ndarray, truth: set[
     return float(found.sum()) / len(truth) if truth else 1.0
 
 
+def hard_negative_merges(ws: Workspace, cdir: Path, rows: list[tuple[str, str, str, str]]) -> tuple[int, int]:
+    """Entities that join two true persons a generation apart (recorded years of birth 12
+    or more apart: a father and son of one name), and entities that join two true persons
+    who share a recorded date of birth (twins, or two people of one name born one day)."""
+    true_id = {}
+    with (cdir / "truth" / "persons.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            true_id[f"{row['agency']}:{row['record_id']}"] = row["true_id"]
+    dob = {f"{agency}:{key}": data.get("dob") or "" for agency, key, data in ws.records("person")}
+    members: dict[str, list[str]] = defaultdict(list)
+    for eid, kind, agency, rid in rows:
+        if kind == "person":
+            members[eid].append(f"{agency}:{rid}")
+    generation = one_date = 0
+    for keys in members.values():
+        dates: dict[str, set[str]] = defaultdict(set)
+        for k in keys:
+            if dob.get(k) and k in true_id:
+                dates[true_id[k]].add(dob[k])
+        if len({true_id.get(k) for k in keys}) < 2 or not dates:
+            continue
+        years = {int(d[:4]) for held in dates.values() for d in held}
+        generation += max(years) - min(years) >= 12
+        people = sorted(dates)
+        one_date += any(dates[a] & dates[b] for i, a in enumerate(people) for b in people[i + 1:])
+    return generation, one_date
+
+
 def missed_by_status(ws: Workspace, kind: str, missed: set[tuple[str, str]]) -> str:
     """Where the recall went: each missed true pair's status in the links table (a pair not
     there was never a candidate, or scored below the review threshold)."""
@@ -119,6 +147,10 @@ def main() -> None:
             print(f"  missed pairs by what linkage made of them: {missed_by_status(ws, kind, truth - pred)}")
             queued = {(a, b) for a, b in ws.conn.execute(
                 "SELECT a, b FROM links WHERE kind = ? AND status IN ('review', 'unsure')", (kind,))}
+            if kind == "person":
+                generation, one_date = hard_negative_merges(ws, cdir, rows)
+                print(f"  hard negatives: {generation} entities join two people a generation apart, "
+                      f"{one_date} join two people of one date of birth (twins, or one name born one day)")
             print(f"  recall with the review queue confirmed: "
                   f"{len(truth & (pred | queued)) / len(truth) if truth else 1.0:.4f}")
             kr = next(k for k in report.kinds if k.kind == kind)
