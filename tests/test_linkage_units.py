@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kglink.linkage import arrays
@@ -294,6 +294,8 @@ _EDGE = st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from([0.99,
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(_EDGE, max_size=14), min_size=1, max_size=5),
        st.sets(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=15))
+# Found by a CI run: a refused edge given the other way round on the next call.
+@example(calls=[[(0, 1, 0.99, False)], [(1, 0, 0.99, False)]], conflicts=set())
 def test_reclustering_gives_what_clustering_afresh_gives_on_every_call(calls, conflicts) -> None:  # type: ignore[no-untyped-def]
     """Reclustering reuses the last call's components whose edges did not change: each call's
     roots and refused edges must be cluster()'s on that call's edges, whatever changed."""

@@ -194,10 +194,12 @@ class Reclustering:
         if last is not None and not again.all():
             kept = np.concatenate((ei[~again], ej[~again]))
             roots[kept] = last.roots[kept]
-            # A refused edge of a component kept is an edge of it (it was then): still refused.
+            # A refused edge of a component kept is an edge of it (it was then): still refused,
+            # as this call gives it (the same two records may come the other way round).
             reused = np.zeros(n, dtype=bool)
             reused[kept] = True
-            refused = [e for e in last.refused if reused[e.i]]
+            given = dict(zip(code.tolist(), edges))
+            refused = [given[min(e.i, e.j) * n + max(e.i, e.j)] for e in last.refused if reused[e.i]]
         merged, more = _merge([edges[k] for k in np.flatnonzero(again).tolist()], conflict, different)
         if merged:
             roots[np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))] = \
