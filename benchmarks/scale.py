@@ -9,7 +9,6 @@ for persons and addresses against the truth, seconds and peak memory.
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -24,6 +23,7 @@ from kglink.linkage.arrays import isin
 from kglink.linkage.members import all_memberships
 from kglink.linkage.run import link
 from kglink.loaders.load import load_extracts
+from kglink.synth.truth import Truth
 from kglink.workspace import Workspace, open_workspace
 
 
@@ -34,11 +34,11 @@ def _pairs(groups: dict[str, list[str]]) -> set[tuple[str, str]]:
     return out
 
 
-def truth_pairs(cdir: Path, kind: str) -> set[tuple[str, str]]:
+def truth_pairs(true_id: dict[str, str]) -> set[tuple[str, str]]:
+    """Every pair of records the truth says are one (`Truth.person` or `Truth.address`)."""
     groups: dict[str, list[str]] = defaultdict(list)
-    with (cdir / "truth" / ("persons.csv" if kind == "person" else "addresses.csv")).open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            groups[row["true_id"]].append(f"{row['agency']}:{row['record_id']}")
+    for key, tid in true_id.items():
+        groups[tid].append(key)
     return _pairs(groups)
 
 
@@ -67,14 +67,11 @@ def blocking_recall(keys: list[str], lo: np.ndarray, hi: np.ndarray, truth: set[
     return float(found.sum()) / len(truth) if truth else 1.0
 
 
-def hard_negative_merges(ws: Workspace, cdir: Path, rows: list[tuple[str, str, str, str]]) -> tuple[int, int]:
+def hard_negative_merges(ws: Workspace, true_id: dict[str, str],
+                         rows: list[tuple[str, str, str, str]]) -> tuple[int, int]:
     """Entities that join two true persons a generation apart (recorded years of birth 12
     or more apart: a father and son of one name), and entities that join two true persons
     who share a recorded date of birth (twins, or two people of one name born one day)."""
-    true_id = {}
-    with (cdir / "truth" / "persons.csv").open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            true_id[f"{row['agency']}:{row['record_id']}"] = row["true_id"]
     dob = {f"{agency}:{key}": data.get("dob") or "" for agency, key, data in ws.records("person")}
     members: dict[str, list[str]] = defaultdict(list)
     for eid, kind, agency, rid in rows:
@@ -130,6 +127,7 @@ def main() -> None:
         report = link(ws, full=loaded, retrain=loaded, keep_pairs=True)
         t_link = time.perf_counter() - t1
         rows = all_memberships(ws)
+        known = Truth.read(cdir)
         print(f"command: {command_line()}")
         print(f"county style: {county_style(cdir)}")
         print(f"person records: {persons}; load {t_load:.1f} s{' (loaded before)' if loaded else ''}; "
@@ -140,7 +138,7 @@ def main() -> None:
                   f"{k.review} in review, {k.entities} entities, {k.seconds:.1f} s")
             print("    " + ", ".join(f"{stage} {sec:.1f} s" for stage, sec in k.stages.items()))
         for kind in ("person", "address"):
-            truth, pred = truth_pairs(cdir, kind), predicted_pairs(rows, kind)
+            truth, pred = truth_pairs(getattr(known, kind)), predicted_pairs(rows, kind)
             p, r, f = prf(pred, truth)
             print(f"{kind}: pairwise precision {p:.4f} recall {r:.4f} F1 {f:.4f} "
                   f"(true pairs {len(truth)}, predicted {len(pred)})")
@@ -148,7 +146,7 @@ def main() -> None:
             queued = {(a, b) for a, b in ws.conn.execute(
                 "SELECT a, b FROM links WHERE kind = ? AND status IN ('review', 'unsure')", (kind,))}
             if kind == "person":
-                generation, one_date = hard_negative_merges(ws, cdir, rows)
+                generation, one_date = hard_negative_merges(ws, known.person, rows)
                 print(f"  hard negatives: {generation} entities join two people a generation apart, "
                       f"{one_date} join two people of one date of birth (twins, or one name born one day)")
             print(f"  recall with the review queue confirmed: "
