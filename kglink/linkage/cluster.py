@@ -198,8 +198,10 @@ class Reclustering:
             # as this call gives it (the same two records may come the other way round).
             reused = np.zeros(n, dtype=bool)
             reused[kept] = True
-            given = dict(zip(code.tolist(), edges))
-            refused = [given[min(e.i, e.j) * n + max(e.i, e.j)] for e in last.refused if reused[e.i]]
+            still = [e for e in last.refused if reused[e.i]]
+            wanted = np.array([min(e.i, e.j) * n + max(e.i, e.j) for e in still], dtype=np.int64)
+            at = order[np.searchsorted(code[order], wanted)]
+            refused = [edges[k] for k in at.tolist()]
         merged, more = _merge([edges[k] for k in np.flatnonzero(again).tolist()], conflict, different)
         if merged:
             roots[np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))] = \
