@@ -889,3 +889,12 @@ def test_near_first_names_with_different_middle_names_are_different(a: str, b: s
     for x, y in ((a, b), (b, a)):
         assert forename_levels(_o(x), _o(y))[0] == level
         assert forenames_compatible(x, y) == (level != 5)
+
+
+def test_middle_names_read_from_forenames_not_cleaned() -> None:
+    """Forenames given straight to the API, with a run of spaces (cleaned ones never have one)."""
+    from kglink.linkage.comparisons import middle_names_differ
+
+    assert not middle_names_differ("AMARA  S", "AMARI S")
+    assert middle_names_differ("AMARA  SAIMA", "AMARI\tAISHA")
+    assert not middle_names_differ("AMARA ", "AMARI AISHA")

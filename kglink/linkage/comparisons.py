@@ -200,7 +200,7 @@ def middle_names_differ(a: str, b: str) -> bool:
     an initial of the other, nor a near spelling (Jaro-Winkler 0.80). Near first names
     (AMARA, AMARI) with such middle names (SAIMA, AISHA) are two people, as twins named in
     pairs are; a middle name recorded by one agency only says nothing."""
-    x, y = a.split(" "), b.split(" ")
+    x, y = a.split(), b.split()        # any run of spaces one break: no empty names
     if len(x) < 2 or len(y) < 2:
         return False
     m, n = x[1], y[1]
