@@ -82,7 +82,7 @@ def _full_names(t: Table, entity: IntArr) -> tuple[IntArr, IntArr]:
 def queue(t: Table, st: LinkageSettings, model: Model, comps: list[Comparison],
           left: IntArr, right: IntArr, gamma: NDArray[np.int8], status: NDArray[np.object_],
           entity: IntArr, members: Mapping[int, list[int]],
-          conflict: Callable[[int, int], bool]) -> tuple[IntArr, IntArr]:
+          conflict: Callable[[int, int], int]) -> tuple[IntArr, IntArr]:
     """(indexes of the pairs to queue for review, the number of persons holding each one's
     full name): `entity` numbers each record's person as clustered, `members` lists each
     number's records. Pairs not kept (`status` ""), of one full name, in two entities, that only
@@ -131,7 +131,7 @@ def _other_weights(model: Model, comps: list[Comparison], gamma: NDArray[np.int8
 
 
 def _nothing_against(t: Table, comps: list[Comparison], ma: list[int], mb: list[int],
-                     conflict: Callable[[int, int], bool]) -> bool:
+                     conflict: Callable[[int, int], int]) -> bool:
     """No record of one person (`ma`) contradicts one of the other's (`mb`; clustering's
     test), and their places, where both persons have any, are not all apart."""
     if any(conflict(int(i), int(j)) for i in ma for j in mb):
