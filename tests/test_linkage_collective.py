@@ -341,3 +341,40 @@ def test_twins_one_agency_names_as_one_parents_children_stay_apart(tmp_path: Pat
     assert cl.conflict_for(t, person_settings())(at("health:H1"), at("health:H2"))
     ents = entity_map(ws, "person")
     assert ents["health:H1"].entity_id != ents["health:H2"].entity_id
+
+
+def test_twins_two_agencies_each_name_link_to_their_own_names_not_across(tmp_path: Path) -> None:
+    """Twins OLIVIA and OLIVER RUSSELL, both recorded as girls, born one day at one home,
+    each agency naming both as one mother's children. OLIVIA against OLIVER is a near
+    spelling, the rest agrees: the pairs across (OLIVIA in one agency, OLIVER in the other)
+    score as high as the right ones, and clustering once joined the twins crossed. The
+    other record's first name is exactly that of the one's twin as its agency records
+    them: that twin (rule twin_name). Each twin is one person across the agencies."""
+    from kglink.linkage import cluster as cl
+    from kglink.linkage import rules
+    from kglink.linkage.registry import comparison_vectors, comparisons_for
+
+    def extract(agency: str, p: str) -> Path:
+        return _extract(tmp_path, agency, {
+            "persons.csv": [f"{p}M,Jane,RUSSELL,1984-05-06,F", f"{p}1,Olivia,RUSSELL,2011-10-11,F",
+                            f"{p}2,Oliver,RUSSELL,2011-10-11,F"],
+            "addresses.csv": [f"{p}A,7 Larch Way,,Poole,BH15 1AA,100040000007,residential"],
+            "occupancies.csv": [f"{p}{x},{p}A,lives_at,2011-10-11," for x in ("M", "1", "2")],
+            "relationships.csv": [f"{p}M,{p}1,parent_of,,", f"{p}M,{p}2,parent_of,,"],
+        })
+    ws, t = _linked(tmp_path, extract("health", "H"), extract("police", "P"))
+    at = t.keys.index
+    st = person_settings()
+    conflict = cl.conflict_for(t, st)
+    comps = comparisons_for("person", st.comparisons)
+    for a, b in (("health:H1", "police:P2"), ("health:H2", "police:P1")):
+        assert conflict(at(a), at(b)), (a, b)
+        left, right = np.array([at(a)]), np.array([at(b)])
+        gamma = comparison_vectors(t, comps, left, right)
+        status, reason = rules.apply(t, st, comps, gamma, np.array([0.999]), left, right)
+        assert (status[0], reason[0]) == ("", "rule:twin_name")
+    for a, b in (("health:H1", "police:P1"), ("health:H2", "police:P2")):
+        assert not conflict(at(a), at(b)), (a, b)
+    ents = entity_map(ws, "person")
+    for a, b in (("health:H1", "police:P2"), ("health:H2", "police:P1"), ("health:H1", "health:H2")):
+        assert ents[a].entity_id != ents[b].entity_id, (a, b)

@@ -57,7 +57,7 @@ def _with(**update: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("update,message", [
     ({"evidence_rules": ("twinn",)}, "unknown person evidence rule 'twinn'; known: conflicting_identifier, "
-                                     "generation_gap, twin, dob_conflict,"),
+                                     "generation_gap, twin, twin_name, dob_conflict,"),
     ({"evidence_rules": ("different_street",)}, "unknown person evidence rule 'different_street'"),
     ({"comparisons": ("forename", "dobb")}, "unknown person comparison 'dobb'; known: forename, surname, dob,"),
     ({"tf_adjust": ("surnam",)}, "unknown comparison in tf_adjust 'surnam'; known: forename, surname, dob,"),

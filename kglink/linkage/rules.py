@@ -64,7 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from kglink.linkage.comparisons import Comparison, house_number, jw_reaches
+from kglink.linkage.comparisons import Comparison, codes_of, house_number, jw_reaches
 from kglink.linkage.evidence import Mask, PairLevels, Pairs, PairTest, Records
 from kglink.linkage.fields import dob as dobf
 from kglink.linkage.prepare import NO_CHILD_BORN, NO_PARENT_BORN, Table
@@ -152,6 +152,55 @@ def _twin_pair(r: Records) -> PairTest:
     dob = r.column("dob")
     return lambda i, j: bool(dob[i] and dob[i] == dob[j] and not r.same_individual(i, j)
                              and not r.names_compatible(i, j))
+
+
+def twin_names(t: Table) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per record, the codes (codes_of "forename") of the first names of the records its
+    agency relates to it (related) that were born the same day under another first name:
+    its twins, as its agency knows them. (offsets, codes) form, kept on the table."""
+    def make() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        offsets, related = related_indexes(t)
+        names, first = codes_of(t, "forename")
+        dates, dob = codes_of(t, "dob")
+        owner = np.repeat(np.arange(t.n, dtype=np.int64), np.diff(offsets))
+        named = np.array([bool(v) for v in names], dtype=bool)
+        dated = np.array([bool(v) for v in dates], dtype=bool)
+        keep = (dated[dob[owner]] & (dob[owner] == dob[related]) & named[first[related]]
+                & (first[owner] != first[related]))
+        out = np.zeros(t.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[keep], minlength=t.n), out=out[1:])
+        return out, first[related[keep]]
+    return t.derived("twin_names", make)
+
+
+def _knows_twins(t: Table) -> bool:
+    return "related" in t.multi and "forename" in t.cols and "dob" in t.cols
+
+
+def _twin_name(x: Pairs) -> Mask | None:
+    """One record's first name is, exactly, the first name of the other's twin (a record
+    its agency relates to it, born the same day): it is that twin's record, not the
+    other's. Twins AIDAN and AIDEN of one surname, date of birth and home, each recorded
+    by two agencies, otherwise link across (AIDAN to AIDEN) as readily as to their own."""
+    if not _knows_twins(x.t):
+        return None
+    offsets, names = twin_names(x.t)
+    first = codes_of(x.t, "forename")[1]
+    fl, fr = first[x.left], first[x.right]
+    return ((fl != fr) & (lists_contain(offsets, names, x.left, fr) | lists_contain(offsets, names, x.right, fl))
+            & ~x.individual)
+
+
+def _twin_name_pair(r: Records) -> PairTest | None:
+    if not _knows_twins(r.t):
+        return None
+    offsets, names = twin_names(r.t)
+    first = codes_of(r.t, "forename")[1].tolist()
+    has = np.flatnonzero(np.diff(offsets))
+    twins = {int(i): frozenset(names[offsets[i]:offsets[i + 1]].tolist()) for i in has}
+    none: frozenset[int] = frozenset()
+    return lambda i, j: bool(first[i] != first[j] and (first[j] in twins.get(i, none) or first[i] in twins.get(j, none))
+                             and not r.same_individual(i, j))
 
 
 def _dob_conflict(x: Pairs) -> Mask:
@@ -327,6 +376,8 @@ RULES: dict[str, EvidenceRule] = {r.name: r for r in (
                  _generation_gap, _generation_gap_pair),
     EvidenceRule("twin", "one date of birth, clearly different first names (twins)", PERSON,
                  _twin, _twin_pair, ("forename", "dob")),
+    EvidenceRule("twin_name", "the first name of the other's twin, as its agency records them: that twin",
+                 PERSON, _twin_name, _twin_name_pair, ("forename", "dob")),
     EvidenceRule("dob_conflict", "dates of birth that cannot be one person's", PERSON,
                  _dob_conflict, _dob_conflict_pair, ("dob",)),
     EvidenceRule("parent_age", "one is recorded as the parent of a child born too soon after the other", PERSON,

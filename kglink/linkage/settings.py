@@ -61,7 +61,7 @@ class LinkageSettings(BaseModel):
     tf_adjust: tuple[str, ...] = ("surname", "forename")
     evidence_rules: tuple[str, ...] = Field(
         ("conflicting_identifier", "same_identifier", "dob_conflict", "forename_conflict",
-         "parent_age", "related_records", "names_only", "shared_relative"),
+         "parent_age", "related_records", "twin_name", "names_only", "shared_relative"),
         description="hard evidence beside the score (kglink/linkage/rules.py); the same rules "
                     "keep clusters from merging")
     strong_identifiers: tuple[str, ...] = Field(
