@@ -181,6 +181,97 @@ def _produce_into(produce: Callable[[], Iterable[Any]], fd: int) -> int:
         return 1
 
 
+class Ahead:
+    """Items made in forked children, started now and taken later, while this process
+    does other work meanwhile (a link makes the agencies' parts of the person table while
+    it links the addresses).
+
+    Each `produce()` runs in a child of its own and yields (key, bytes) items; a thread
+    per child reads its pipe as the child writes (a pipe holds a megabyte at most: the
+    child would otherwise wait for this process). `take()` waits for every child and
+    returns the items of those that ended well; a child that failed (or was killed) has
+    none of its items returned, and the caller makes them itself, so the result never
+    depends on the children. Used as a context manager, children still running at its
+    end are killed. Each `produce` runs only in its child, so it must open what it reads
+    itself. Ask `workers()` first: with one process there is no one to fork for.
+    """
+
+    def __init__(self, *produce: Callable[[], Iterable[tuple[str, bytes]]]) -> None:
+        self._children: list[tuple[int, int]] = []         # (pid, pipe read end)
+        self._readers: list[threading.Thread] = []
+        self._got: list[tuple[dict[str, bytes], list[bool]]] = []   # per child: items, ended well
+        try:
+            for make in produce:
+                read_fd, write_fd = os.pipe()
+                pid = os.fork()
+                if pid == 0:                                 # the child: its items, then gone
+                    os.close(read_fd)
+                    for _, fd in self._children:
+                        os.close(fd)
+                    os._exit(_produce_into(make, write_fd))
+                os.close(write_fd)
+                _widen(read_fd)
+                self._children.append((pid, read_fd))
+                got: tuple[dict[str, bytes], list[bool]] = ({}, [False])
+                self._got.append(got)
+                reader = threading.Thread(target=_collect, args=(read_fd, got), daemon=True)
+                reader.start()
+                self._readers.append(reader)
+        except BaseException:
+            self.close()
+            raise
+
+    def take(self) -> dict[str, bytes]:
+        """Every item of the children that ended well, once they have all ended. The items
+        are handed over, not kept here (they can be large): a second call returns none."""
+        statuses = self._reap(kill=False)
+        taken: dict[str, bytes] = {}
+        for (items, ended), status in zip(self._got, statuses):
+            if ended[0] and status == 0:
+                taken.update(items)
+        self._got = []
+        return taken
+
+    def _reap(self, kill: bool) -> list[int]:
+        """Wait for (or first kill) every child, and its reader; their wait statuses."""
+        if kill:
+            for pid, _ in self._children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        for reader in self._readers:        # each ends at its pipe's end: its child gone
+            reader.join()
+        statuses = [os.waitpid(pid, 0)[1] for pid, _ in self._children]
+        for _, fd in self._children:
+            os.close(fd)
+        self._children = []
+        return statuses
+
+    def close(self) -> None:
+        """Kill the children still running (their items are not wanted)."""
+        if self._children:
+            self._reap(kill=True)
+
+    def __enter__(self) -> "Ahead":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _collect(fd: int, got: tuple[dict[str, bytes], list[bool]]) -> None:
+    """Read a child's frames into got[0] until its end (then got[1][0] is True), its error
+    or its pipe's end."""
+    items, ended = got
+    with contextlib.suppress(OSError):
+        while (frame := _read_frame(fd)) is not None:
+            what, value = pickle.loads(frame)
+            if what != "item":
+                ended[0] = what == "end"
+                return
+            key, data = value
+            items[key] = data
+
+
 class Pool:
     """Processes forked once that map work over lists sent to them, one batch ahead.
 

@@ -9,6 +9,7 @@ one made from every record again.
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from conftest import later_extract
@@ -202,3 +203,92 @@ def test_a_garbled_part_is_made_again(newer: Workspace, monkeypatch: pytest.Monk
     _same(t, _fresh(newer))
     part = newer.conn.execute("SELECT part FROM prepared_persons WHERE agency = 'health'").fetchone()[0]
     assert orjson.loads(part)["agency"] == "health"
+
+
+def _stale_every_part(ws: Workspace) -> None:
+    with ws.transaction() as c:
+        c.execute("UPDATE prepared_persons SET stamp = stamp || 'x'")
+
+
+def test_parts_made_ahead_in_other_processes_are_those_made_here(
+        newer: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link makes the parts it must make in forked processes while it links the
+    addresses (prepare.parts_ahead): over three processes, the table is the one made from
+    every record here, every part is kept, and this process makes none of them (with
+    three cores, two processes make parts while this one links the addresses)."""
+    _stale_every_part(newer)
+    monkeypatch.setattr(prepare, "AHEAD_MIN_RECORDS", 0)
+    monkeypatch.setenv("KGLINK_WORKERS", "3")
+    made = _made(monkeypatch)
+    with prepare.parts_ahead(newer) as ahead:
+        assert ahead is not None
+        with newer.transaction():
+            t = person_table(newer, entity_map(newer, "address"),
+                             default_settings("person").crowded_address_people, keep=True, ahead=ahead)
+    assert made == []                                  # each made in a child
+    stamps = dict(newer.conn.execute("SELECT agency, stamp FROM prepared_persons"))
+    assert not any(s.endswith("x") for s in stamps.values()) and len(stamps) == 7
+    monkeypatch.undo()
+    _same(t, _fresh(newer))
+
+
+def test_a_part_whose_process_failed_is_made_here(newer: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that fails making its parts (here, on health's) gives none of them:
+    they are made in this process, and the table is the same."""
+    _stale_every_part(newer)
+    monkeypatch.setattr(prepare, "AHEAD_MIN_RECORDS", 0)
+    monkeypatch.setenv("KGLINK_WORKERS", "3")      # two processes making parts
+    real = prepare._made_part
+    here = os.getpid()
+
+    def failing(ws: Workspace, agency: str) -> prepare._AgencyPart:
+        if agency == "health" and os.getpid() != here:
+            raise OSError("disk gone")
+        return real(ws, agency)
+    monkeypatch.setattr(prepare, "_made_part", failing)
+    with prepare.parts_ahead(newer) as ahead:
+        assert ahead is not None
+        taken = ahead.take()
+        assert "health" not in taken and 0 < len(taken) < 7
+        made = _made(monkeypatch)
+        with newer.transaction():
+            t = person_table(newer, entity_map(newer, "address"),
+                             default_settings("person").crowded_address_people, keep=True, ahead=ahead)
+    assert "health" in made and sorted(made) == sorted(
+        a for (a,) in newer.conn.execute("SELECT agency FROM prepared_persons") if a not in taken)
+    monkeypatch.undo()
+    _same(t, _fresh(newer))
+
+
+def test_no_parts_are_made_ahead_inside_a_transaction_already_open(newer: Workspace) -> None:
+    """Another process sees only what is committed: inside an open transaction (records
+    loaded and not yet committed) the parts are made in line."""
+    _stale_every_part(newer)
+    with newer.transaction(), prepare.parts_ahead(newer) as ahead:
+        assert ahead is None
+
+
+def test_a_link_makes_its_parts_ahead(newer: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`link` starts the parts before it links the addresses; the links are those of a
+    link whose parts are made in line."""
+    from kglink.linkage.run import link
+
+    _stale_every_part(newer)
+    started = []
+    real = prepare.parts_ahead
+
+    def counted(ws: Workspace):  # type: ignore[no-untyped-def]
+        cm = real(ws)
+        started.append(cm)
+        return cm
+    monkeypatch.setattr("kglink.linkage.run.parts_ahead", counted)
+    monkeypatch.setattr(prepare, "AHEAD_MIN_RECORDS", 0)
+    monkeypatch.setenv("KGLINK_WORKERS", "2")
+    made = _made(monkeypatch)
+    link(newer, full=True)
+    ahead_links = newer.conn.execute("SELECT kind, a, b, status FROM links ORDER BY kind, a, b").fetchall()
+    assert len(started) == 1 and made == []            # every part made in a child
+    _stale_every_part(newer)
+    monkeypatch.setenv("KGLINK_WORKERS", "1")
+    link(newer, full=True)
+    assert newer.conn.execute("SELECT kind, a, b, status FROM links ORDER BY kind, a, b").fetchall() == ahead_links

@@ -6,9 +6,11 @@ on the order records were loaded in.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
@@ -24,6 +26,7 @@ from kglink.linkage.fields.dob import dob_key
 from kglink.linkage.fields.name import phonetic
 from kglink.standardise.postcode import parse_postcode
 from kglink.workspace import Workspace
+from kglink.workspace.store import DB_NAME
 
 Obj = NDArray[np.object_]
 T = TypeVar("T")
@@ -89,12 +92,14 @@ class Table:
 
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
                  crowded_threshold: int, only: set[str] | None = None,
-                 places: AddressPlaces | None = None, *, keep: bool = False) -> Table:
+                 places: AddressPlaces | None = None, *, keep: bool = False,
+                 ahead: PartsAhead | None = None) -> Table:
     """`places`: the address records' kinds and postcodes, if a link run has them from
     its address table (`address_places`), else read from the records. `keep` (a link run,
-    inside its transaction): keep each agency's part (`agency_parts`) for the next run."""
+    inside its transaction): keep each agency's part (`agency_parts`) for the next run;
+    `ahead`: parts made meanwhile in other processes (`parts_ahead`)."""
     # (No person record at all: one empty part, so that the table still has its columns.)
-    parts = agency_parts(ws, keep=keep) or [_AgencyPart.empty("")]
+    parts = agency_parts(ws, keep=keep, ahead=ahead) or [_AgencyPart.empty("")]
     surnames = [s for p in parts for s in p.cols["surname"]]
     ties = {name: [row for p in parts for row in p.ties[name]] for name in TIE_COLUMNS}
     shared_places, postcode_of = places or address_places(ws)
@@ -175,37 +180,100 @@ class _AgencyPart:
         return part if part.agency == agency and whole and set(part.ties) == set(TIE_COLUMNS) else None
 
 
-def agency_parts(ws: Workspace, *, keep: bool = False) -> list[_AgencyPart]:
+def agency_parts(ws: Workspace, *, keep: bool = False, ahead: PartsAhead | None = None) -> list[_AgencyPart]:
     """Every agency's part of the person table, in the order of their keys ("agency:...").
     A part kept in `prepared_persons` is read back when its stamp is its agency's now (the
     same loads and unloads of it, made by the same code); the others are made from the
-    records, and with `keep` (a link run, inside its transaction) kept. At 1M, the next
-    night's newer police extract leaves the other six agencies' parts as they were."""
-    conn, code = ws.conn, _parts_code()
-    stamps = {agency: f"{code}|{n}:{last}:{unloaded}" for agency, n, last, unloaded in conn.execute(
-        "SELECT l.agency, COUNT(*), MAX(l.load_id), "
-        "(SELECT COUNT(*) FROM unloads u WHERE u.agency = l.agency) FROM loads l GROUP BY l.agency")}
-    kept = {agency: (stamp, part) for agency, stamp, part in conn.execute(
-        "SELECT agency, stamp, part FROM prepared_persons")}
-    agencies = sorted({a for (a,) in conn.execute(
-        "SELECT DISTINCT agency FROM records WHERE kind = 'person' AND status = 'active'")},
-        key=lambda a: f"{a}:")
+    records (or taken from `ahead`, made meanwhile in other processes), and with `keep` (a
+    link run, inside its transaction) kept. At 1M, the next night's newer police extract
+    leaves the other six agencies' parts as they were."""
+    conn = ws.conn
+    agencies, stamps, kept = _part_stamps(ws)
+    made_ahead = ahead.take() if ahead is not None else {}
     parts = []
     for agency in agencies:
-        stamp = stamps.get(agency, code)
+        stamp = stamps[agency]
         held = kept.get(agency)
         if held is not None and held[0] == stamp and (part := _AgencyPart.read(held[1], agency)) is not None:
             parts.append(part)
             continue
-        part = _made_part(ws, agency)
+        text = made_ahead.get(agency)
+        made = None if text is None else _AgencyPart.read(text, agency)
+        if made is None:
+            made = _made_part(ws, agency)
+            text = made.to_json() if keep else None
         if keep:
             conn.execute("INSERT OR REPLACE INTO prepared_persons (agency, stamp, part) VALUES (?,?,?)",
-                         (agency, stamp, part.to_json()))
-        parts.append(part)
+                         (agency, stamp, text))
+        parts.append(made)
     if keep:
         gone = set(kept) - set(agencies)
         conn.executemany("DELETE FROM prepared_persons WHERE agency = ?", [(a,) for a in sorted(gone)])
     return parts
+
+
+def _part_stamps(ws: Workspace, parts: bool = True) -> tuple[list[str], dict[str, str], dict[str, tuple[str, bytes]]]:
+    """The agencies that hold active person records (in the order of their keys), the
+    stamp each one's part must have now, and the parts kept (agency -> (stamp, part); with
+    `parts` false, an empty part: their stamps only)."""
+    conn, code = ws.conn, _parts_code()
+    stamps = {agency: f"{code}|{n}:{last}:{unloaded}" for agency, n, last, unloaded in conn.execute(
+        "SELECT l.agency, COUNT(*), MAX(l.load_id), "
+        "(SELECT COUNT(*) FROM unloads u WHERE u.agency = l.agency) FROM loads l GROUP BY l.agency")}
+    column = "part" if parts else "x''"
+    kept = {agency: (stamp, part) for agency, stamp, part in conn.execute(
+        f"SELECT agency, stamp, {column} FROM prepared_persons")}
+    agencies = sorted({a for (a,) in conn.execute(
+        "SELECT DISTINCT agency FROM records WHERE kind = 'person' AND status = 'active'")},
+        key=lambda a: f"{a}:")
+    return agencies, {a: stamps.get(a, code) for a in agencies}, kept
+
+
+# Person records, over the agencies whose parts must be made, from which a link makes them
+# in other processes while it links the addresses (`parts_ahead`); fewer are made in line.
+AHEAD_MIN_RECORDS = 20_000
+PartsAhead = parallel.Ahead
+
+
+@contextmanager
+def parts_ahead(ws: Workspace) -> Iterator[PartsAhead | None]:
+    """The agencies' parts that a link must make (their records changed since the parts
+    were kept), started now in forked processes while this process links the addresses:
+    a first link at 1M makes parts of 1M records (~30 s on one core). One process per core
+    but this one's, each making its share of the agencies (the largest first, each to the
+    least loaded): on two cores one, for one per core (two) took the core the address
+    stage's own forked work needs and saved nothing (benchmarks/RESULTS.md).
+    None (the parts are then made in line) with one core, with fewer than
+    AHEAD_MIN_RECORDS records to make, or inside a transaction already open: each process
+    reads the workspace through a connection of its own, which sees only what is committed.
+    Parts made so are the same as parts made in line (tests/test_linkage_prepared_persons.py)."""
+    if ws.conn.in_transaction or parallel.workers() <= 1:
+        yield None
+        return
+    agencies, stamps, kept = _part_stamps(ws, parts=False)
+    stale = [a for a in agencies if kept.get(a, ("",))[0] != stamps[a]]
+    counts = dict(ws.conn.execute(
+        "SELECT agency, COUNT(*) FROM records WHERE kind = 'person' AND status = 'active' GROUP BY agency"))
+    if sum(counts.get(a, 0) for a in stale) < AHEAD_MIN_RECORDS:
+        yield None
+        return
+    shares: list[list[str]] = [[] for _ in range(min(max(1, parallel.workers() - 1), len(stale)))]
+    loads = [0] * len(shares)
+    for agency in sorted(stale, key=lambda a: -counts.get(a, 0)):
+        i = loads.index(min(loads))
+        shares[i].append(agency)
+        loads[i] += counts.get(agency, 0)
+    db = ws.path / DB_NAME
+
+    def making(share: list[str]) -> Callable[[], Iterator[tuple[str, bytes]]]:
+        def make() -> Iterator[tuple[str, bytes]]:
+            conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)   # this process's own
+            mine = Workspace(ws.path, conn)
+            for agency in share:
+                yield agency, _made_part(mine, agency).to_json()
+        return make
+    with parallel.Ahead(*(making(share) for share in shares)) as ahead:
+        yield ahead
 
 
 def _parts_code() -> str:

@@ -21,7 +21,7 @@ from kglink.linkage.blocking import RuleCount, candidate_pairs
 from kglink.linkage.comparisons import Comparison, slips_of
 from kglink.linkage.entities import entity_id_for, entity_map
 from kglink.linkage.model import Model, score, train
-from kglink.linkage.prepare import Table, address_places, address_table, person_table
+from kglink.linkage.prepare import PartsAhead, Table, address_places, address_table, parts_ahead, person_table
 from kglink.linkage.registry import comparison_vectors, comparisons_for
 from kglink.linkage.settings import LinkageSettings, default_settings
 from kglink.linkage.store import (
@@ -76,16 +76,18 @@ def link(ws: Workspace, *, full: bool = False, retrain: bool = False,
     # walked them over and over for nothing (half of building the 1M person table).
     # One transaction for both kinds: persons read the address entities saved just before
     # (same connection), and a run killed between them leaves the workspace as it was.
-    with gc_paused(), ws.transaction() as conn:
+    # The agencies' parts of the person table that must be made again are made in other
+    # processes meanwhile, from what is committed: started before the transaction opens.
+    with gc_paused(), parts_ahead(ws) as ahead, ws.transaction() as conn:
         report = _link(ws, full, retrain, settings or {}, progress or (lambda _msg: None), keep_pairs,
-                       scorer or score_pairs)
+                       scorer or score_pairs, ahead)
         mark_linked(ws, conn)
         ws.set_meta(conn, "linked_results", results_token(ws))
         return report
 
 
 def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageSettings],
-          say: Progress, keep_pairs: bool, scorer: Scorer) -> LinkReport:
+          say: Progress, keep_pairs: bool, scorer: Scorer, ahead: PartsAhead | None = None) -> LinkReport:
     report = LinkReport()
     say("addresses: preparing")
     a_settings = settings.get("address") or default_settings("address")
@@ -96,7 +98,7 @@ def _link(ws: Workspace, full: bool, retrain: bool, settings: dict[str, LinkageS
     say("persons: preparing")
     p_settings = settings.get("person") or default_settings("person")
     table = person_table(ws, entity_map(ws, "address"), p_settings.crowded_address_people,
-                         places=places, keep=True)
+                         places=places, keep=True, ahead=ahead)
     report.kinds.append(_link_kind(ws, table, p_settings, full, retrain, say, keep_pairs, scorer))
     return report
 
