@@ -120,15 +120,7 @@ def produced_elsewhere(*produce: Callable[[], Iterable[T]]) -> Iterator[T]:
     ended: set[int] = set()                        # the pipes whose child sent its end
     try:
         for make in produce:
-            read_fd, write_fd = os.pipe()
-            pid = os.fork()
-            if pid == 0:                           # the child: the items, then gone
-                os.close(read_fd)
-                for fd in children:                # the other streams' pipes are not its own
-                    os.close(fd)
-                os._exit(_produce_into(make, write_fd))
-            os.close(write_fd)
-            _widen(read_fd)
+            pid, read_fd = _fork_producer(make, children)
             children[read_fd] = pid
         yield from _frames_of(list(children), ended)
     finally:
@@ -141,6 +133,22 @@ def produced_elsewhere(*produce: Callable[[], Iterable[T]]) -> Iterator[T]:
             statuses.append(os.waitpid(pid, 0)[1])
     if any(statuses):
         raise ChildProcessError(f"a forked process making the items ended badly (wait statuses {statuses})")
+
+
+def _fork_producer(make: Callable[[], Iterable[Any]], others: Iterable[int]) -> tuple[int, int]:
+    """A forked child that writes `make()`'s items as frames on a pipe of its own, then its
+    end (or its error), and exits: (its pid, the pipe's read end). `others`: the read ends
+    of the children forked before it, which are not its own to hold."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # the child: the items, then gone
+        os.close(read_fd)
+        for fd in others:
+            os.close(fd)
+        os._exit(_produce_into(make, write_fd))
+    os.close(write_fd)
+    _widen(read_fd)
+    return pid, read_fd
 
 
 def _frames_of(fds: list[int], ended: set[int]) -> Iterator[Any]:
@@ -202,15 +210,7 @@ class Ahead:
         self._got: list[tuple[dict[str, bytes], list[bool]]] = []   # per child: items, ended well
         try:
             for make in produce:
-                read_fd, write_fd = os.pipe()
-                pid = os.fork()
-                if pid == 0:                                 # the child: its items, then gone
-                    os.close(read_fd)
-                    for _, fd in self._children:
-                        os.close(fd)
-                    os._exit(_produce_into(make, write_fd))
-                os.close(write_fd)
-                _widen(read_fd)
+                pid, read_fd = _fork_producer(make, [fd for _, fd in self._children])
                 self._children.append((pid, read_fd))
                 got: tuple[dict[str, bytes], list[bool]] = ({}, [False])
                 self._got.append(got)
