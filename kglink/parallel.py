@@ -209,9 +209,11 @@ class Ahead:
         self._readers: list[threading.Thread] = []
         self._got: list[tuple[dict[str, bytes], list[bool]]] = []   # per child: items, ended well
         try:
+            # Every child forked before any reader thread starts: a thread running in this
+            # process when it forks could hold a lock the child then waits on for ever.
             for make in produce:
-                pid, read_fd = _fork_producer(make, [fd for _, fd in self._children])
-                self._children.append((pid, read_fd))
+                self._children.append(_fork_producer(make, [fd for _, fd in self._children]))
+            for _, read_fd in self._children:
                 got: tuple[dict[str, bytes], list[bool]] = ({}, [False])
                 self._got.append(got)
                 reader = threading.Thread(target=_collect, args=(read_fd, got), daemon=True)

@@ -188,10 +188,12 @@ def agency_parts(ws: Workspace, *, keep: bool = False, ahead: PartsAhead | None 
     link run, inside its transaction) kept. At 1M, the next night's newer police extract
     leaves the other six agencies' parts as they were."""
     conn = ws.conn
-    agencies, stamps, kept = _part_stamps(ws)
+    counts, stamps = _part_stamps(ws)
+    kept = {agency: (stamp, part) for agency, stamp, part in conn.execute(
+        "SELECT agency, stamp, part FROM prepared_persons")}
     made_ahead = ahead.take() if ahead is not None else {}
     parts = []
-    for agency in agencies:
+    for agency in counts:
         stamp = stamps[agency]
         held = kept.get(agency)
         if held is not None and held[0] == stamp and (part := _AgencyPart.read(held[1], agency)) is not None:
@@ -207,26 +209,22 @@ def agency_parts(ws: Workspace, *, keep: bool = False, ahead: PartsAhead | None 
                          (agency, stamp, text))
         parts.append(made)
     if keep:
-        gone = set(kept) - set(agencies)
+        gone = set(kept) - set(counts)
         conn.executemany("DELETE FROM prepared_persons WHERE agency = ?", [(a,) for a in sorted(gone)])
     return parts
 
 
-def _part_stamps(ws: Workspace, parts: bool = True) -> tuple[list[str], dict[str, str], dict[str, tuple[str, bytes]]]:
-    """The agencies that hold active person records (in the order of their keys), the
-    stamp each one's part must have now, and the parts kept (agency -> (stamp, part); with
-    `parts` false, an empty part: their stamps only)."""
+def _part_stamps(ws: Workspace) -> tuple[dict[str, int], dict[str, str]]:
+    """Per agency that holds active person records (in the order of their keys), how many
+    it holds, and the stamp its part must have now."""
     conn, code = ws.conn, _parts_code()
     stamps = {agency: f"{code}|{n}:{last}:{unloaded}" for agency, n, last, unloaded in conn.execute(
         "SELECT l.agency, COUNT(*), MAX(l.load_id), "
         "(SELECT COUNT(*) FROM unloads u WHERE u.agency = l.agency) FROM loads l GROUP BY l.agency")}
-    column = "part" if parts else "x''"
-    kept = {agency: (stamp, part) for agency, stamp, part in conn.execute(
-        f"SELECT agency, stamp, {column} FROM prepared_persons")}
-    agencies = sorted({a for (a,) in conn.execute(
-        "SELECT DISTINCT agency FROM records WHERE kind = 'person' AND status = 'active'")},
-        key=lambda a: f"{a}:")
-    return agencies, {a: stamps.get(a, code) for a in agencies}, kept
+    counts = dict(sorted(conn.execute(
+        "SELECT agency, COUNT(*) FROM records WHERE kind = 'person' AND status = 'active' GROUP BY agency"),
+        key=lambda row: f"{row[0]}:"))
+    return counts, {a: stamps.get(a, code) for a in counts}
 
 
 # Person records, over the agencies whose parts must be made, from which a link makes them
@@ -250,19 +248,18 @@ def parts_ahead(ws: Workspace) -> Iterator[PartsAhead | None]:
     if ws.conn.in_transaction or parallel.workers() <= 1:
         yield None
         return
-    agencies, stamps, kept = _part_stamps(ws, parts=False)
-    stale = [a for a in agencies if kept.get(a, ("",))[0] != stamps[a]]
-    counts = dict(ws.conn.execute(
-        "SELECT agency, COUNT(*) FROM records WHERE kind = 'person' AND status = 'active' GROUP BY agency"))
-    if sum(counts.get(a, 0) for a in stale) < AHEAD_MIN_RECORDS:
+    counts, stamps = _part_stamps(ws)
+    kept = dict(ws.conn.execute("SELECT agency, stamp FROM prepared_persons"))
+    stale = [a for a in counts if kept.get(a) != stamps[a]]
+    if sum(counts[a] for a in stale) < AHEAD_MIN_RECORDS:
         yield None
         return
     shares: list[list[str]] = [[] for _ in range(min(max(1, parallel.workers() - 1), len(stale)))]
     loads = [0] * len(shares)
-    for agency in sorted(stale, key=lambda a: -counts.get(a, 0)):
+    for agency in sorted(stale, key=lambda a: -counts[a]):
         i = loads.index(min(loads))
         shares[i].append(agency)
-        loads[i] += counts.get(agency, 0)
+        loads[i] += counts[agency]
     db = ws.path / DB_NAME
 
     def making(share: list[str]) -> Callable[[], Iterator[tuple[str, bytes]]]:
