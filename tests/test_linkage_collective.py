@@ -378,3 +378,10 @@ def test_twins_two_agencies_each_name_link_to_their_own_names_not_across(tmp_pat
     ents = entity_map(ws, "person")
     for a, b in (("health:H1", "police:P2"), ("health:H2", "police:P1"), ("health:H1", "health:H2")):
         assert ents[a].entity_id != ents[b].entity_id, (a, b)
+    # `kglink explain` (a table of the pair) reads the twin from the records the pair's
+    # agencies relate to them, as the run's whole table holds them.
+    pair = person_table(ws, entity_map(ws, "address"), st.crowded_address_people,
+                        only={"health:H1", "police:P2"}, with_related=True)
+    assert {"health:H2", "police:P1"} <= set(pair.keys)
+    at = pair.keys.index
+    assert cl.conflict_for(pair, st)(at("health:H1"), at("police:P2"))

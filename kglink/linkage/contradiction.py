@@ -95,7 +95,8 @@ def contradictions(ws: Workspace, kind: str, pairs: Sequence[Pair]) -> dict[Pair
     if missing:
         keys = {k for left, right in missing.values() for k in left + right}
         st = model.settings
-        table = (person_table(ws, entity_map(ws, "address"), st.crowded_address_people, only=keys)
+        table = (person_table(ws, entity_map(ws, "address"), st.crowded_address_people, only=keys,
+                              with_related=True)
                  if kind == "person" else address_table(ws, only=keys))
         hits |= found(table, st, missing)
     different = {tuple(r) for r in ws.conn.execute(

@@ -57,7 +57,8 @@ def explain(ws: Workspace, a: str, b: str) -> Explanation:
         raise ReviewError("no linkage model yet. Run `kglink link` first")
     st = model.settings
     if kind == "person":
-        table = person_table(ws, entity_map(ws, "address"), st.crowded_address_people, only={a, b})
+        table = person_table(ws, entity_map(ws, "address"), st.crowded_address_people, only={a, b},
+                             with_related=True)
     else:
         table = address_table(ws, only={a, b})
     comps = comparisons_for(kind, st.comparisons)

@@ -93,11 +93,13 @@ class Table:
 def person_table(ws: Workspace, address_entities: dict[str, Membership],
                  crowded_threshold: int, only: set[str] | None = None,
                  places: AddressPlaces | None = None, *, keep: bool = False,
-                 ahead: PartsAhead | None = None) -> Table:
+                 ahead: PartsAhead | None = None, with_related: bool = False) -> Table:
     """`places`: the address records' kinds and postcodes, if a link run has them from
     its address table (`address_places`), else read from the records. `keep` (a link run,
     inside its transaction): keep each agency's part (`agency_parts`) for the next run;
-    `ahead`: parts made meanwhile in other processes (`parts_ahead`)."""
+    `ahead`: parts made meanwhile in other processes (`parts_ahead`). `with_related`: the
+    records in `only` and those their agencies relate to them, which the rules about
+    relatives read (a twin's name: rules.twin_name), as a run's whole table holds them."""
     # (No person record at all: one empty part, so that the table still has its columns.)
     parts = agency_parts(ws, keep=keep, ahead=ahead) or [_AgencyPart.empty("")]
     surnames = [s for p in parts for s in p.cols["surname"]]
@@ -117,6 +119,8 @@ def person_table(ws: Workspace, address_entities: dict[str, Membership],
     busy = crowded | {e for e, names in visitors.items()
                       if len(names) > crowded_threshold and families(names) > crowded_threshold}
 
+    if only is not None and with_related:
+        only = only | {r for p in parts for k, rel in zip(p.keys, p.multi["related"]) if k in only for r in rel}
     picked = None if only is None else [[i for i, k in enumerate(p.keys) if k in only] for p in parts]
 
     def rows(values: Callable[[_AgencyPart], list[T]]) -> list[T]:
