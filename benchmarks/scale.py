@@ -68,16 +68,18 @@ def blocking_recall(keys: list[str], lo: np.ndarray, hi: np.ndarray, truth: set[
 
 
 def hard_negative_merges(ws: Workspace, true_id: dict[str, str],
-                         rows: list[tuple[str, str, str, str]]) -> tuple[int, int]:
+                         rows: list[tuple[str, str, str, str]]) -> tuple[int, int, int]:
     """Entities that join two true persons a generation apart (recorded years of birth 12
-    or more apart: a father and son of one name), and entities that join two true persons
-    who share a recorded date of birth (twins, or two people of one name born one day)."""
+    or more apart: a father and son of one name); entities that join two true persons who
+    share a recorded date of birth (twins, or two people of one name born one day); and of
+    those, the ones whose two persons' true ids are within 3 of each other (the generator
+    numbers a household's people in a row: siblings, twins, not strangers of one name)."""
     dob = {f"{agency}:{key}": data.get("dob") or "" for agency, key, data in ws.records("person")}
     members: dict[str, list[str]] = defaultdict(list)
     for eid, kind, agency, rid in rows:
         if kind == "person":
             members[eid].append(f"{agency}:{rid}")
-    generation = one_date = 0
+    generation = one_date = siblings = 0
     for keys in members.values():
         dates: dict[str, set[str]] = defaultdict(set)
         for k in keys:
@@ -88,8 +90,16 @@ def hard_negative_merges(ws: Workspace, true_id: dict[str, str],
         years = {int(d[:4]) for held in dates.values() for d in held}
         generation += max(years) - min(years) >= 12
         people = sorted(dates)
-        one_date += any(dates[a] & dates[b] for i, a in enumerate(people) for b in people[i + 1:])
-    return generation, one_date
+        born_together = [(a, b) for i, a in enumerate(people) for b in people[i + 1:] if dates[a] & dates[b]]
+        one_date += bool(born_together)
+        siblings += any(abs(_number(a) - _number(b)) <= 3 for a, b in born_together)
+    return generation, one_date, siblings
+
+
+def _number(true_id: str) -> int:
+    """The number in a true person id (P0000123 -> 123; -1 where it has none)."""
+    digits = "".join(c for c in true_id if c.isdigit())
+    return int(digits) if digits else -1
 
 
 def missed_by_status(ws: Workspace, kind: str, missed: set[tuple[str, str]]) -> str:
@@ -146,9 +156,10 @@ def main() -> None:
             queued = {(a, b) for a, b in ws.conn.execute(
                 "SELECT a, b FROM links WHERE kind = ? AND status IN ('review', 'unsure')", (kind,))}
             if kind == "person":
-                generation, one_date = hard_negative_merges(ws, known.person, rows)
+                generation, one_date, siblings = hard_negative_merges(ws, known.person, rows)
                 print(f"  hard negatives: {generation} entities join two people a generation apart, "
-                      f"{one_date} join two people of one date of birth (twins, or one name born one day)")
+                      f"{one_date} join two people of one date of birth (twins, or one name born one day), "
+                      f"{siblings} of them two of one household born one day (ids within 3: twins)")
             print(f"  recall with the review queue confirmed: "
                   f"{len(truth & (pred | queued)) / len(truth) if truth else 1.0:.4f}")
             kr = next(k for k in report.kinds if k.kind == kind)
