@@ -102,6 +102,50 @@ def _number(true_id: str) -> int:
     return int(digits) if digits else -1
 
 
+def evidence_ceiling(ws: Workspace, true_id: dict[str, str], truth: set[tuple[str, str]]) -> tuple[float, float]:
+    """The recall no linker that needs more than names could pass: the share of true pairs
+    joined through true pairs that something besides names corroborates (the names_only
+    rule does not hold: a date of birth on both sides, a place, an identifier, a contact,
+    a relative in common), with every record's relatives linked as the truth says. And
+    the same through pairs no separating rule stops either (a first name clearly
+    different, dates of birth that cannot be one person's...)."""
+    import networkx as nx
+
+    from kglink.linkage import rules
+    from kglink.linkage.entities import entity_map
+    from kglink.linkage.evidence import PairLevels, Pairs
+    from kglink.linkage.prepare import person_table
+    from kglink.linkage.registry import comparison_vectors, comparisons_for
+    from kglink.linkage.relational import set_entities
+    from kglink.linkage.store import saved_model
+
+    model = saved_model(ws, "person")
+    if model is None or not truth:
+        return 1.0, 1.0
+    st = model.settings
+    t = person_table(ws, entity_map(ws, "address"), st.crowded_address_people, with_related=True)
+    index = {k: i for i, k in enumerate(t.keys)}
+    person: dict[str, int] = {}
+    set_entities(t, [person.setdefault(true_id.get(k, k), len(person)) for k in t.keys])
+    pairs = np.array([(index[a], index[b]) for a, b in truth if a in index and b in index], dtype=np.int64)
+    left, right = pairs[:, 0], pairs[:, 1]
+    comps = comparisons_for("person", st.comparisons)
+    gamma = comparison_vectors(t, comps, left, right)
+    status, _ = rules.apply(t, st, comps, gamma, np.ones(len(left)), left, right)
+    p = PairLevels("person", comps, gamma)
+    individual = np.zeros(len(left), dtype=bool)
+    for name in st.individual_evidence:
+        if name in p:
+            individual |= p.at_most(name, p.comparison(name).agreeing)
+    corroborated = ~rules._names_only(Pairs(t, st, left, right, p, individual))
+    out = []
+    for ok in (corroborated, corroborated & (status != "")):
+        g = nx.Graph()
+        g.add_edges_from(zip(left[ok].tolist(), right[ok].tolist()))
+        out.append(sum(len(c) * (len(c) - 1) // 2 for c in nx.connected_components(g)) / len(truth))
+    return out[0], out[1]
+
+
 def missed_by_status(ws: Workspace, kind: str, missed: set[tuple[str, str]]) -> str:
     """Where the recall went: each missed true pair's status in the links table (a pair not
     there was never a candidate, or scored below the review threshold)."""
@@ -162,6 +206,10 @@ def main() -> None:
                       f"{siblings} of them two of one household born one day (ids within 3: twins)")
             print(f"  recall with the review queue confirmed: "
                   f"{len(truth & (pred | queued)) / len(truth) if truth else 1.0:.4f}")
+            if kind == "person" and persons <= 200_000:
+                corroborated, unopposed = evidence_ceiling(ws, known.person, truth)
+                print(f"  evidence ceiling: {corroborated:.4f} of the true pairs are joined through pairs with "
+                      f"evidence beyond names ({unopposed:.4f} through pairs no rule separates)")
             kr = next(k for k in report.kinds if k.kind == kind)
             if kr.candidates is not None:
                 keys, lo, hi = kr.candidates
