@@ -723,6 +723,26 @@ def test_clusters_accept_a_forename_and_surname_written_the_wrong_way_round() ->
     assert conflict(1, 2)           # two first names, one date of birth: twins
 
 
+def test_a_name_written_the_wrong_way_round_is_read_with_its_initial() -> None:
+    """R KHAN against KHAN RAFIQ: one record holds its surname as first name and the other
+    only an initial. Read crossed, the initial agrees and the surnames are equal, whichever
+    record comes first; the first names are not a conflict, in the comparison nor in
+    clustering (they once were, and split the person)."""
+    from kglink.linkage.registry import _names
+
+    t = _people([("R", "KHAN", "19850427"), ("KHAN", "RAFIQ", ""), ("DANIEL", "OWEN", "19760519"),
+                 ("OWEN", "D", "19760519"), ("SAMIR", "KHAN", "19850427")])
+    t.cols["sex"] = _obj(["M"] * 5)
+    for left, right in (([0, 2], [1, 3]), ([1, 3], [0, 2])):
+        fore, sur = _names(t, np.array(left), np.array(right))
+        assert fore.tolist() == [4, 4] and sur.tolist() == [0, 0]       # initial only; surnames equal
+    conflict = cl.conflict_for(t, person_settings())
+    assert not conflict(0, 1) and not conflict(1, 0) and not conflict(2, 3)
+    # Crossed or not, SAMIR is not RAFIQ.
+    fore, _ = _names(t, np.array([4]), np.array([1]))
+    assert fore.tolist() == [5] and conflict(4, 1)
+
+
 def test_a_rare_first_name_one_edit_from_a_common_listed_one_is_read_as_its_slip() -> None:
     from kglink.linkage.fields.name import slip_keys
 

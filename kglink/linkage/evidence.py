@@ -122,32 +122,24 @@ class Records:
         if self._aliases is None:
             names = self.t.multi.get("names")
             self._aliases = [len(v) > 1 for v in names] if names else [False] * self.t.n
-        if self._aliases[i] or self._aliases[j]:
-            # Which of several names to compare is the comparison's choice (the best
-            # combination of forename and surname): asked of it, for the few such pairs.
+        f, s = self.column("forenames_all"), self.column("surname")
+        if self._aliases[i] or self._aliases[j] or _crossing(f[i], s[i], f[j], s[j]):
+            # Which of several names to compare, or whether one record's forename and
+            # surname were written the wrong way round, is the comparison's choice (the
+            # best reading of the two): asked of it, for the few such pairs.
             forename = comparisons_for(self.t.kind, ("forename",))[0]
             ok = forename.compute(self.t, np.array([i]), np.array([j]))[0] != forename.level("different")
         else:
-            f, s = self.column("forenames_all"), self.column("surname")
             # Clustering asks of many pairs of records the same two forenames (JOHN and
             # JON in a thousand families): each two once.
             ok = self._compatible.get((f[i], f[j]))
             if ok is None:
                 ok = self._compatible[(f[i], f[j])] = forenames_compatible(f[i], f[j], slips_of(self.t))
-            ok = ok or _crossed(f[i], s[i], f[j], s[j])
         self._last = (i, j, bool(ok))
         return bool(ok)
 
 
-def _near_surnames(a: str, b: str) -> bool:
-    """The surname comparison's levels "exact" to "jw_0.80", for one pair."""
-    return bool(a and b and (a == b or jw_reaches(a, b, 0.80)))
-
-
-def _crossed(f1: str, s1: str, f2: str, s2: str) -> bool:
-    """Forename and surname written the wrong way round on one side, as the name comparison
-    allows it: where the surnames are not near, the initials cross over, and each first
-    name is near the other's surname (surname tests)."""
-    if not f1 or f1[:1] != s2[:1] or s1[:1] != f2[:1] or not s1 or not s2 or _near_surnames(s1, s2):
-        return False
-    return _near_surnames(f1.split(" ", 1)[0], s2) and _near_surnames(s1, f2.split(" ", 1)[0])
+def _crossing(f1: str, s1: str, f2: str, s2: str) -> bool:
+    """Could one of the two have its forename and surname the wrong way round? The name
+    comparison reads a pair so only where the initials cross over."""
+    return bool(f1 and s1 and f2 and s2 and f1[0] == s2[0] and s1[0] == f2[0])

@@ -11,7 +11,7 @@ from kglink import parallel
 from kglink.linkage import relational
 from kglink.linkage.arrays import code_lists, concat_lists, flat_lists, lists_contain, share_any
 from kglink.linkage.comparisons import (
-    Comparison, IntArr, Level, Levels, Obj, UnknownName, codes_of, column, dob_coded, exact_coded, flat_levels,
+    Comparison, IntArr, Level, Levels, Obj, Slips, UnknownName, codes_of, column, dob_coded, exact_coded, flat_levels,
     forename_coded, forename_levels, jaro_winkler, number_levels, on_distinct, postcode_levels,
     named_levels, similarity_levels, slips_of, surname_coded, surname_levels,
 )
@@ -84,16 +84,31 @@ def _names_now(t: Table, left: IntArr, right: IntArr) -> tuple[Levels, Levels]:
         la, ra = left[poor], right[poor]
         poor = poor[(fi[la] == si[ra]) & (si[la] == fi[ra]) & (fi[la] != "")]
     if len(poor):
-        li, ri = left[poor], right[poor]
-        # Cross both ways with one symmetric measure, so (a, b) and (b, a) score the same.
-        c1 = surname_levels(_first(fall[li]), sall[ri])
-        c2 = surname_levels(sall[li], _first(fall[ri]))
-        rf = _AS_FORENAME[np.maximum(c1, c2)]
-        rs = np.minimum(c1, c2)
-        rf[(c1 < 0) | (c2 < 0)] = -1
-        better = (rf >= 0) & (rs >= 0) & (rf + rs < fore[poor] + sur[poor])
-        fore[poor[better]], sur[poor[better]] = rf[better], rs[better]
+        fore[poor], sur[poor] = _crossed_levels(t, left[poor], right[poor], fore[poor], sur[poor], slips)
     return fore, sur
+
+
+def _crossed_levels(t: Table, li: IntArr, ri: IntArr, fore: Levels, sur: Levels,
+                    slips: Slips) -> tuple[Levels, Levels]:
+    """The name levels of pairs read as if one record's forename and surname were written
+    the wrong way round, where that agrees better than read straight. Either record may be
+    the crossed one; each way's first names are compared as first names (an initial, a
+    nickname: R MULSH for MULSH RONAN) and its surnames as surnames, and the better way
+    is kept, the same whichever record comes first."""
+    fall, sall = t.cols["forenames_all"], t.cols["surname"]
+    lf, rf = _first(fall[li]), _first(fall[ri])
+    ways = ((forename_levels(sall[li], rf, slips=slips), surname_levels(lf, sall[ri])),    # the left crossed
+            (forename_levels(lf, sall[ri], slips=slips), surname_levels(sall[li], rf)))    # the right crossed
+
+    def rank(f: Levels, s: Levels) -> np.ndarray:
+        # Worst for a way with a name missing; ties go to the better surname (an initial
+        # stands for a first name: KHAN R is not read as KHAN RAFIQ's surname cut short).
+        return np.where((f < 0) | (s < 0), 10**6, (f.astype(np.int64) + s) * 16 + s)
+    (fa, sa), (fb, sb) = ways
+    take_a = rank(fa, sa) <= rank(fb, sb)
+    cf, cs = np.where(take_a, fa, fb), np.where(take_a, sa, sb)
+    better = (cf >= 0) & (cs >= 0) & (cf + cs < fore + sur)
+    return np.where(better, cf, fore).astype(np.int8), np.where(better, cs, sur).astype(np.int8)
 
 
 _SURNAME_DIFFERENT = 4          # surname_levels' last level
@@ -114,10 +129,6 @@ def _surname(t: Table, left: IntArr, right: IntArr) -> Levels:
         women = female[left[different]] & female[right[different]]
     sur[different[~women]] = _SURNAME_DIFFERENT + 1
     return sur
-
-
-# surname_levels' scale (equal, JW>=0.92, JW>=0.80, part, else) read as forename levels.
-_AS_FORENAME = np.array([0, 2, 3, 5, 5], dtype=np.int8)
 
 
 def _initials(t: Table, col: str) -> np.ndarray:

@@ -4,6 +4,7 @@ Cleaning for storage is kglink/standardise/names.py."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 _nicknamer = None
 
@@ -17,8 +18,11 @@ def _namer():  # type: ignore[no-untyped-def]
     return _nicknamer
 
 
+@lru_cache(maxsize=None)
 def nickname_keys(forename: str) -> frozenset[str]:
-    """The name itself and every formal name it is a nickname of: JON -> {JON, JONATHAN, JOHN, ...}.
+    """The name itself and every formal name it is a nickname of: JON -> {JON, JONATHAN, JOHN, ...},
+    and the list's other spellings of each (_spellings: MANNY, a nickname of EMANUEL, is
+    EMMANUEL's too).
 
     Two forenames are nickname-equivalent when their key sets meet.
     """
@@ -26,10 +30,34 @@ def nickname_keys(forename: str) -> frozenset[str]:
         return frozenset()
     low = forename.lower()
     namer = _namer()
-    keys = {low} | namer.canonicals_of(low)
-    if namer.nicknames_of(low):        # a formal name is its own canonical
-        keys.add(low)
-    return frozenset(k.upper() for k in keys)
+    keys = {k.upper() for k in {low} | namer.canonicals_of(low)}
+    spellings = _spellings()
+    return frozenset(keys.union(*(spellings.get(k, ()) for k in keys)))
+
+
+# The list's names of this many letters or more that are one edit apart (Damerau: a letter
+# added, dropped, changed or two swapped), begin alike and sound alike (one phonetic key)
+# are spellings of one name: EMANUEL, EMMANUEL; LAURENCE, LAWRENCE; KIMBERLY, KIMBERLEY;
+# JONATHAN, JONATHON. Shorter ones are too often two names (MILLIE and MOLLIE, BENNIE and
+# BERNIE), and so are longer ones that sound different (RACHAEL and RAPHAEL, CORDELIA and
+# CORNELIA).
+SPELLING_MIN_LENGTH = 7
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, frozenset[str]]:
+    """Each listed name's other spellings in the list (SPELLING_MIN_LENGTH)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    names = sorted(w for w in _vocabulary() if len(w) >= SPELLING_MIN_LENGTH)
+    near = process.cdist(names, names, scorer=OSA.distance, score_cutoff=1, workers=1) <= 1
+    out: dict[str, set[str]] = {}
+    for i, j in zip(*near.nonzero()):
+        a, b = names[i], names[j]
+        if i != j and a[0] == b[0] and phonetic(a) == phonetic(b):
+            out.setdefault(a, set()).add(b)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def initial_fits(initial: str, name: str) -> bool:
@@ -70,6 +98,7 @@ SLIP_RARITY = 10
 SLIP_MIN_LENGTH = 4     # shorter names are too close to each other to tell slips from names
 
 
+@lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
     namer = _namer()
     return frozenset(k.upper() for k in (*namer.nickname_lookup, *namer.canonical_lookup))
