@@ -743,6 +743,20 @@ def test_a_name_written_the_wrong_way_round_is_read_with_its_initial() -> None:
     assert fore.tolist() == [5] and conflict(4, 1)
 
 
+def test_a_nickname_of_one_spelling_of_a_name_is_a_nickname_of_its_other_spellings() -> None:
+    """The list makes MANNY a nickname of EMANUEL, not of EMMANUEL; LARRY of both LAURENCE
+    and LAWRENCE. Long listed names one edit apart that sound alike are one name's spellings;
+    short ones, or ones that sound different, are two names."""
+    from kglink.linkage.evidence import forenames_compatible
+    from kglink.linkage.fields.name import nickname_keys
+
+    assert forename_levels(_o("MANNY"), _o("EMMANUEL"))[0] == 1
+    assert forenames_compatible("MANNY", "EMMANUEL KWAME")
+    assert not nickname_keys("MILLIE") & nickname_keys("MOLLIE")        # six letters: two names
+    assert not nickname_keys("RACHAEL") & nickname_keys("RAPHAEL")      # sound different
+    assert forename_levels(_o("RAFE"), _o("RACHAEL"))[0] == 5
+
+
 def test_a_rare_first_name_one_edit_from_a_common_listed_one_is_read_as_its_slip() -> None:
     from kglink.linkage.fields.name import slip_keys
 
