@@ -141,5 +141,7 @@ class Records:
 
 def _crossing(f1: str, s1: str, f2: str, s2: str) -> bool:
     """Could one of the two have its forename and surname the wrong way round? The name
-    comparison reads a pair so only where the initials cross over."""
-    return bool(f1 and s1 and f2 and s2 and f1[0] == s2[0] and s1[0] == f2[0])
+    comparison reads a pair so only where the initials cross over and the surnames, read
+    straight, are not near (Jaro-Winkler 0.80): SARAH SMITH and SUSAN SMITH are not."""
+    return bool(f1 and s1 and f2 and s2 and f1[0] == s2[0] and s1[0] == f2[0]
+                and s1 != s2 and not jw_reaches(s1, s2, 0.80))
