@@ -296,6 +296,8 @@ _EDGE = st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from([0.99,
        st.sets(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=15))
 # Found by a CI run: a refused edge given the other way round on the next call.
 @example(calls=[[(0, 1, 0.99, False)], [(1, 0, 0.99, False)]], conflicts=set())
+# ... and a forced edge given the other way round: the first record decides the root.
+@example(calls=[[(0, 2, 0.99, True)], [(2, 0, 0.99, True)]], conflicts=set())
 def test_reclustering_gives_what_clustering_afresh_gives_on_every_call(calls, conflicts) -> None:  # type: ignore[no-untyped-def]
     """Reclustering reuses the last call's components whose edges did not change: each call's
     roots and refused edges must be cluster()'s on that call's edges, whatever changed."""

@@ -179,10 +179,11 @@ class Reclustering:
                 or len(last.code) == 0 or len(np.unique(code)) != len(code)):
             again = np.ones(len(edges), dtype=bool)
         else:
-            # An edge the last call had too (same records, probability and kind) ...
+            # An edge the last call had too (same records, the same way round, probability
+            # and kind: which record comes first decides a merge's root) ...
             at = np.searchsorted(last.code, code)
             at[at == len(last.code)] = 0
-            known = (last.code[at] == code) & (last.p[at] == ep) & (last.forced[at] == ef)
+            known = (last.code[at] == code) & (last.first[at] == ei) & (last.p[at] == ep) & (last.forced[at] == ef)
             # ... in a component of as many edges as its component had then: all of one
             # component then (the known edges of a connected component were connected
             # then), so the same component.
@@ -207,19 +208,21 @@ class Reclustering:
             roots[np.fromiter(merged.keys(), dtype=np.int64, count=len(merged))] = \
                 np.fromiter(merged.values(), dtype=np.int64, count=len(merged))
         refused = sorted(refused + more, key=_order)
-        self._last = _Clustered(n, conflict, set(different), code[order], ep[order], ef[order], label, size,
-                                roots, refused)
+        self._last = _Clustered(n, conflict, set(different), code[order], ei[order], ep[order], ef[order], label,
+                                size, roots, refused)
         return roots.tolist(), refused
 
 
 @dataclass
 class _Clustered:
-    """What a Reclustering call keeps for the next: its edges (sorted by pair code), its
-    components and their sizes in edges, its roots and refused edges."""
+    """What a Reclustering call keeps for the next: its edges (sorted by pair code, with
+    each one's first record), its components and their sizes in edges, its roots and
+    refused edges."""
     n: int
     conflict: Conflict
     different: set[tuple[int, int]]
     code: np.ndarray
+    first: np.ndarray
     p: np.ndarray
     forced: np.ndarray
     label: np.ndarray
