@@ -1,6 +1,8 @@
 """Linkage parts on small labelled data: comparisons, blocking, clustering, rules."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -934,3 +936,31 @@ def test_middle_names_read_from_forenames_not_cleaned() -> None:
     assert not middle_names_differ("AMARA  S", "AMARI S")
     assert middle_names_differ("AMARA  SAIMA", "AMARI\tAISHA")
     assert not middle_names_differ("AMARA ", "AMARI AISHA")
+
+
+def test_u_of_a_rare_level_is_counted_among_the_pairs_that_can_have_it() -> None:
+    """3,000 records, 30 pairs of which share a date of birth: u of "dates of birth equal"
+    is 30 / 4,498,500. A million random pairs hold about seven of them, so the sample alone
+    says anything from about 3 to 12 (and a level it never met, its pseudo-count); counted
+    among the pairs sharing the date (the dob key's blocks) it is that exactly, whatever
+    the seed."""
+    from datetime import date, timedelta
+
+    from kglink.linkage.model import estimate_u
+    from kglink.linkage.registry import comparisons_for
+
+    n, shared = 3000, 30
+    days = [(date(1960, 1, 1) + timedelta(days=i)).strftime("%Y%m%d") for i in range(n - shared)]
+    rows = [("A", "B", d) for d in days] + [("A", "B", days[k]) for k in range(0, 2 * shared, 2)]
+    assert len(set(days)) == len(days)
+    t = _people(rows)
+    dob = comparisons_for("person", ("dob",))
+    truth = shared / (n * (n - 1) // 2)
+    for seed in (1, 2, 3):
+        st_ = person_settings().model_copy(update={"seed": seed})
+        u = estimate_u(t, dob, st_)[0][dob[0].level("exact")]
+        assert u == pytest.approx(truth, rel=0.02)
+    # The same pairs without the stratum: the random sample alone.
+    plain = dataclasses.replace(dob[0], u_stratum=None)
+    spread = [estimate_u(t, [plain], person_settings().model_copy(update={"seed": s}))[0][0] for s in range(1, 6)]
+    assert max(abs(x / truth - 1) for x in spread) > 0.1

@@ -99,15 +99,19 @@ def _explode(offsets: IntArr, rows: IntArr) -> tuple[IntArr, IntArr]:
 
 def share_any(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:
     """Per pair: do the two records' code lists have a code in common? (No loop per pair.)"""
-    out = np.zeros(len(left), dtype=bool)
+    return shared_counts(offsets, vals, left, right) > 0
+
+
+def shared_counts(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> IntArr:
+    """Per pair: how many codes the two records' code lists (each without repeats) have in
+    common."""
     if len(vals) == 0 or len(left) == 0:
-        return out
+        return np.zeros(len(left), dtype=np.int64)
     width = np.int64(vals.max() + 1)
     pl, xl = _explode(offsets, left)
     pr, xr = _explode(offsets, right)
     common = isin(pl * width + vals[xl], pr * width + vals[xr])
-    out[pl[common]] = True
-    return out
+    return np.bincount(pl[common], minlength=len(left)).astype(np.int64)
 
 
 def lists_contain(offsets: IntArr, vals: IntArr, left: IntArr, right: IntArr) -> np.ndarray:

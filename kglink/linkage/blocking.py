@@ -145,6 +145,12 @@ def _exploded(table: Table, name: str) -> _Exploded:
     return table.derived(f"key_entries:{name}", make)
 
 
+def key_entries(table: Table, name: str) -> tuple[IntArr, IntArr, int]:
+    """A key's (record, value code) entries as flat arrays, and how many codes there are."""
+    ex = _exploded(table, name)
+    return ex.rec, ex.code, ex.n_codes
+
+
 # Keys whose entries are worked out per distinct value: a million records hold a few
 # hundred thousand distinct names and dates, and a list per record (KEY_FUNCTIONS' form)
 # then a dict lookup per value cost more than the key itself (a third of a next night's

@@ -378,6 +378,10 @@ class Comparison:
     # P(level | same person): where EM starts, and what is used when there are too few
     # pairs to fit (a handful of records). Typical of agency data, not fitted to any set.
     default_m: tuple[float, ...] = ()
+    # A blocking key whose shared values hold the comparison's rarest agreeing levels (the
+    # places of the location comparison, the date of dates of birth): u is then counted
+    # among the pairs sharing it apart from the random pairs (model.estimate_u).
+    u_stratum: str | None = None
 
     def __post_init__(self) -> None:
         names = [lv.name for lv in self.levels]

@@ -65,18 +65,104 @@ def _level_freqs(gamma: NDArray[np.int8], comps: list[Comparison]) -> list[list[
 
 
 def estimate_u(table: Table, comps: list[Comparison], settings: LinkageSettings) -> list[list[float]]:
-    """u: how often each level occurs between two records picked at random."""
+    """u: how often each level occurs between two records picked at random.
+
+    From a sample of random pairs; but a million random pairs of a million records hold
+    a handful at one home (u about 4e-6) and none at all of the rarer ties (an event's
+    place, a visit), whose u was then the sample's pseudo-count alone, and its weight
+    whatever that made it. A comparison that names a `u_stratum` (a blocking key whose
+    shared values hold its rarest agreeing levels) is counted in two parts instead
+    (_stratified_u): the pairs sharing the key, and the random pairs that do not."""
     rng = np.random.default_rng(settings.seed)
     n = table.n
-    k = min(settings.u_sample_pairs, n * (n - 1) // 2)
+    total = n * (n - 1) // 2
+    k = min(settings.u_sample_pairs, total)
     left = rng.integers(0, n, size=k)
     right = rng.integers(0, n, size=k)
     keep = left != right
     if settings.link_only_between:
         side = table.cols[settings.link_only_between]
         keep &= side[left] != side[right]
-    gamma = comparison_vectors(table, comps, left[keep], right[keep])
-    return _level_freqs(gamma, comps)
+    left, right = left[keep], right[keep]
+    gamma = comparison_vectors(table, comps, left, right)
+    u = _level_freqs(gamma, comps)
+    if settings.link_only_between or k < settings.u_sample_pairs:
+        # Every pair could be read (a small table), or only pairs across one column's
+        # values count: the blocks of a key would count pairs within a side too.
+        return u
+    for c, comp in enumerate(comps):
+        if comp.u_stratum:
+            got = _stratified_u(table, comp, gamma[:, c], left, right, total,
+                                settings.u_sample_pairs, np.random.default_rng(settings.seed + 1 + c))
+            if got is not None:
+                u[c] = got
+    return u
+
+
+def _stratified_u(table: Table, comp: Comparison, levels: NDArray[np.int8], left: NDArray[np.int64],
+                  right: NDArray[np.int64], total: int, sample: int,
+                  rng: np.random.Generator) -> list[float] | None:
+    """u of one comparison as P(S) P(level | S) + P(not S) P(level | not S), S the pairs
+    that share a value of the comparison's u_stratum key.
+
+    P(S) is counted from the key's blocks (the pairs each value's records make; a pair
+    sharing two values, two places, is weighed once). P(level | S) is read from up to
+    `sample` pairs drawn uniformly among them (from all of them when there are no more),
+    P(level | not S) from the random pairs that share no value. A sampled part has the
+    random sample's pseudo-count (half a pair per level), but a level seen only among the
+    pairs sharing the key (one home, one date of birth, one NHS number) gets none outside
+    them: it cannot occur there."""
+    from kglink.linkage.arrays import share_any, shared_counts
+    from kglink.linkage.blocking import _Blocks, _pairs_in_blocks, key_entries
+
+    rec, code, n_codes = key_entries(table, comp.u_stratum or "")
+    if len(rec) == 0:
+        return None
+    sizes = np.bincount(code, minlength=n_codes).astype(np.int64)
+    slots = sizes * (sizes - 1) // 2
+    n_slots = int(slots.sum())
+    if n_slots == 0:
+        return None
+    # Each record's values, for telling which pairs share one.
+    by_rec = np.argsort(rec, kind="stable")
+    vals = code[by_rec]
+    offsets = np.zeros(table.n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rec, minlength=table.n), out=offsets[1:])
+    by_code = np.argsort(code, kind="stable")
+    starts = np.cumsum(sizes) - sizes
+    census = n_slots <= sample
+    if census:
+        # Few enough to read every one.
+        two = np.flatnonzero(sizes > 1)
+        sl, sr = _pairs_in_blocks(_Blocks(rec[by_code], starts[two], sizes[two]))
+    else:
+        # Pairs drawn among the blocks' pairs: a block as often as it has pairs, then two
+        # of its records.
+        block = rng.choice(n_codes, size=sample, p=slots / n_slots)
+        a = rng.integers(0, sizes[block])
+        b = rng.integers(0, sizes[block] - 1)
+        b += b >= a
+        sl, sr = rec[by_code[starts[block] + a]], rec[by_code[starts[block] + b]]
+    weight = 1.0 / np.maximum(shared_counts(offsets, vals, sl, sr), 1)
+    in_s = n_slots * float(weight.mean())               # distinct pairs sharing a value
+    s_levels = comparison_vectors(table, [comp], sl, sr)[:, 0]
+    out_levels = levels[~share_any(offsets, vals, left, right)]
+    n_levels = comp.n_levels
+    s_known = s_levels >= 0
+    s_counts = np.bincount(s_levels[s_known], weights=weight[s_known], minlength=n_levels)[:n_levels]
+    r_counts = np.bincount(out_levels[out_levels >= 0].astype(np.int64), minlength=n_levels)[:n_levels]
+    s_share = in_s / total
+    only_in_s = (s_counts > 0) & (r_counts == 0)
+    s_pseudo = 0.0 if census else U_PSEUDO_COUNT
+    p_s = (s_counts + s_pseudo) / (s_counts.sum() + s_pseudo * n_levels)
+    r_pseudo = np.where(only_in_s, 0.0, U_PSEUDO_COUNT)
+    r_total = r_counts.sum() + r_pseudo.sum()
+    p_r = (r_counts + r_pseudo) / r_total if r_total > 0 else np.zeros(n_levels)
+    # Known on both sides: P(S and known) + P(not S and known), as _level_freqs reads u.
+    s_known_share = float(weight[s_known].sum() / weight.sum())
+    r_known_share = float((out_levels >= 0).mean()) if len(out_levels) else 1.0
+    joint = s_share * s_known_share * p_s + (1 - s_share) * r_known_share * p_r
+    return [float(x) for x in joint / joint.sum()]
 
 
 def _tf_column(comparison: str) -> str:

@@ -307,7 +307,7 @@ def _similarity_levels(equal: str, thresholds: tuple[float, ...], different: str
 
 def _ident(col: str) -> Comparison:
     return Comparison(col, named_levels(("exact", f"{col} the same (valid)"), ("different", f"{col} different (both valid)")),
-                      column(col, coded=exact_coded, dedupe=False), (0.995, 0.005))
+                      column(col, coded=exact_coded, dedupe=False), (0.995, 0.005), u_stratum=col)
 
 
 PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
@@ -325,19 +325,19 @@ PERSON_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
         ("exact", "dates of birth equal"), ("swapped", "day and month swapped"),
         ("one_apart", "one digit, one day, or one or ten years apart"), ("same_year", "same year only"),
         ("different", "different")), column("dob", coded=dob_coded),
-               (0.88, 0.03, 0.05, 0.02, 0.02)),
+               (0.88, 0.03, 0.05, 0.02, 0.02), u_stratum="dob"),
     Comparison("sex", named_levels(("exact", "sex the same"), ("different", "sex different")), _sex, (0.98, 0.02)),
     Comparison("location", named_levels(*LOCATION_LEVELS), _location,
-               (0.50, 0.05, 0.08, 0.04, 0.02, 0.02, 0.10, 0.05, 0.04, 0.10)),
+               (0.50, 0.05, 0.08, 0.04, 0.02, 0.02, 0.10, 0.05, 0.04, 0.10), u_stratum="place_entity"),
     _ident("nhs_number"), _ident("pnc_id"), _ident("upn"),
     Comparison("relatives", named_levels(*relational.RELATIVE_LEVELS), relational.compare, relational.DEFAULT_M),
     Comparison("contact", named_levels(("exact", "same phone or email"), ("different", "different phone and email")),
-               _contact, (0.8, 0.2)),
+               _contact, (0.8, 0.2), u_stratum="contact"),
 )}
 
 ADDRESS_COMPARISONS: dict[str, Comparison] = {c.name: c for c in (
     Comparison("uprn", named_levels(("exact", "UPRN the same"), ("different", "UPRN different")),
-               column("uprn", coded=exact_coded, dedupe=False), (0.995, 0.005)),
+               column("uprn", coded=exact_coded, dedupe=False), (0.995, 0.005), u_stratum="uprn"),
     Comparison("postcode", named_levels(("exact", "same postcode"), ("sector", "same sector"),
                                         ("district", "same district"), ("different", "different")),
                column("postcode", postcode_levels), (0.9, 0.04, 0.03, 0.03)),
