@@ -18,7 +18,7 @@ def _namer():  # type: ignore[no-untyped-def]
     return _nicknamer
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1 << 16)     # bounded: a long-lived process reads many workspaces' names
 def nickname_keys(forename: str) -> frozenset[str]:
     """The name itself and every formal name it is a nickname of: JON -> {JON, JONATHAN, JOHN, ...},
     and the list's other spellings of each (_spellings: MANNY, a nickname of EMANUEL, is
