@@ -5,6 +5,7 @@ for persons and addresses against the truth, seconds and peak memory.
     python benchmarks/scale.py --households 23000       # about 100k
     python benchmarks/scale.py --households 235000      # about 1M
     python benchmarks/scale.py --households 2300 --seed 101 --style varied   # a differently styled county
+    python benchmarks/scale.py --county C --workspace W --linkage-seed 43      # the same, another sample
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from _common import command_line, county, county_style, extract_dirs, peak_rss_m
 from kglink.linkage.arrays import isin
 from kglink.linkage.members import all_memberships
 from kglink.linkage.run import link
+from kglink.linkage.settings import default_settings
 from kglink.loaders.load import load_extracts
 from kglink.synth.truth import Truth
 from kglink.workspace import Workspace, open_workspace
@@ -165,6 +167,9 @@ def main() -> None:
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong pairs of each kind")
     ap.add_argument("--workspace", type=Path, default=None,
                     help="keep the workspace here (new or empty), e.g. for benchmarks/queries.py")
+    ap.add_argument("--linkage-seed", type=int, default=None,
+                    help="the seed of both kinds' linkage settings (random pairs for u, EM samples): "
+                         "how much the figures move with it")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         cdir = county(args.county or Path(tmp) / "county", args.households, args.seed, style=args.style)
@@ -178,7 +183,10 @@ def main() -> None:
         t1 = time.perf_counter()
         # A workspace loaded before is linked again from scratch (model retrained): the
         # same work as the first link, without loading the county again.
-        report = link(ws, full=loaded, retrain=loaded, keep_pairs=True)
+        seeded = {} if args.linkage_seed is None else {
+            kind: default_settings(kind).model_copy(update={"seed": args.linkage_seed})
+            for kind in ("person", "address")}
+        report = link(ws, full=loaded, retrain=loaded, keep_pairs=True, settings=seeded)
         t_link = time.perf_counter() - t1
         rows = all_memberships(ws)
         known = Truth.read(cdir)
